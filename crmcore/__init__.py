@@ -1,0 +1,103 @@
+"""crmcore: the generic core of a key-account (大客户) CRM.
+
+The public API for integrators and plugin authors is what this module exports; anything else
+may change without notice. Plugins import from here (and from ``crmcore.store`` for table
+types), never from internals.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmcore.app import Crm, Tx, query, use_case
+    from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
+    from crmcore.domain.contacts import Contact, NewContact
+    from crmcore.domain.logs import Channel, ContactLog, Memo, NewLog, NewMemo
+    from crmcore.domain.plugins import PluginInfo
+    from crmcore.domain.users import NewUser, User
+    from crmcore.errors import (
+        Conflict,
+        CrmError,
+        InvalidInput,
+        NotFound,
+        NotInitialised,
+        PermissionDenied,
+        PluginError,
+    )
+    from crmcore.hookspecs import hookimpl
+    from crmcore.security.actors import Actor
+
+# Exports load lazily so that ``import crmcore`` (and ``crm --help``) stays cheap: SQLAlchemy
+# and the services load when first used.
+_EXPORTS = {
+    "Crm": "crmcore.app",
+    "Tx": "crmcore.app",
+    "query": "crmcore.app",
+    "use_case": "crmcore.app",
+    "Client": "crmcore.domain.clients",
+    "ClientSize": "crmcore.domain.clients",
+    "ClientStatus": "crmcore.domain.clients",
+    "NewClient": "crmcore.domain.clients",
+    "Contact": "crmcore.domain.contacts",
+    "NewContact": "crmcore.domain.contacts",
+    "Channel": "crmcore.domain.logs",
+    "ContactLog": "crmcore.domain.logs",
+    "Memo": "crmcore.domain.logs",
+    "NewLog": "crmcore.domain.logs",
+    "NewMemo": "crmcore.domain.logs",
+    "PluginInfo": "crmcore.domain.plugins",
+    "NewUser": "crmcore.domain.users",
+    "User": "crmcore.domain.users",
+    "Conflict": "crmcore.errors",
+    "CrmError": "crmcore.errors",
+    "InvalidInput": "crmcore.errors",
+    "NotFound": "crmcore.errors",
+    "NotInitialised": "crmcore.errors",
+    "PermissionDenied": "crmcore.errors",
+    "PluginError": "crmcore.errors",
+    "hookimpl": "crmcore.hookspecs",
+    "Actor": "crmcore.security.actors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Actor",
+    "Channel",
+    "Client",
+    "ClientSize",
+    "ClientStatus",
+    "Conflict",
+    "Contact",
+    "ContactLog",
+    "Crm",
+    "CrmError",
+    "InvalidInput",
+    "Memo",
+    "NewClient",
+    "NewContact",
+    "NewLog",
+    "NewMemo",
+    "NewUser",
+    "NotFound",
+    "NotInitialised",
+    "PermissionDenied",
+    "PluginError",
+    "PluginInfo",
+    "Tx",
+    "User",
+    "__version__",
+    "hookimpl",
+    "query",
+    "use_case",
+]

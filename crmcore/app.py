@@ -1,0 +1,220 @@
+"""The Crm object: what an integrator opens, and the one way use cases touch the database.
+
+    crm = Crm.open("sqlite:///crm.db")
+    admin = crm.actor("admin")
+    client = crm.clients.add(admin, NewClient(name="中国电信股份有限公司广州分公司"))
+
+Every service method is a use case that runs in one transaction: pass an :class:`Actor` and
+the method opens (and commits) its own; pass a :class:`Tx` (as plugin hooks receive) and it
+joins that transaction, so a plugin's writes and the core's commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from attrs import define, field
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from crmcore import audit
+from crmcore.errors import NotFound, NotInitialised, PermissionDenied, PluginError
+from crmcore.plugins import PluginHost
+from crmcore.security.actors import BUILT_IN_ROLES, Actor, permissions_of
+from crmcore.settings import database_url
+from crmcore.store import tables as t
+from crmcore.store.engine import WRITE, make_engine
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: PostgreSQL SQLSTATEs worth one more try: serialization failure, deadlock detected.
+RETRYABLE = {"40001", "40P01"}
+RETRIES = 5
+
+
+@define
+class Tx:
+    """One open transaction of one actor: the connection, the acting user, a fixed clock."""
+
+    crm: Crm
+    conn: Connection
+    actor: Actor
+    now: datetime
+    state: dict[str, Any] = field(factory=dict)
+
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: object | None = None,
+        *,
+        client_id: int | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> int:
+        return audit.record(self, action, entity, entity_id, client_id=client_id, detail=detail)
+
+    def hook(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        return self.crm.host.call(name, tx=self, **kwargs)
+
+
+Subject = Actor | Tx
+
+
+class Crm:
+    """Composition root: engine, plugins, services."""
+
+    def __init__(self, engine: Engine, host: PluginHost) -> None:
+        self.engine = engine
+        self.host = host
+        self.roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
+        self.role_owner: dict[str, str] = dict.fromkeys(BUILT_IN_ROLES, "crmcore")
+        self.archive_categories: dict[str, tuple[str, str, str]] = {}
+        from crmcore.services import register_services
+
+        register_services(self)
+        self._collect_registries()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        plugins: Iterable[str] | None = None,
+        extra_plugins: Mapping[str, object] | None = None,
+    ) -> Crm:
+        """Open an initialised database and load the plugins enabled in it.
+
+        ``plugins`` overrides the enabled set (tests, scripts); ``extra_plugins`` registers
+        plugin objects that are not installed as distributions (throw-away test plugins).
+        """
+        engine = make_engine(database_url(url))
+        if not _initialised(engine):
+            engine.dispose()
+            raise NotInitialised(
+                f"{engine.url.render_as_string()} is not a crmcore database yet: run `crm init`"
+            )
+        host = PluginHost()
+        names = list(plugins) if plugins is not None else enabled_plugins(engine)
+        host.load(names, extra_plugins)
+        return cls(engine, host)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Crm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _collect_registries(self) -> None:
+        def add_role(
+            plugin: str, role: str, permissions: Iterable[str], label_zh: str = ""
+        ) -> None:
+            self.roles[role] = self.roles.get(role, frozenset()) | frozenset(permissions)
+            self.role_owner.setdefault(role, plugin)
+
+        def add_category(plugin: str, code: str, label: str, label_zh: str = "") -> None:
+            if code in self.archive_categories:
+                raise PluginError(plugin, f"archive category {code!r} is already registered")
+            self.archive_categories[code] = (plugin, label, label_zh)
+
+        self.host.collect("crm_roles", add_role)
+        self.host.collect("crm_archive_categories", add_category)
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def actor(self, login: str, *, door: str = "api") -> Actor:
+        """The acting user; inactive users can do nothing (CORE-OWN-2)."""
+        with self.engine.connect() as conn:
+            user = conn.execute(select(t.users).where(t.users.c.login == login)).first()
+            if user is None:
+                raise NotFound(f"user: unknown user {login!r}")
+            if not user.active:
+                raise PermissionDenied(f"user {login!r} is deactivated")
+            roles = frozenset(
+                conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == user.id))
+            )
+        return Actor(user.id, user.login, roles, permissions_of(roles, self.roles), door)
+
+    @contextmanager
+    def transaction(self, actor: Actor, *, write: bool = True) -> Iterator[Tx]:
+        """One transaction; writes on SQLite begin IMMEDIATE (see ``store.engine``)."""
+        with self.engine.connect() as conn:
+            if write:
+                conn = conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield Tx(self, conn, actor, datetime.now(UTC))
+
+    def run(self, subject: Subject, work: Callable[[Tx], R], *, write: bool = True) -> R:
+        """Run ``work`` in ``subject``'s transaction, or a new one retried on PG conflicts."""
+        if isinstance(subject, Tx):
+            return work(subject)
+        if not isinstance(subject, Actor):
+            raise TypeError("the first argument of a use case is an Actor or a Tx")
+        for attempt in range(RETRIES):
+            try:
+                with self.transaction(subject, write=write) as tx:
+                    return work(tx)
+            except DBAPIError as exc:
+                if _sqlstate(exc) not in RETRYABLE or attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def use_case(
+    fn: Callable[Concatenate[Any, Tx, P], R],
+) -> Callable[Concatenate[Any, Subject, P], R]:
+    """Make ``method(self, tx, ...)`` callable as ``method(actor_or_tx, ...)``, in one transaction."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.crm.run(subject, lambda tx: fn(self, tx, *args, **kwargs))
+
+    return wrapper
+
+
+def query(
+    fn: Callable[Concatenate[Any, Tx, P], R],
+) -> Callable[Concatenate[Any, Subject, P], R]:
+    """Like :func:`use_case` for reads that write nothing (no write lock on SQLite)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.crm.run(subject, lambda tx: fn(self, tx, *args, **kwargs), write=False)
+
+    return wrapper
+
+
+class Service:
+    def __init__(self, crm: Crm) -> None:
+        self.crm = crm
+
+
+def enabled_plugins(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(t.plugins.c.name).where(t.plugins.c.enabled.is_(True))))
+
+
+def _initialised(engine: Engine) -> bool:
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        return False  # connecting would create an empty file
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).has_table("alembic_version") and inspect(conn).has_table("clients")
+    except OperationalError:
+        return False
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)

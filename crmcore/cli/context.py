@@ -1,0 +1,69 @@
+"""What every command needs: the open Crm and the acting user, opened on first use.
+
+Plugin command groups use this too (public API for plugin CLIs)::
+
+    from crmcore.cli.context import current
+    app = current()             # inside a click command
+    client = app.crm.clients.get(app.actor, code)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from crmcore.app import Crm
+    from crmcore.security.actors import Actor
+
+
+class CliApp:
+    def __init__(self) -> None:
+        self.db_url: str | None = None
+        self.login: str = "admin"
+        self._crm: Crm | None = None
+        self._actor: Actor | None = None
+
+    @property
+    def crm(self) -> Crm:
+        if self._crm is None:
+            from crmcore.app import Crm
+
+            self._crm = Crm.open(self.db_url)
+        return self._crm
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            self._actor = self.crm.actor(self.login, door="cli")
+        return self._actor
+
+    def plugin_group(self, name: str) -> click.Command:
+        from crmcore.errors import PluginError
+
+        host = self.crm.host
+        if name not in host.modules:
+            reason = (
+                host.failures.get(name)
+                or f"not enabled in this database (crm plugins enable {name})"
+            )
+            raise PluginError(name, reason)
+        group = host.single(name, "crm_cli_group")
+        if group is None:
+            raise PluginError(name, "has no commands")
+        return group
+
+    def close(self) -> None:
+        if self._crm is not None:
+            self._crm.close()
+
+
+def current() -> CliApp:
+    return click.get_current_context().ensure_object(CliApp)
+
+
+def json_option(fn: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        fn
+    )

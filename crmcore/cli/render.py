@@ -1,0 +1,66 @@
+"""Output: JSON for scripts, rich tables for people. Both come from the same view objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+
+def emit_json(data: Any) -> None:
+    from crmcore.convert import to_json
+
+    click.echo(to_json(data))
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*(cell(v) for v in row))
+    _console().print(grid)
+
+
+def fields(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for key, value in pairs:
+        grid.add_row(key, cell(value))
+    _console().print(grid)
+
+
+def cell(value: Any) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={cell(v)}" for k, v in value.items()) or "-"
+    return str(getattr(value, "value", value))
+
+
+def done(message: str) -> None:
+    click.echo(message)
+
+
+def _console() -> Any:
+    """A terminal gets its own width; a pipe gets wide lines so grep sees whole names."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)

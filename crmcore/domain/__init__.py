@@ -1,0 +1,1 @@
+"""Pure domain: attrs classes and enums that cross the API boundary. No I/O here."""

@@ -1,0 +1,142 @@
+"""attrs validators that fail with one line naming the field and the rule.
+
+Used by every command class, so a bad value is refused the same way whether it came from the
+Python API, the CLI, JSON or an imported spreadsheet row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+import enum
+from typing import Any, TypeVar
+
+import attrs
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from crmcore.errors import InvalidInput
+
+E = TypeVar("E", bound=enum.Enum)
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def text(max_length: int, *, required: bool = False, rule: str | None = None) -> Validator:
+    """A string of at most ``max_length`` characters; ``required`` forbids empty or blank."""
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            if required:
+                raise InvalidInput(attribute.name, "is required", rule=rule)
+            return
+        if not isinstance(value, str):
+            raise InvalidInput(attribute.name, "must be text", rule=rule)
+        if required and not value.strip():
+            raise InvalidInput(attribute.name, "must not be empty", rule=rule)
+        if len(value) > max_length:
+            raise InvalidInput(
+                attribute.name, f"is {len(value)} characters, at most {max_length}", rule=rule
+            )
+
+    return check
+
+
+def pattern(regex: str, description: str, *, rule: str | None = None) -> Validator:
+    compiled = re.compile(regex)
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and not compiled.fullmatch(value):
+            raise InvalidInput(attribute.name, f"{value!r} is not {description}", rule=rule)
+
+    return check
+
+
+def amount(
+    *, places: int = 2, minimum: Decimal | None = Decimal(0), rule: str | None = None
+) -> Validator:
+    """An exact Decimal with at most ``places`` decimals; money is never a float."""
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise InvalidInput(attribute.name, "must be a decimal number", rule=rule)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places:
+            raise InvalidInput(attribute.name, f"has more than {places} decimal places", rule=rule)
+        if minimum is not None and value < minimum:
+            raise InvalidInput(attribute.name, f"must be at least {minimum}", rule=rule)
+
+    return check
+
+
+def one_of(choices: Any, *, rule: str | None = None) -> Validator:
+    allowed = [getattr(c, "value", c) for c in choices]
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and getattr(value, "value", value) not in allowed:
+            raise InvalidInput(
+                attribute.name, f"{value!r} is not one of {', '.join(allowed)}", rule=rule
+            )
+
+    return check
+
+
+def enum_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
+    """Convert text to ``enum_cls``; an unknown value names the field and the choices."""
+
+    def convert(value: Any, _inst: Any, attribute: attrs.Attribute[Any]) -> E | None:
+        if value is None or isinstance(value, enum_cls):
+            return value
+        try:
+            return enum_cls(str(value).strip().lower())
+        except ValueError:
+            choices = ", ".join(str(m.value) for m in enum_cls)  # type: ignore[attr-defined]
+            raise InvalidInput(attribute.name, f"{value!r} is not one of {choices}", rule=rule) from None
+
+    return attrs.Converter(convert, takes_self=True, takes_field=True)
+
+
+def _normalise_upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def credit_code(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Rule CORE-REC-1: an 18-character unified social credit code with a valid check character."""
+    if value is None:
+        return
+    try:
+        uscc.validate(value)
+    except StdnumError as exc:
+        raise InvalidInput(
+            attribute.name,
+            f"{value!r} is not a valid unified social credit code: {exc}",
+            rule="CORE-REC-1",
+        ) from None
+
+
+def id_number(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it."""
+    if value is None:
+        return
+    try:
+        ric.validate(value)
+    except StdnumError:
+        raise InvalidInput(
+            attribute.name, "is not a valid resident ID number (GB 11643)", rule="CORE-CONF-5"
+        ) from None
+
+
+upper = _normalise_upper
+
+
+def stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value

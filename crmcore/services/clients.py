@@ -1,0 +1,388 @@
+"""Client records: register, read, edit (versioned), archive and restore, ownership.
+
+Rules CORE-REC-1/2 (what a record holds), CORE-LOG-1 (first contact), CORE-OWN-1 (one
+responsible manager plus co-contacts). Nothing is deleted: an edit writes the previous values
+to ``client_history``; archiving sets a status and a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Row
+
+from crmcore.app import Service, Tx, query, use_case
+from crmcore.convert import structure, unstructure
+from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
+from crmcore.errors import Conflict, InvalidInput
+from crmcore.services import lookup
+from crmcore.services.counters import next_number
+from crmcore.store import tables as t
+
+CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
+
+
+class Vetoed(Conflict):
+    """A plugin refused the change; the message names the plugin and its reason."""
+
+
+class ClientService(Service):
+    @use_case
+    def add(self, tx: Tx, new: NewClient) -> Client:
+        tx.actor.require("client.write")
+        conn = tx.conn
+        owner_id = lookup.user_id(conn, new.owner, field="owner") if new.owner else tx.actor.user_id
+        code = new.code or self._next_code(tx)
+        if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
+            raise Conflict(f"code: client code {code!r} already exists")
+        self._check_credit_code_free(tx, new.credit_code)
+        values = {name: getattr(new, name) for name in CLIENT_FIELDS}
+        prospective = self._view_from(dict(values, id=0, code=code, owner_id=owner_id), tx)
+        _veto(tx, None, prospective)
+        client_id = conn.execute(
+            t.clients.insert().values(
+                **values,
+                code=code,
+                owner_id=owner_id,
+                version=1,
+                created_at=tx.now,
+                updated_at=tx.now,
+                created_by=tx.actor.user_id,
+            )
+        ).inserted_primary_key[0]
+        self._history(tx, client_id, 1, "create", unstructure(values))
+        tx.audit(
+            "client.create", "client", code, client_id=client_id, detail={"fields": sorted(values)}
+        )
+        client = self._view(tx, client_id)
+        tx.hook("crm_client_created", client=client)
+        return client
+
+    @query
+    def get(self, tx: Tx, code: str) -> Client:
+        tx.actor.require("client.read")
+        return self._view(tx, lookup.client_row(tx.conn, code).id)
+
+    @query
+    def list(
+        self,
+        tx: Tx,
+        *,
+        owner: str | None = None,
+        region: str | None = None,
+        industry: str | None = None,
+        status: ClientStatus | str | None = None,
+        include_archived: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Client]:
+        """Clients ordered by code; archived ones only when asked for."""
+        tx.actor.require("client.read")
+        c = t.clients.c
+        conditions = []
+        if owner:
+            conditions.append(
+                c.owner_id == lookup.user_id(tx.conn, owner, field="owner", active=False)
+            )
+        if region:
+            conditions.append(or_(c.region == region, c.region.startswith(region + "/")))
+        if industry:
+            conditions.append(c.industry == industry)
+        if status:
+            conditions.append(c.status == ClientStatus(status))
+        elif not include_archived:
+            conditions.append(c.status != ClientStatus.ARCHIVED)
+        rows = tx.conn.execute(
+            select(t.clients)
+            .where(and_(True, *conditions))
+            .order_by(c.code)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return self._views(tx, rows)
+
+    @query
+    def search(self, tx: Tx, text: str, *, limit: int = 20) -> list[Client]:
+        """Substring of name, exact or prefix of code and credit code."""
+        tx.actor.require("client.read")
+        text = text.strip()
+        if not text:
+            raise InvalidInput("query", "must not be empty")
+        c = t.clients.c
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = tx.conn.execute(
+            select(t.clients)
+            .where(
+                or_(
+                    c.name.like(pattern, escape="\\"),
+                    c.code == text.upper(),
+                    c.code == text,
+                    c.credit_code == text.upper(),
+                )
+            )
+            .order_by(func.length(c.name), c.code)
+            .limit(limit)
+        ).all()
+        return self._views(tx, rows)
+
+    @use_case
+    def edit(
+        self, tx: Tx, code: str, changes: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Client:
+        """Change fields; the previous values go to the client's history (never lost)."""
+        tx.actor.require("client.write")
+        for name in changes:
+            if name not in EDITABLE_FIELDS:
+                raise InvalidInput(
+                    name,
+                    f"is not an editable field (editable: {', '.join(sorted(EDITABLE_FIELDS))})",
+                )
+        row = lookup.client_row(tx.conn, code)
+        if row.status == ClientStatus.ARCHIVED:
+            raise Conflict(f"client {code} is archived; restore it before editing")
+        if expected_version is not None and row.version != expected_version:
+            raise Conflict(
+                f"client {code} changed meanwhile (version {row.version}, you edited {expected_version})"
+            )
+        current = {name: getattr(row, name) for name in CLIENT_FIELDS}
+        merged = structure({**unstructure(current), **unstructure(dict(changes))}, NewClient)
+        after_values = {name: getattr(merged, name) for name in CLIENT_FIELDS}
+        changed = sorted(n for n in CLIENT_FIELDS if after_values[n] != current[n])
+        if not changed:
+            return self._view(tx, row.id)
+        if "credit_code" in changed:
+            self._check_credit_code_free(tx, after_values["credit_code"])
+        before = self._view(tx, row.id)
+        _veto(tx, before, attrs.evolve(before, **{n: after_values[n] for n in changed}))
+        self._update(tx, row, {n: after_values[n] for n in changed})
+        self._history(
+            tx,
+            row.id,
+            row.version + 1,
+            "edit",
+            {n: [unstructure(current[n]), unstructure(after_values[n])] for n in changed},
+        )
+        tx.audit("client.edit", "client", code, client_id=row.id, detail={"fields": changed})
+        after = self._view(tx, row.id)
+        tx.hook("crm_client_updated", before=before, after=after, fields=changed)
+        return after
+
+    @use_case
+    def archive(self, tx: Tx, code: str, reason: str) -> Client:
+        tx.actor.require("client.archive")
+        if not reason or not reason.strip():
+            raise InvalidInput("reason", "archiving a client needs a reason", rule="CORE-ARC-1")
+        row = lookup.client_row(tx.conn, code)
+        if row.status == ClientStatus.ARCHIVED:
+            raise Conflict(f"client {code} is already archived")
+        self._update(tx, row, {"status": ClientStatus.ARCHIVED, "archived_reason": reason.strip()})
+        self._history(
+            tx,
+            row.id,
+            row.version + 1,
+            "archive",
+            {"status": [row.status, "archived"], "reason": reason},
+        )
+        tx.audit("client.archive", "client", code, client_id=row.id, detail={"fields": ["status"]})
+        client = self._view(tx, row.id)
+        tx.hook("crm_client_archived", client=client, reason=reason.strip())
+        return client
+
+    @use_case
+    def restore(self, tx: Tx, code: str) -> Client:
+        tx.actor.require("client.archive")
+        row = lookup.client_row(tx.conn, code)
+        if row.status != ClientStatus.ARCHIVED:
+            raise Conflict(f"client {code} is not archived")
+        self._update(tx, row, {"status": ClientStatus.ACTIVE, "archived_reason": None})
+        self._history(tx, row.id, row.version + 1, "restore", {"status": ["archived", "active"]})
+        tx.audit("client.restore", "client", code, client_id=row.id, detail={"fields": ["status"]})
+        client = self._view(tx, row.id)
+        tx.hook("crm_client_restored", client=client)
+        return client
+
+    @use_case
+    def assign(self, tx: Tx, code: str, owner: str) -> Client:
+        """Make ``owner`` the responsible account manager (CORE-OWN-1)."""
+        tx.actor.require("client.assign")
+        row = lookup.client_row(tx.conn, code)
+        new_id = lookup.user_id(tx.conn, owner, field="owner")
+        if row.owner_id == new_id:
+            return self._view(tx, row.id)
+        old = lookup.logins(tx.conn, {row.owner_id}).get(row.owner_id) if row.owner_id else None
+        self._update(tx, row, {"owner_id": new_id})
+        self._history(tx, row.id, row.version + 1, "assign", {"owner": [old, owner]})
+        tx.audit("client.assign", "client", code, client_id=row.id, detail={"fields": ["owner"]})
+        client = self._view(tx, row.id)
+        tx.hook("crm_client_owner_changed", client=client, old_owner=old, new_owner=owner)
+        return client
+
+    @use_case
+    def add_co_contact(self, tx: Tx, code: str, login: str) -> Client:
+        """Add a second person in contact (联系报告制, CORE-OWN-1)."""
+        tx.actor.require("client.assign")
+        row = lookup.client_row(tx.conn, code)
+        user_id = lookup.user_id(tx.conn, login)
+        if user_id == row.owner_id:
+            raise Conflict(f"{login} already owns client {code}", rule="CORE-OWN-1")
+        if user_id in self._co_contact_ids(tx, row.id):
+            raise Conflict(f"{login} is already a co-contact of client {code}", rule="CORE-OWN-1")
+        tx.conn.execute(
+            t.client_staff.insert().values(client_id=row.id, user_id=user_id, since=tx.now)
+        )
+        tx.audit("client.co_contact.add", "client", code, client_id=row.id, detail={"user": login})
+        return self._view(tx, row.id)
+
+    @use_case
+    def remove_co_contact(self, tx: Tx, code: str, login: str) -> Client:
+        tx.actor.require("client.assign")
+        row = lookup.client_row(tx.conn, code)
+        user_id = lookup.user_id(tx.conn, login, active=False)
+        ended = tx.conn.execute(
+            update(t.client_staff)
+            .where(
+                t.client_staff.c.client_id == row.id,
+                t.client_staff.c.user_id == user_id,
+                t.client_staff.c.until.is_(None),
+            )
+            .values(until=tx.now)
+        ).rowcount
+        if not ended:
+            raise Conflict(f"{login} is not a co-contact of client {code}")
+        tx.audit("client.co_contact.end", "client", code, client_id=row.id, detail={"user": login})
+        return self._view(tx, row.id)
+
+    @query
+    def history(self, tx: Tx, code: str) -> list[dict[str, Any]]:
+        """Every version of the record: who changed what, when, from what to what."""
+        tx.actor.require("client.read")
+        row = lookup.client_row(tx.conn, code)
+        h = t.client_history.c
+        rows = tx.conn.execute(
+            select(h.version, h.changed_at, h.action, h.changes, t.users.c.login)
+            .join(t.users, t.users.c.id == h.changed_by)
+            .where(h.client_id == row.id)
+            .order_by(h.version)
+        )
+        return [
+            {
+                "version": r.version,
+                "at": r.changed_at,
+                "by": r.login,
+                "action": r.action,
+                "changes": r.changes,
+            }
+            for r in rows
+        ]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _next_code(self, tx: Tx) -> str:
+        """Generated codes C000001, C000002, ... skipping codes someone chose by hand."""
+        while True:
+            number = next_number(tx, "client_code")
+            code = f"C{number:06d}"
+            if tx.conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is None:
+                return code
+
+    def _check_credit_code_free(self, tx: Tx, credit_code: str | None) -> None:
+        if credit_code is None:
+            return
+        holder = tx.conn.scalar(
+            select(t.clients.c.code).where(t.clients.c.credit_code == credit_code)
+        )
+        if holder is not None:
+            raise Conflict(
+                f"credit_code: {credit_code} is already registered for client {holder}",
+                rule="CORE-REC-1",
+            )
+
+    def _update(self, tx: Tx, row: Row[Any], values: Mapping[str, Any]) -> None:
+        done = tx.conn.execute(
+            update(t.clients)
+            .where(t.clients.c.id == row.id, t.clients.c.version == row.version)
+            .values(**values, version=row.version + 1, updated_at=tx.now)
+        ).rowcount
+        if done != 1:
+            raise Conflict(f"client {row.code} changed meanwhile; try again")
+
+    def _history(self, tx: Tx, client_id: int, version: int, action: str, changes: Any) -> None:
+        tx.conn.execute(
+            t.client_history.insert().values(
+                client_id=client_id,
+                version=version,
+                changed_at=tx.now,
+                changed_by=tx.actor.user_id,
+                action=action,
+                changes=changes,
+            )
+        )
+
+    def _co_contact_ids(self, tx: Tx, client_id: int) -> list[int]:
+        s = t.client_staff.c
+        return list(
+            tx.conn.scalars(
+                select(s.user_id).where(s.client_id == client_id, s.until.is_(None)).order_by(s.id)
+            )
+        )
+
+    def _view(self, tx: Tx, client_id: int) -> Client:
+        row = tx.conn.execute(select(t.clients).where(t.clients.c.id == client_id)).one()
+        return self._views(tx, [row])[0]
+
+    def _views(self, tx: Tx, rows: Sequence[Row[Any]]) -> list[Client]:
+        ids = [r.id for r in rows]
+        staff: dict[int, list[int]] = {i: [] for i in ids}
+        if ids:
+            s = t.client_staff.c
+            for r in tx.conn.execute(
+                select(s.client_id, s.user_id)
+                .where(s.client_id.in_(ids), s.until.is_(None))
+                .order_by(s.id)
+            ):
+                staff[r.client_id].append(r.user_id)
+        user_ids = {u for r in rows for u in (r.owner_id, r.first_contact_by) if u} | {
+            u for users in staff.values() for u in users
+        }
+        names = lookup.logins(tx.conn, user_ids)
+        return [_client(r._mapping, names, staff[r.id]) for r in rows]
+
+    def _view_from(self, values: Mapping[str, Any], tx: Tx) -> Client:
+        names = lookup.logins(tx.conn, {values["owner_id"]})
+        row = dict(
+            values,
+            status=values.get("status", ClientStatus.ACTIVE),
+            first_contact_by=None,
+            first_contact_at=None,
+            archived_reason=None,
+            version=0,
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        return _client(row, names, [])
+
+
+def _client(row: Mapping[str, Any], names: Mapping[int, str], staff: Iterable[int]) -> Client:
+    return Client(
+        **{name: row[name] for name in CLIENT_FIELDS if name not in {"status", "size"}},
+        id=row["id"],
+        code=row["code"],
+        status=ClientStatus(row["status"]),
+        size=ClientSize(row["size"]) if row["size"] else None,
+        owner=names.get(row["owner_id"]) if row["owner_id"] else None,
+        co_contacts=tuple(names[u] for u in staff),
+        first_contact_by=names.get(row["first_contact_by"]) if row["first_contact_by"] else None,
+        first_contact_at=row["first_contact_at"],
+        archived_reason=row["archived_reason"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _veto(tx: Tx, before: Client | None, after: Client) -> None:
+    for plugin, reason in tx.hook("crm_client_veto", before=before, after=after):
+        raise Vetoed(f"client: refused by plugin {plugin}: {reason}")

@@ -1,0 +1,101 @@
+"""Contact logs (接触记录): every dealing with a client, newest first (CORE-LOG-1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from crmcore.app import Service, Tx, query, use_case
+from crmcore.domain.logs import Channel, ContactLog, NewLog
+from crmcore.errors import InvalidInput
+from crmcore.services import lookup
+from crmcore.store import tables as t
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class LogService(Service):
+    @use_case
+    def add(self, tx: Tx, client_code: str, new: NewLog) -> ContactLog:
+        """Log a dealing. The first log makes the client's contact record (CORE-LOG-1)."""
+        tx.actor.require("log.write")
+        client = lookup.client_row(tx.conn, client_code)
+        occurred_at = new.occurred_at or tx.now
+        if occurred_at > tx.now:
+            raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
+        if (
+            new.next_action_due is not None
+            and new.next_action_due < occurred_at.astimezone(CHINA).date()
+        ):
+            raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+        log_id = tx.conn.execute(
+            t.contact_logs.insert().values(
+                client_id=client.id,
+                channel=new.channel,
+                occurred_at=occurred_at,
+                author_id=tx.actor.user_id,
+                participants=list(new.participants),
+                summary=new.summary,
+                next_action=new.next_action,
+                next_action_due=new.next_action_due,
+                created_at=tx.now,
+            )
+        ).inserted_primary_key[0]
+        # The first person to deal with a client creates its contact record; later ones append.
+        tx.conn.execute(
+            update(t.clients)
+            .where(t.clients.c.id == client.id, t.clients.c.first_contact_by.is_(None))
+            .values(first_contact_by=tx.actor.user_id, first_contact_at=occurred_at)
+        )
+        tx.audit(
+            "log.create",
+            "contact_log",
+            log_id,
+            client_id=client.id,
+            detail={"channel": new.channel.value},
+        )
+        return ContactLog(
+            id=log_id,
+            client_code=client_code,
+            channel=new.channel,
+            occurred_at=occurred_at,
+            author=tx.actor.login,
+            participants=tuple(new.participants),
+            summary=new.summary,
+            next_action=new.next_action,
+            next_action_due=new.next_action_due,
+        )
+
+    @query
+    def timeline(
+        self, tx: Tx, client_code: str, *, limit: int = 50, before: datetime | None = None
+    ) -> list[ContactLog]:
+        """A client's dealings, newest first; page with ``before`` (the last one seen)."""
+        tx.actor.require("log.read")
+        client = lookup.client_row(tx.conn, client_code)
+        c = t.contact_logs.c
+        stmt = (
+            select(t.contact_logs, t.users.c.login)
+            .join(t.users, t.users.c.id == c.author_id)
+            .where(c.client_id == client.id)
+            .order_by(c.occurred_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            stmt = stmt.where(c.occurred_at < before)
+        return [
+            ContactLog(
+                id=r.id,
+                client_code=client_code,
+                channel=Channel(r.channel),
+                occurred_at=r.occurred_at,
+                author=r.login,
+                participants=tuple(r.participants or ()),
+                summary=r.summary,
+                next_action=r.next_action,
+                next_action_due=r.next_action_due,
+            )
+            for r in tx.conn.execute(stmt)
+        ]

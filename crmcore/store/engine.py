@@ -1,0 +1,58 @@
+"""Engines that keep concurrent writers honest.
+
+With Python's sqlite3 driver and SQLAlchemy's defaults a transaction starts only at the first
+write, so a read-check-write in eight processes sold one flat eight times (DESIGN.md). We take
+over transaction control: every write transaction begins with ``BEGIN IMMEDIATE`` (it takes
+the write lock before the first read), reads begin with a plain ``BEGIN``; WAL lets readers
+run beside the writer; a busy timeout makes writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+WRITE = "crm_write"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, *, create_dirs: bool = False, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, create_dirs=create_dirs, **kwargs)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_engine(url: str, *, create_dirs: bool, **kwargs: Any) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:" and create_dirs:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,62 @@
+"""Schema migrations: one Alembic history, one branch per owner.
+
+The core owns the ``crmcore`` branch; each plugin owns a branch labelled with its name, kept
+in its own versions directory, that ``depends_on`` the core revision it needs (Alembic's
+"multiple bases"). All share one ``alembic_version`` table. Version locations of every
+*installed* plugin are always given to Alembic, so a database that once ran a now-disabled
+plugin still resolves its revisions; only enabled branches are upgraded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+CORE_BRANCH = "crmcore"
+SCRIPT_LOCATION = Path(__file__).parent / "migrations"
+
+
+def _config(conn: Connection, plugin_locations: Mapping[str, Path]) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.set_main_option("path_separator", "os")
+    locations = [SCRIPT_LOCATION / "versions", *plugin_locations.values()]
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(
+    conn: Connection, branches: Iterable[str], plugin_locations: Mapping[str, Path]
+) -> None:
+    """Bring each named branch (``crmcore`` first, then plugins) to its head."""
+    cfg = _config(conn, plugin_locations)
+    for branch in branches:
+        command.upgrade(cfg, f"{branch}@head")
+
+
+def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, tuple[str, str]]:
+    """Per branch: (revision applied in this database, head available in the code)."""
+    script = ScriptDirectory.from_config(_config(conn, plugin_locations))
+    applied = set(MigrationContext.configure(conn).get_current_heads())
+    result: dict[str, tuple[str, str]] = {}
+    for head in script.get_revisions("heads"):
+        assert head is not None
+        label = next(iter(sorted(head.branch_labels)), head.revision)
+        current = next(
+            (
+                rev.revision
+                for rev in script.iterate_revisions(head.revision, "base")
+                if rev.revision in applied
+            ),
+            "-",
+        )
+        result[label] = (current, head.revision)
+    return result

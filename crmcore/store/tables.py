@@ -1,0 +1,202 @@
+"""Core tables.
+
+One shared :data:`metadata` with a naming convention, so Alembic can name, alter and drop
+constraints on SQLite (batch mode) and PostgreSQL alike. Nothing is ever deleted from these
+tables: clients are archived, edits are versioned in ``client_history``, contacts deactivated.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from crmcore.store.types import JsonDict, Money, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("email", String(200)),
+    Column("phone", String(40)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("role", String(64), primary_key=True),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("credit_code", String(18), unique=True),
+    Column("legal_rep", String(50)),
+    Column("address", String(200)),
+    Column("postcode", String(6)),
+    Column("phone", String(40)),
+    Column("fax", String(40)),
+    Column("business_scope", Text),
+    Column("registered_capital", Money()),
+    Column("region", String(100)),
+    Column("industry", String(100)),
+    Column("size", String(10)),
+    Column("status", String(10), nullable=False),
+    Column("profile", JsonDict, nullable=False, default=dict),
+    Column("owner_id", ForeignKey("users.id")),
+    Column("first_contact_by", ForeignKey("users.id")),
+    Column("first_contact_at", UTCDateTime),
+    Column("archived_reason", Text),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_clients_owner_id", "owner_id"),
+    Index("ix_clients_name", "name"),
+)
+
+# Co-contacts (CORE-OWN-1): staff in contact besides the owner. A row ends (``until``) rather
+# than disappearing, so who was in contact when stays answerable.
+client_staff = Table(
+    "client_staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime),
+    Index("ix_client_staff_client_id", "client_id"),
+    Index("ix_client_staff_user_id", "user_id"),
+)
+
+client_history = Table(
+    "client_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_by", ForeignKey("users.id"), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("changes", JsonDict, nullable=False),
+    Index("ix_client_history_client_id", "client_id", "version", unique=True),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("position", String(100)),
+    Column("phone", String(40)),
+    Column("email", String(200)),
+    Column("notes", Text),
+    Column("profile", JsonDict, nullable=False, default=dict),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+    Index("ix_contacts_client_id", "client_id"),
+)
+
+contact_logs = Table(
+    "contact_logs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("author_id", ForeignKey("users.id"), nullable=False),
+    Column("participants", JsonDict, nullable=False, default=list),
+    Column("summary", Text, nullable=False),
+    Column("next_action", String(200)),
+    Column("next_action_due", Date),
+    Column("created_at", UTCDateTime, nullable=False),
+    # rule CORE-LOG-1: a client's timeline reads newest first; this index serves it directly.
+    Index("ix_contact_logs_timeline", "client_id", "occurred_at", "id"),
+)
+
+memos = Table(
+    "memos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author_id", ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_memos_client_id", "client_id"),
+)
+
+memo_signers = Table(
+    "memo_signers",
+    metadata,
+    Column("memo_id", ForeignKey("memos.id"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("signed_at", UTCDateTime),
+)
+
+plugins = Table(
+    "plugins",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("door", String(20), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("entity_id", String(64)),
+    Column("client_id", Integer),
+    Column("body", Text, nullable=False),
+    # rule CORE-CONF-2: the chain; a unique prev_hash means two writers cannot fork it.
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    CheckConstraint("seq > 0", name="seq_positive"),
+    Index("ix_audit_events_client_id", "client_id"),
+    Index("ix_audit_events_actor", "actor"),
+)

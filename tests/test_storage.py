@@ -1,0 +1,71 @@
+"""Storage guarantees: concurrent writers, the append-only audit chain, exact money, migrations."""
+
+from __future__ import annotations
+
+import multiprocessing
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from crmcore import Crm, NewClient
+from crmcore.audit import verify
+from crmcore.store import tables as t
+
+
+def _add_clients(url: str, worker: int, count: int) -> list[str]:
+    with Crm.open(url) as crm:
+        admin = crm.actor("admin")
+        return [crm.clients.add(admin, NewClient(name=f"并发客户{worker}-{i}")).code for i in range(count)]
+
+
+def test_concurrent_processes_get_unique_codes_and_one_unbroken_chain(crm_url):
+    workers, each = 8, 6
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        results = pool.starmap(_add_clients, [(crm_url, w, each) for w in range(workers)])
+    codes = [c for batch in results for c in batch]
+    assert len(codes) == len(set(codes)) == workers * each
+    with Crm.open(crm_url) as crm, crm.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.clients)) == workers * each
+        check = verify(conn)
+        assert check.ok, check.problem
+        assert check.events == workers * each + 1  # +1: the admin created by init
+
+
+def test_audit_table_refuses_update_and_delete(crm, admin):
+    crm.clients.add(admin, NewClient(name="甲公司"))
+    for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"), crm.engine.begin() as conn:
+            conn.execute(text(statement))
+    with crm.engine.connect() as conn:
+        assert verify(conn).ok
+
+
+def test_every_write_leaves_an_event_naming_fields_not_values(crm, admin):
+    c = crm.clients.add(admin, NewClient(name="甲公司", phone="020-1234567"))
+    crm.clients.edit(admin, c.code, {"phone": "020-7654321"})
+    with crm.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_events.c.action, t.audit_events.c.body, t.audit_events.c.door)
+            .where(t.audit_events.c.client_id == c.id).order_by(t.audit_events.c.seq)
+        ).all()
+    assert [r.action for r in rows] == ["client.create", "client.edit"]
+    assert rows[1].body == '{"fields":["phone"]}'
+    assert "7654321" not in "".join(r.body for r in rows)
+
+
+def test_money_is_exact_in_sums_on_both_backends(crm, admin):
+    for amount in ["0.10", "0.20", "1234567890123.45"]:
+        crm.clients.add(admin, NewClient(name=f"客户{amount}", registered_capital=Decimal(amount)))
+    with crm.engine.connect() as conn:
+        total = conn.scalar(select(func.sum(t.clients.c.registered_capital)))
+        above = conn.scalar(select(func.count()).where(t.clients.c.registered_capital > Decimal("0.15")))
+    assert total == Decimal("1234567890123.75")
+    assert above == 2
+
+
+def test_float_money_is_refused_before_it_reaches_the_database(crm):
+    with pytest.raises(Exception, match="refuse float"), crm.engine.begin() as conn:
+        conn.execute(t.clients.update().values(registered_capital=0.1))
