@@ -40,8 +40,19 @@ def build(path: Path, clients: int) -> str:
     rows = []
     for i, company in enumerate(SampleData(7).companies(clients), start=1):
         company.pop("profile", None)
-        rows.append(dict(company, code=f"C{i:06d}", status="active", profile={}, owner_id=1, version=1,
-                         created_at=now, created_by=1, updated_at=now))
+        rows.append(
+            dict(
+                company,
+                code=f"C{i:06d}",
+                status="active",
+                profile={},
+                owner_id=1,
+                version=1,
+                created_at=now,
+                created_by=1,
+                updated_at=now,
+            )
+        )
     with engine.begin() as conn:
         for start in range(0, len(rows), 10_000):
             conn.execute(insert(t.clients), rows[start : start + 10_000])
@@ -55,13 +66,19 @@ def timed(argv: list[str], runs: int, env: dict[str, str]) -> dict[str, float]:
         began = time.perf_counter()
         subprocess.run(argv, check=True, capture_output=True, env=env)
         samples.append((time.perf_counter() - began) * 1000)
-    return {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1),
-            "max_ms": round(max(samples), 1), "runs": runs}
+    return {
+        "median_ms": round(statistics.median(samples), 1),
+        "min_ms": round(min(samples), 1),
+        "max_ms": round(max(samples), 1),
+        "runs": runs,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small database, few runs (CI smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small database, few runs (CI smoke test)"
+    )
     args = parser.parse_args()
     clients, runs = (2_000, 5) if args.quick else (100_000, 15)
     crm = str(Path(sys.executable).with_name("crm"))
@@ -75,7 +92,9 @@ def main() -> None:
             "python -c pass (baseline)": timed([sys.executable, "-c", "pass"], runs, env),
             "crm --help": timed([crm, "--help"], runs, env),
             f"crm client show {middle}": timed([crm, "client", "show", middle], runs, env),
-            f"crm client show {middle} --json": timed([crm, "client", "show", middle, "--json"], runs, env),
+            f"crm client show {middle} --json": timed(
+                [crm, "client", "show", middle, "--json"], runs, env
+            ),
         }
     report = {
         "benchmark": "cli_startup",
@@ -90,7 +109,9 @@ def main() -> None:
     width = max(map(len, results))
     print(f"{clients:,} clients; median of {runs} runs ({report['machine']})")
     for name, r in results.items():
-        print(f"  {name:<{width}}  {r['median_ms']:7.1f} ms  (min {r['min_ms']}, max {r['max_ms']})")
+        print(
+            f"  {name:<{width}}  {r['median_ms']:7.1f} ms  (min {r['min_ms']}, max {r['max_ms']})"
+        )
 
 
 if __name__ == "__main__":

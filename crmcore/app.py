@@ -12,6 +12,7 @@ joins that transaction, so a plugin's writes and the core's commit or roll back 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +61,10 @@ class Tx:
     ) -> int:
         return audit.record(self, action, entity, entity_id, client_id=client_id, detail=detail)
 
+    def acting_as(self, actor: Actor) -> Tx:
+        """The same transaction with another actor (demo data, handover on someone's behalf)."""
+        return Tx(self.crm, self.conn, actor, self.now, self.state)
+
     def hook(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         return self.crm.host.call(name, tx=self, **kwargs)
 
@@ -76,10 +81,18 @@ class Crm:
         self.roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
         self.role_owner: dict[str, str] = dict.fromkeys(BUILT_IN_ROLES, "crmcore")
         self.archive_categories: dict[str, tuple[str, str, str]] = {}
-        from crmcore.services import register_services
-
-        register_services(self)
         self._collect_registries()
+
+    def __getattr__(self, name: str) -> Any:
+        """Services load on first use, so a command imports only what it needs."""
+        from crmcore.services import SERVICES
+
+        if name not in SERVICES:
+            raise AttributeError(f"Crm has no service {name!r}")
+        module, cls = SERVICES[name].split(":")
+        service = getattr(importlib.import_module(module), cls)(self)
+        setattr(self, name, service)
+        return service
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -133,17 +146,25 @@ class Crm:
 
     # -- acting -------------------------------------------------------------------------------
 
-    def actor(self, login: str, *, door: str = "api") -> Actor:
-        """The acting user; inactive users can do nothing (CORE-OWN-2)."""
+    def actor(self, login: str, *, door: str = "api", tx: Tx | None = None) -> Actor:
+        """The acting user; inactive users can do nothing (CORE-OWN-2).
+
+        Pass ``tx`` to see users created earlier in that (uncommitted) transaction.
+        """
+        if tx is not None:
+            return self._load_actor(tx.conn, login, door)
         with self.engine.connect() as conn:
-            user = conn.execute(select(t.users).where(t.users.c.login == login)).first()
-            if user is None:
-                raise NotFound(f"user: unknown user {login!r}")
-            if not user.active:
-                raise PermissionDenied(f"user {login!r} is deactivated")
-            roles = frozenset(
-                conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == user.id))
-            )
+            return self._load_actor(conn, login, door)
+
+    def _load_actor(self, conn: Connection, login: str, door: str) -> Actor:
+        user = conn.execute(select(t.users).where(t.users.c.login == login)).first()
+        if user is None:
+            raise NotFound(f"user: unknown user {login!r}")
+        if not user.active:
+            raise PermissionDenied(f"user {login!r} is deactivated")
+        roles = frozenset(
+            conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == user.id))
+        )
         return Actor(user.id, user.login, roles, permissions_of(roles, self.roles), door)
 
     @contextmanager

@@ -27,7 +27,7 @@ converter = cattrs.Converter(forbid_extra_keys=True, prefer_attrib_converters=Tr
 
 
 def _decimal(value: Any, _type: type) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         # A float has already lost exactness; money must arrive as text or Decimal.
         raise ValueError('write decimal numbers as text, e.g. "1234.50"')
     try:

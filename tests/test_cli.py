@@ -32,12 +32,29 @@ def counts(crm_url):
 
 
 def test_client_add_show_list_search_edit_json(cli):
-    assert cli("client", "add", "--name", "中国电信股份有限公司广州分公司", "--credit-code", VALID_USCC[1],
-               "--capital", "1,234,567.50", "--region", "广东/广州", "--profile", "business_model=直销").exit_code == 0
+    assert (
+        cli(
+            "client",
+            "add",
+            "--name",
+            "中国电信股份有限公司广州分公司",
+            "--credit-code",
+            VALID_USCC[1],
+            "--capital",
+            "1,234,567.50",
+            "--region",
+            "广东/广州",
+            "--profile",
+            "business_model=直销",
+        ).exit_code
+        == 0
+    )
     shown = json.loads(cli("client", "show", "C000001", "--json").stdout)
     assert shown["client"]["registered_capital"] == "1234567.50"
     assert shown["client"]["profile"] == {"business_model": "直销"}
-    assert [c["code"] for c in json.loads(cli("client", "search", "电信", "--json").stdout)] == ["C000001"]
+    assert [c["code"] for c in json.loads(cli("client", "search", "电信", "--json").stdout)] == [
+        "C000001"
+    ]
     assert cli("client", "edit", "C000001", "--phone", "020-88888888").exit_code == 0
     listed = json.loads(cli("client", "list", "--json").stdout)
     assert (listed[0]["phone"], listed[0]["version"]) == ("020-88888888", 2)
@@ -48,13 +65,51 @@ def test_client_add_show_list_search_edit_json(cli):
 def test_contacts_logs_and_memos_through_the_cli(cli):
     cli("user", "add", "lina", "--name", "李娜")
     cli("client", "add", "--name", "甲公司")
-    assert cli("contact", "add", "C000001", "--name", "王经理", "--position", "采购部经理", "--phone", "13800138000").exit_code == 0
-    assert json.loads(cli("contact", "list", "C000001", "--json").stdout)[0]["position"] == "采购部经理"
-    assert cli("log", "add", "C000001", "--channel", "visit", "--summary", "拜访采购部", "--at", "2026-11-20T10:00+08:00",
-               "--next-action", "报价", "--due", "2026-11-27", user="lina").exit_code == 0
+    assert (
+        cli(
+            "contact",
+            "add",
+            "C000001",
+            "--name",
+            "王经理",
+            "--position",
+            "采购部经理",
+            "--phone",
+            "13800138000",
+        ).exit_code
+        == 0
+    )
+    assert (
+        json.loads(cli("contact", "list", "C000001", "--json").stdout)[0]["position"]
+        == "采购部经理"
+    )
+    assert (
+        cli(
+            "log",
+            "add",
+            "C000001",
+            "--channel",
+            "visit",
+            "--summary",
+            "拜访采购部",
+            "--at",
+            "2026-11-20T10:00+08:00",
+            "--next-action",
+            "报价",
+            "--due",
+            "2026-11-27",
+            user="lina",
+        ).exit_code
+        == 0
+    )
     timeline = json.loads(cli("log", "list", "C000001", "--json").stdout)
     assert [(x["author"], x["next_action_due"]) for x in timeline] == [("lina", "2026-11-27")]
-    assert cli("memo", "add", "C000001", "--title", "备忘录", "--body", "价格条款", "--signer", "lina").exit_code == 0
+    assert (
+        cli(
+            "memo", "add", "C000001", "--title", "备忘录", "--body", "价格条款", "--signer", "lina"
+        ).exit_code
+        == 0
+    )
     assert "all signed" in cli("memo", "sign", "1", user="lina").stdout
     assert json.loads(cli("memo", "show", "1", "--json").stdout)["complete"] is True
 
@@ -62,22 +117,75 @@ def test_contacts_logs_and_memos_through_the_cli(cli):
 @pytest.mark.parametrize(
     ("args", "code", "expected"),
     [
-        (["client", "add", "--name", "甲", "--credit-code", "91110000600037341X"], 3,
-         "error: credit_code: '91110000600037341X' is not a valid unified social credit code"),
+        (
+            ["client", "add", "--name", "甲", "--credit-code", "91110000600037341X"],
+            3,
+            "error: credit_code: '91110000600037341X' is not a valid unified social credit code",
+        ),
         (["client", "add", "--name", ""], 3, "error: name: must not be empty (CORE-REC-1)"),
-        (["client", "add", "--name", "长" * 201], 3, "error: name: is 201 characters, at most 200 (CORE-REC-1)"),
-        (["client", "add", "--name", "甲", "--capital", "12.345"], 3, "error: registered_capital: has more than 2 decimal places"),
-        (["client", "add", "--name", "甲", "--capital", "lots"], 3, "error: registered_capital: 'lots' is not a decimal number"),
-        (["client", "add", "--name", "甲", "--owner", "ghost"], 4, "error: owner: unknown user 'ghost'"),
+        (
+            ["client", "add", "--name", "长" * 201],
+            3,
+            "error: name: is 201 characters, at most 200 (CORE-REC-1)",
+        ),
+        (
+            ["client", "add", "--name", "甲", "--capital", "12.345"],
+            3,
+            "error: registered_capital: has more than 2 decimal places",
+        ),
+        (
+            ["client", "add", "--name", "甲", "--capital", "lots"],
+            3,
+            "error: registered_capital: 'lots' is not a decimal number",
+        ),
+        (
+            ["client", "add", "--name", "甲", "--owner", "ghost"],
+            4,
+            "error: owner: unknown user 'ghost'",
+        ),
         (["client", "show", "NOPE"], 4, "error: client: unknown client 'NOPE'"),
-        (["client", "edit", "NOPE", "--phone", "123456"], 4, "error: client: unknown client 'NOPE'"),
-        (["log", "add", "NOPE", "--channel", "visit", "--summary", "x"], 4, "error: client: unknown client 'NOPE'"),
-        (["log", "add", "C000001", "--channel", "visit", "--summary", "x", "--at", "yesterday"], 3,
-         "error: occurred_at: 'yesterday' is not a date-time"),
-        (["log", "add", "C000001", "--channel", "visit", "--summary", "x", "--next-action", "y", "--due", "2026-02-30"], 3,
-         "error: next_action_due: '2026-02-30' is not a date (YYYY-MM-DD)"),
-        (["log", "add", "C000001", "--channel", "pigeon", "--summary", "x"], 3, "error: channel: 'pigeon' is not one of"),
-        (["user", "add", "lina", "--name", "李娜", "--role", "emperor"], 3, "error: roles: unknown role 'emperor'"),
+        (
+            ["client", "edit", "NOPE", "--phone", "123456"],
+            4,
+            "error: client: unknown client 'NOPE'",
+        ),
+        (
+            ["log", "add", "NOPE", "--channel", "visit", "--summary", "x"],
+            4,
+            "error: client: unknown client 'NOPE'",
+        ),
+        (
+            ["log", "add", "C000001", "--channel", "visit", "--summary", "x", "--at", "yesterday"],
+            3,
+            "error: occurred_at: 'yesterday' is not a date-time",
+        ),
+        (
+            [
+                "log",
+                "add",
+                "C000001",
+                "--channel",
+                "visit",
+                "--summary",
+                "x",
+                "--next-action",
+                "y",
+                "--due",
+                "2026-02-30",
+            ],
+            3,
+            "error: next_action_due: '2026-02-30' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            ["log", "add", "C000001", "--channel", "pigeon", "--summary", "x"],
+            3,
+            "error: channel: 'pigeon' is not one of",
+        ),
+        (
+            ["user", "add", "lina", "--name", "李娜", "--role", "emperor"],
+            3,
+            "error: roles: unknown role 'emperor'",
+        ),
         (["plugins", "enable", "nope"], 4, "error: plugin: unknown plugin 'nope'"),
         (["client", "list"], 4, "error: user: unknown user 'ghost'"),
     ],
@@ -93,9 +201,13 @@ def test_bad_input_one_line_exit_code_nothing_written(cli, counts, args, code, e
 def test_duplicate_client_code_and_credit_code(cli, counts):
     cli("client", "add", "--name", "甲", "--code", "KA1", "--credit-code", VALID_USCC[0])
     before = counts()
-    assert one_line_error(cli("client", "add", "--name", "乙", "--code", "KA1"), 5) == "error: code: client code 'KA1' already exists"
+    assert (
+        one_line_error(cli("client", "add", "--name", "乙", "--code", "KA1"), 5)
+        == "error: code: client code 'KA1' already exists"
+    )
     assert "already registered for client KA1 (CORE-REC-1)" in one_line_error(
-        cli("client", "add", "--name", "乙", "--credit-code", VALID_USCC[0]), 5)
+        cli("client", "add", "--name", "乙", "--credit-code", VALID_USCC[0]), 5
+    )
     assert counts() == before
 
 
@@ -110,7 +222,9 @@ def test_uninitialised_database_is_exit_8_and_creates_no_file(tmp_path):
 
 
 def test_init_refuses_an_existing_database(cli):
-    assert one_line_error(cli("init"), 5).endswith("is already a crmcore database (use `crm db upgrade`)")
+    assert one_line_error(cli("init"), 5).endswith(
+        "is already a crmcore database (use `crm db upgrade`)"
+    )
 
 
 def test_db_current_and_upgrade(cli):
@@ -127,6 +241,8 @@ def test_help_imports_neither_sqlalchemy_nor_plugins():
         "heavy = [m for m in ('sqlalchemy', 'alembic', 'rich', 'crmcore.app') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
     assert "HEAVY []" in out
     assert "Exit codes:" in out

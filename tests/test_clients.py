@@ -11,7 +11,10 @@ from crmcore import ClientStatus, Conflict, InvalidInput, NewClient, NotFound, P
 
 
 def test_add_generates_sequential_codes_and_keeps_money_exact(crm, admin):
-    first = crm.clients.add(admin, NewClient(name="广州恒达电子科技有限公司", registered_capital=Decimal("12345678901.23")))
+    first = crm.clients.add(
+        admin,
+        NewClient(name="广州恒达电子科技有限公司", registered_capital=Decimal("12345678901.23")),
+    )
     second = crm.clients.add(admin, NewClient(name="深圳华强实业股份有限公司"))
     assert (first.code, second.code) == ("C000001", "C000002")
     again = crm.clients.get(admin, first.code)
@@ -45,7 +48,9 @@ def test_bad_values_name_the_field_and_rule(values, field, rule):
 
 
 def test_credit_code_is_normalised_to_upper_case():
-    assert NewClient(name="x", credit_code=" 91110000600037341l ").credit_code == "91110000600037341L"
+    assert (
+        NewClient(name="x", credit_code=" 91110000600037341l ").credit_code == "91110000600037341L"
+    )
 
 
 def test_duplicate_code_and_credit_code_are_refused_and_nothing_is_written(crm, admin):
@@ -66,7 +71,9 @@ def test_unknown_owner_is_refused(crm, admin):
 
 def test_edit_versions_the_record_and_keeps_old_values(crm, admin):
     c = crm.clients.add(admin, NewClient(name="甲公司", phone="020-1111111"))
-    edited = crm.clients.edit(admin, c.code, {"phone": "020-2222222", "registered_capital": "500.10"})
+    edited = crm.clients.edit(
+        admin, c.code, {"phone": "020-2222222", "registered_capital": "500.10"}
+    )
     assert edited.version == 2
     assert edited.registered_capital == Decimal("500.10")
     history = crm.clients.history(admin, c.code)
@@ -110,7 +117,11 @@ def test_archive_needs_a_reason_blocks_edits_and_restores(crm, admin):
         crm.clients.edit(admin, c.code, {"phone": "123456"})
     restored = crm.clients.restore(admin, c.code)
     assert restored.status == ClientStatus.ACTIVE
-    assert [h["action"] for h in crm.clients.history(admin, c.code)] == ["create", "archive", "restore"]
+    assert [h["action"] for h in crm.clients.history(admin, c.code)] == [
+        "create",
+        "archive",
+        "restore",
+    ]
 
 
 def test_owner_and_co_contacts(crm, admin, make_user):
@@ -131,7 +142,9 @@ def test_owner_and_co_contacts(crm, admin, make_user):
 
 def test_list_filters_by_owner_region_prefix_and_industry(crm, admin, make_user):
     make_user("lina")
-    crm.clients.add(admin, NewClient(name="广州甲", region="广东/广州", industry="制造业", owner="lina"))
+    crm.clients.add(
+        admin, NewClient(name="广州甲", region="广东/广州", industry="制造业", owner="lina")
+    )
     crm.clients.add(admin, NewClient(name="深圳乙", region="广东/深圳", industry="房地产业"))
     crm.clients.add(admin, NewClient(name="北京丙", region="北京/北京", industry="制造业"))
     names = lambda cs: sorted(c.name for c in cs)  # noqa: E731
@@ -141,7 +154,10 @@ def test_list_filters_by_owner_region_prefix_and_industry(crm, admin, make_user)
 
 
 def test_search_finds_short_chinese_substrings_and_codes(crm, admin):
-    crm.clients.add(admin, NewClient(name="中国电信股份有限公司广州分公司", code="TEL", credit_code=VALID_USCC[1]))
+    crm.clients.add(
+        admin,
+        NewClient(name="中国电信股份有限公司广州分公司", code="TEL", credit_code=VALID_USCC[1]),
+    )
     crm.clients.add(admin, NewClient(name="广州恒达电子科技有限公司"))
     assert [c.code for c in crm.clients.search(admin, "电信")] == ["TEL"]
     assert {c.code for c in crm.clients.search(admin, "广州")} == {"TEL", "C000001"}

@@ -17,11 +17,15 @@ from crmcore import hookimpl, PluginInfo
 
 
 def plain(name: str, requires: tuple[str, ...] = (), body: str = "") -> str:
-    return HEADER + textwrap.dedent(f"""
+    return (
+        HEADER
+        + textwrap.dedent(f"""
         @hookimpl
         def crm_plugin_info():
             return PluginInfo(name={name!r}, version="1.0", description="test plugin", requires={requires!r})
-    """) + textwrap.dedent(body)
+    """)
+        + textwrap.dedent(body)
+    )
 
 
 def test_enable_disable_respects_requirements(crm_url, admin, plugin_installer):
@@ -42,7 +46,10 @@ def test_enable_disable_respects_requirements(crm_url, admin, plugin_installer):
             crm.plugins.enable(admin, "nope")
     with Crm.open(crm_url) as crm:
         assert crm.host.loaded == []
-        assert {s.name: s.enabled for s in crm.plugins.list(admin)} == {"base": False, "addon": False}
+        assert {s.name: s.enabled for s in crm.plugins.list(admin)} == {
+            "base": False,
+            "addon": False,
+        }
 
 
 def test_cli_plugins_list_enable_disable_json(cli, plugin_installer):
@@ -50,7 +57,10 @@ def test_cli_plugins_list_enable_disable_json(cli, plugin_installer):
     plugin_installer("addon", plain("addon", ("base",)))
     refused = cli("plugins", "enable", "addon")
     assert refused.exit_code == 5
-    assert refused.stderr.strip() == "error: plugin addon requires plugin base, which is not enabled: enable it first"
+    assert (
+        refused.stderr.strip()
+        == "error: plugin addon requires plugin base, which is not enabled: enable it first"
+    )
     assert cli("plugins", "enable", "base").exit_code == 0
     listed = json.loads(cli("plugins", "list", "--json").stdout)
     assert {p["name"]: p["enabled"] for p in listed} == {"addon": False, "base": True}
@@ -59,10 +69,13 @@ def test_cli_plugins_list_enable_disable_json(cli, plugin_installer):
     assert "Traceback" not in unknown.stderr
 
 
-def test_enable_runs_the_plugin_migration_and_disable_keeps_its_data(crm_url, admin, plugin_installer, tmp_path):
+def test_enable_runs_the_plugin_migration_and_disable_keeps_its_data(
+    crm_url, admin, plugin_installer, tmp_path
+):
     versions = tmp_path / "notes_migrations"
     versions.mkdir()
-    (versions / "n001_notes.py").write_text(textwrap.dedent('''
+    (versions / "n001_notes.py").write_text(
+        textwrap.dedent("""
         import sqlalchemy as sa
         from alembic import op
         revision = "n001"
@@ -75,13 +88,20 @@ def test_enable_runs_the_plugin_migration_and_disable_keeps_its_data(crm_url, ad
                             sa.Column("body", sa.Text))
         def downgrade():
             op.drop_table("notes_note")
-    '''))
-    plugin_installer("notes", plain("notes", body=f"""
+    """)
+    )
+    plugin_installer(
+        "notes",
+        plain(
+            "notes",
+            body=f"""
         from pathlib import Path
         @hookimpl
         def crm_migrations():
             return Path({str(versions)!r})
-    """))
+    """,
+        ),
+    )
     with Crm.open(crm_url) as crm:
         crm.plugins.enable(admin, "notes")
         with crm.engine.begin() as conn:
@@ -122,12 +142,20 @@ def test_rescue_switch_loads_only_the_listed_plugins(crm_url, admin, plugin_inst
         assert crm.clients.list(admin) == []
 
 
-def test_a_misspelled_hookimpl_is_reported_and_the_plugin_not_loaded(crm_url, admin, plugin_installer):
-    plugin_installer("typo", plain("typo", body="""
+def test_a_misspelled_hookimpl_is_reported_and_the_plugin_not_loaded(
+    crm_url, admin, plugin_installer
+):
+    plugin_installer(
+        "typo",
+        plain(
+            "typo",
+            body="""
         @hookimpl
         def crm_client_craeted(tx, client):
             pass
-    """))
+    """,
+        ),
+    )
     with Crm.open(crm_url) as crm:
         crm.plugins.enable(admin, "typo")
     with Crm.open(crm_url) as crm:
@@ -154,12 +182,20 @@ def test_a_raising_hook_rolls_back_the_whole_use_case(crm_url, admin, plugin_ins
     with Crm.open(crm_url) as crm:
         before = row_counts(crm)
         with crm.engine.connect() as conn:
-            counters_before = conn.execute(text("SELECT name, value FROM counters ORDER BY name")).all()
-        with pytest.raises(PluginError, match="plugin quota: crm_client_created failed: ValueError: quota service unreachable"):
+            counters_before = conn.execute(
+                text("SELECT name, value FROM counters ORDER BY name")
+            ).all()
+        with pytest.raises(
+            PluginError,
+            match="plugin quota: crm_client_created failed: ValueError: quota service unreachable",
+        ):
             crm.clients.add(admin, NewClient(name="甲公司"))
         assert row_counts(crm) == before
         with crm.engine.connect() as conn:
-            assert conn.execute(text("SELECT name, value FROM counters ORDER BY name")).all() == counters_before
+            assert (
+                conn.execute(text("SELECT name, value FROM counters ORDER BY name")).all()
+                == counters_before
+            )
 
 
 def test_a_veto_refuses_the_change_naming_the_plugin(crm, admin):
@@ -178,10 +214,14 @@ def test_a_veto_refuses_the_change_naming_the_plugin(crm, admin):
 
     Blacklist.crm_plugin_info = hookimpl(Blacklist.crm_plugin_info)
     Blacklist.crm_client_veto = hookimpl(Blacklist.crm_client_veto)
-    with Crm.open(crm.engine.url.render_as_string(hide_password=False), extra_plugins={"blacklist": Blacklist}) as vetting:
+    with Crm.open(
+        crm.engine.url.render_as_string(hide_password=False), extra_plugins={"blacklist": Blacklist}
+    ) as vetting:
         ok = vetting.clients.add(admin, NewClient(name="正常公司"))
         before = row_counts(vetting)
-        with pytest.raises(Conflict, match="refused by plugin blacklist: name is on the sanctions list"):
+        with pytest.raises(
+            Conflict, match="refused by plugin blacklist: name is on the sanctions list"
+        ):
             vetting.clients.add(admin, NewClient(name="黑名单公司"))
         with pytest.raises(Conflict, match="refused by plugin blacklist"):
             vetting.clients.edit(admin, ok.code, {"name": "黑名单公司"})

@@ -17,7 +17,10 @@ from crmcore.store import tables as t
 def _add_clients(url: str, worker: int, count: int) -> list[str]:
     with Crm.open(url) as crm:
         admin = crm.actor("admin")
-        return [crm.clients.add(admin, NewClient(name=f"并发客户{worker}-{i}")).code for i in range(count)]
+        return [
+            crm.clients.add(admin, NewClient(name=f"并发客户{worker}-{i}")).code
+            for i in range(count)
+        ]
 
 
 def test_concurrent_processes_get_unique_codes_and_one_unbroken_chain(crm_url):
@@ -49,7 +52,8 @@ def test_every_write_leaves_an_event_naming_fields_not_values(crm, admin):
     with crm.engine.connect() as conn:
         rows = conn.execute(
             select(t.audit_events.c.action, t.audit_events.c.body, t.audit_events.c.door)
-            .where(t.audit_events.c.client_id == c.id).order_by(t.audit_events.c.seq)
+            .where(t.audit_events.c.client_id == c.id)
+            .order_by(t.audit_events.c.seq)
         ).all()
     assert [r.action for r in rows] == ["client.create", "client.edit"]
     assert rows[1].body == '{"fields":["phone"]}'
@@ -61,7 +65,9 @@ def test_money_is_exact_in_sums_on_both_backends(crm, admin):
         crm.clients.add(admin, NewClient(name=f"客户{amount}", registered_capital=Decimal(amount)))
     with crm.engine.connect() as conn:
         total = conn.scalar(select(func.sum(t.clients.c.registered_capital)))
-        above = conn.scalar(select(func.count()).where(t.clients.c.registered_capital > Decimal("0.15")))
+        above = conn.scalar(
+            select(func.count()).where(t.clients.c.registered_capital > Decimal("0.15"))
+        )
     assert total == Decimal("1234567890123.75")
     assert above == 2
 

@@ -15,7 +15,6 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", show_lines=False)
@@ -27,7 +26,6 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def fields(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))

@@ -6,15 +6,13 @@ Python API, the CLI, JSON or an imported spreadsheet row.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
 from decimal import Decimal
-import enum
 from typing import Any, TypeVar
 
 import attrs
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError as StdnumError
 
 from crmcore.errors import InvalidInput
 
@@ -93,7 +91,9 @@ def enum_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
             return enum_cls(str(value).strip().lower())
         except ValueError:
             choices = ", ".join(str(m.value) for m in enum_cls)  # type: ignore[attr-defined]
-            raise InvalidInput(attribute.name, f"{value!r} is not one of {choices}", rule=rule) from None
+            raise InvalidInput(
+                attribute.name, f"{value!r} is not one of {choices}", rule=rule
+            ) from None
 
     return attrs.Converter(convert, takes_self=True, takes_field=True)
 
@@ -106,6 +106,9 @@ def credit_code(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None
     """Rule CORE-REC-1: an 18-character unified social credit code with a valid check character."""
     if value is None:
         return
+    from stdnum.cn import uscc  # imported on first use: keeps CLI start-up lean
+    from stdnum.exceptions import ValidationError as StdnumError
+
     try:
         uscc.validate(value)
     except StdnumError as exc:
@@ -120,6 +123,9 @@ def id_number(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it."""
     if value is None:
         return
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError as StdnumError
+
     try:
         ric.validate(value)
     except StdnumError:

@@ -15,9 +15,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
-from crmcore.convert import structure, unstructure
 from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
-from crmcore.errors import Conflict, InvalidInput
+from crmcore.errors import Conflict, InvalidInput, PermissionDenied
+from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.services.counters import next_number
 from crmcore.store import tables as t
@@ -32,6 +32,8 @@ class Vetoed(Conflict):
 class ClientService(Service):
     @use_case
     def add(self, tx: Tx, new: NewClient) -> Client:
+        from crmcore.convert import unstructure  # cattrs loads only for writes
+
         tx.actor.require("client.write")
         conn = tx.conn
         owner_id = lookup.user_id(conn, new.owner, field="owner") if new.owner else tx.actor.user_id
@@ -63,8 +65,15 @@ class ClientService(Service):
 
     @query
     def get(self, tx: Tx, code: str) -> Client:
-        tx.actor.require("client.read")
-        return self._view(tx, lookup.client_row(tx.conn, code).id)
+        row = tx.conn.execute(
+            select(t.clients).where(t.clients.c.code == code, access.readable_clients(tx))
+        ).first()
+        if row is None:
+            lookup.client_row(tx.conn, code)  # unknown: NotFound
+            raise PermissionDenied(
+                f"client: {tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
+            )
+        return self._views(tx, [row])[0]
 
     @query
     def list(
@@ -80,9 +89,8 @@ class ClientService(Service):
         offset: int = 0,
     ) -> list[Client]:
         """Clients ordered by code; archived ones only when asked for."""
-        tx.actor.require("client.read")
         c = t.clients.c
-        conditions = []
+        conditions = [access.readable_clients(tx)]
         if owner:
             conditions.append(
                 c.owner_id == lookup.user_id(tx.conn, owner, field="owner", active=False)
@@ -107,7 +115,7 @@ class ClientService(Service):
     @query
     def search(self, tx: Tx, text: str, *, limit: int = 20) -> list[Client]:
         """Substring of name, exact or prefix of code and credit code."""
-        tx.actor.require("client.read")
+        scope = access.readable_clients(tx)
         text = text.strip()
         if not text:
             raise InvalidInput("query", "must not be empty")
@@ -116,12 +124,13 @@ class ClientService(Service):
         rows = tx.conn.execute(
             select(t.clients)
             .where(
+                scope,
                 or_(
                     c.name.like(pattern, escape="\\"),
                     c.code == text.upper(),
                     c.code == text,
                     c.credit_code == text.upper(),
-                )
+                ),
             )
             .order_by(func.length(c.name), c.code)
             .limit(limit)
@@ -133,6 +142,8 @@ class ClientService(Service):
         self, tx: Tx, code: str, changes: Mapping[str, Any], *, expected_version: int | None = None
     ) -> Client:
         """Change fields; the previous values go to the client's history (never lost)."""
+        from crmcore.convert import structure, unstructure
+
         tx.actor.require("client.write")
         for name in changes:
             if name not in EDITABLE_FIELDS:
@@ -348,7 +359,7 @@ class ClientService(Service):
             u for users in staff.values() for u in users
         }
         names = lookup.logins(tx.conn, user_ids)
-        return [_client(r._mapping, names, staff[r.id]) for r in rows]
+        return [access.present(tx, _client(r._mapping, names, staff[r.id])) for r in rows]
 
     def _view_from(self, values: Mapping[str, Any], tx: Tx) -> Client:
         names = lookup.logins(tx.conn, {values["owner_id"]})

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from crmcore.store import tables as t
 
 if TYPE_CHECKING:
@@ -18,7 +15,10 @@ if TYPE_CHECKING:
 
 
 def next_number(tx: Tx, name: str) -> int:
-    insert = sqlite_insert if tx.conn.dialect.name == "sqlite" else pg_insert
+    if tx.conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
     stmt = insert(t.counters).values(name=name, value=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1}

@@ -104,10 +104,11 @@ class DemoService(Service):
                 tx.crm.contacts.add(tx, client.code, structure(person, NewContact))
             if i % 3 == 0:
                 tx.crm.clients.add_co_contact(tx, client.code, managers[(i + 1) % len(managers)])
+            owner = tx.acting_as(tx.crm.actor(client.owner or "admin", door=tx.actor.door, tx=tx))
             for entry in sample.contact_logs(
                 3 + i % 6, today - timedelta(days=365), today - timedelta(days=1)
             ):
-                tx.crm.logs.add(tx, client.code, structure(entry, NewLog))
+                tx.crm.logs.add(owner, client.code, structure(entry, NewLog))
                 logs += 1
         tx.crm.memos.add(
             tx,

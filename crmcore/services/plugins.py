@@ -11,7 +11,6 @@ from sqlalchemy import select
 from crmcore import plugins as host_mod
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.errors import Conflict, PluginError
-from crmcore.store import migrate
 from crmcore.store import tables as t
 
 
@@ -91,6 +90,8 @@ class PluginService(Service):
         if name not in locations and getattr(module, "crm_migrations", None):
             raise PluginError(name, "its migrations could not be located")
         if name in locations:
+            from crmcore.store import migrate
+
             migrate.upgrade(tx.conn, [name], locations)
         self._set(tx, name, True)
         tx.audit("plugin.enable", "plugin", name, detail={"version": info.version})

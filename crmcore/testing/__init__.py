@@ -26,7 +26,7 @@ import textwrap
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from crmcore.security.actors import Actor
 
 BACKENDS_ENV = "CRM_TEST_BACKENDS"
-REQUIRE_PG_ENV = "CRM_REQUIRE_POSTGRES"
 
 
 def _backends() -> list[str]:
@@ -62,8 +61,10 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield given
         return
     if postgres.find_bindir() is None:
-        message = "no PostgreSQL server binaries found (install postgresql or set CRM_TEST_POSTGRES_URL)"
-        if os.environ.get(REQUIRE_PG_ENV):
+        message = (
+            "no PostgreSQL server binaries found (install postgresql or set CRM_TEST_POSTGRES_URL)"
+        )
+        if postgres.postgres_required():
             pytest.fail(message)
         pytest.skip(message)
     server = postgres.ThrowawayPostgres()
@@ -169,7 +170,9 @@ def make_user(crm: Crm, admin: Actor) -> Callable[..., Actor]:
     def make(login: str, *roles: str, name: str | None = None) -> Actor:
         from crmcore.domain.users import NewUser
 
-        crm.users.add(admin, NewUser(login=login, name=name or login, roles=roles or ("account_manager",)))
+        crm.users.add(
+            admin, NewUser(login=login, name=name or login, roles=roles or ("account_manager",))
+        )
         return crm.actor(login)
 
     return make
@@ -225,7 +228,9 @@ def install_plugin(site: Path, name: str, source: str, *, module: str | None = N
     (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     dist = site / f"{module}-0.1.dist-info"
     dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\nSummary: test plugin {name}\n")
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\nSummary: test plugin {name}\n"
+    )
     (dist / "entry_points.txt").write_text(f"[crmcore.plugins]\n{name} = {module}\n")
     if str(site) not in sys.path:
         sys.path.insert(0, str(site))
@@ -269,4 +274,3 @@ def check_plugin(crm: Crm, name: str) -> None:
 
 
 __all__ = ["CliResult", "check_plugin", "install_plugin", "run_cli"]
-
