@@ -91,7 +91,44 @@ def crm_roles(register: Callable[..., None]) -> None:
 
 @hookspec
 def crm_archive_categories(register: Callable[..., None]) -> None:
-    """Declare archive categories (CORE-ARC-1): ``register(code, label, label_zh)``."""
+    """Declare archive categories (CORE-ARC-1): ``register(code, label, label_zh)``.
+
+    The core's four are ``basic``, ``contracts``, ``receivables`` and ``complaints``; a code is
+    lower-case letters, digits and ``_``, and must not be taken already.
+    """
+
+
+@hookspec
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    """Declare fields that need more than their record to be read (CORE-CONF-4/5).
+
+    ``register(entity, field, clearance="secret", permission=None, when=None, rule=None,
+    label_zh="")``. ``entity`` is the name your code passes to
+    ``crmcore.security.access.present(tx, record, entity, ...)`` (prefix it with your plugin
+    name, e.g. ``"realestate.price_analysis"``), or a core entity (client, contact,
+    contact_log, memo, document). A reader needs at least ``clearance`` *and* ``permission``;
+    ``when(record) -> bool`` limits the rule to some records, e.g. a cost that is secret until
+    the price is approved::
+
+        register("realestate.price_analysis", "cost_per_m2", clearance="secret",
+                 permission="realestate.cost.read", when=lambda r: r.status != "approved",
+                 rule="RE-PRICE-6")
+
+    Every rule on a field applies (the most restrictive wins); admins can add rules but never
+    relax yours. A masked field is None in the view and named in its ``masked`` tuple, and
+    ``check_write`` refuses writing it.
+    """
+
+
+@hookspec
+def crm_client_sort_keys(register: Callable[..., None]) -> None:
+    """Offer a sort key for client listings such as the archive index (CORE-ARC-2).
+
+    ``register(name, expression, label="", label_zh="", descending=True)`` where
+    ``expression(tx)`` returns a SQL expression correlated with ``crmcore.store.tables.clients``
+    (typically a scalar subquery on your own yearly figures, e.g. last year's annual sales).
+    Clients without a value sort last. Names must be unique.
+    """
 
 
 # -- client lifecycle --------------------------------------------------------------------------
@@ -129,6 +166,20 @@ def crm_client_restored(tx: Tx, client: Client) -> None:
 @hookspec
 def crm_client_owner_changed(tx: Tx, client: Client, old_owner: str | None, new_owner: str) -> None:
     """The responsible account manager changed (assignment or handover, CORE-OWN-1/2)."""
+
+
+@hookspec
+def crm_handover(
+    tx: Tx, from_user: str, to_user: str, handover_id: int, record: Callable[..., None]
+) -> None:
+    """A leaving user's work moves to a successor (CORE-OWN-2), in the handover's transaction.
+
+    Move every record of yours that belongs to ``from_user`` (open tasks, team seats, ...)
+    to ``to_user``, and call ``record(role, client_id=None, detail=None)`` once per moved item
+    so the handover lists it. Raising rolls the whole handover back: nothing moves and the
+    user stays active. Runs after the core has moved clients, co-contact roles and
+    custodianships, before the user is deactivated.
+    """
 
 
 # -- demo --------------------------------------------------------------------------------------

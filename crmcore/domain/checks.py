@@ -120,18 +120,16 @@ def credit_code(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None
 
 
 def id_number(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it."""
+    """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it.
+
+    See :mod:`crmcore.domain.personal` for why the district is not checked against the birth
+    year as ``stdnum.cn.ric.validate`` does.
+    """
     if value is None:
         return
-    from stdnum.cn import ric
-    from stdnum.exceptions import ValidationError as StdnumError
+    from crmcore.domain.personal import validate_id_number
 
-    try:
-        ric.validate(value)
-    except StdnumError:
-        raise InvalidInput(
-            attribute.name, "is not a valid resident ID number (GB 11643)", rule="CORE-CONF-5"
-        ) from None
+    validate_id_number(value, attribute.name)
 
 
 upper = _normalise_upper

@@ -13,4 +13,11 @@ SERVICES: dict[str, str] = {
     "memos": "crmcore.services.memos:MemoService",
     "plugins": "crmcore.services.plugins:PluginService",
     "demo": "crmcore.services.demo:DemoService",
+    # issue 4: confidentiality, organisation, audit, archives, handover
+    "access": "crmcore.services.access:AccessService",
+    "org": "crmcore.services.org:OrgService",
+    "audit": "crmcore.services.audit:AuditService",
+    "archives": "crmcore.services.archives:ArchiveService",
+    "handover": "crmcore.services.handover:HandoverService",
+    "personal": "crmcore.services.personal:PersonalDataService",
 }

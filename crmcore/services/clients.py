@@ -16,13 +16,17 @@ from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
-from crmcore.errors import Conflict, InvalidInput, PermissionDenied
+from crmcore.domain.security import Clearance, ConfidentialityPolicy, Importance
+from crmcore.errors import Conflict, InvalidInput
 from crmcore.security import access
+from crmcore.security.policy import in_force
 from crmcore.services import lookup
 from crmcore.services.counters import next_number
 from crmcore.store import tables as t
 
 CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
+#: NewClient fields whose empty value means "not given" (for the write check)
+_EMPTY: tuple[Any, ...] = (None, "", {}, ())
 
 
 class Vetoed(Conflict):
@@ -33,22 +37,35 @@ class ClientService(Service):
     @use_case
     def add(self, tx: Tx, new: NewClient) -> Client:
         from crmcore.convert import unstructure  # cattrs loads only for writes
+        from crmcore.services.org import decide_assignment
 
         tx.actor.require("client.write")
         conn = tx.conn
-        owner_id = lookup.user_id(conn, new.owner, field="owner") if new.owner else tx.actor.user_id
+        values = {name: getattr(new, name) for name in CLIENT_FIELDS}
+        access.check_write(tx, "client", [n for n, v in values.items() if v not in _EMPTY])
+        # CORE-OWN-3: the assignment rules decide the unit, and the manager unless one is named
+        decision = decide_assignment(tx, new.region, new.industry, new.importance)
+        if new.owner:
+            owner_id = lookup.user_id(conn, new.owner, field="owner")
+        else:
+            owner_id = decision.manager_id or tx.actor.user_id
+        unit_id = decision.unit_id or _primary_unit(tx, owner_id)
         code = new.code or self._next_code(tx)
         if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
             raise Conflict(f"code: client code {code!r} already exists")
         self._check_credit_code_free(tx, new.credit_code)
-        values = {name: getattr(new, name) for name in CLIENT_FIELDS}
-        prospective = self._view_from(dict(values, id=0, code=code, owner_id=owner_id), tx)
+        level = in_force(tx, ConfidentialityPolicy).client_level
+        prospective = self._view_from(
+            dict(values, id=0, code=code, owner_id=owner_id, clearance=level), tx
+        )
         _veto(tx, None, prospective)
         client_id = conn.execute(
             t.clients.insert().values(
                 **values,
                 code=code,
                 owner_id=owner_id,
+                unit_id=unit_id,
+                clearance=int(level),
                 version=1,
                 created_at=tx.now,
                 updated_at=tx.now,
@@ -65,15 +82,9 @@ class ClientService(Service):
 
     @query
     def get(self, tx: Tx, code: str) -> Client:
-        row = tx.conn.execute(
-            select(t.clients).where(t.clients.c.code == code, access.readable_clients(tx))
-        ).first()
-        if row is None:
-            lookup.client_row(tx.conn, code)  # unknown: NotFound
-            raise PermissionDenied(
-                f"client: {tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
-            )
-        return self._views(tx, [row])[0]
+        """One client as the actor may see it; the look-up is recorded (CORE-CONF-2)."""
+        row = access.client_for_read(tx, code, action=None)
+        return self._views(tx, [row], "client.get")[0]
 
     @query
     def list(
@@ -84,17 +95,26 @@ class ClientService(Service):
         region: str | None = None,
         industry: str | None = None,
         status: ClientStatus | str | None = None,
+        unit: str | None = None,
+        importance: Importance | str | None = None,
         include_archived: bool = False,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Client]:
-        """Clients ordered by code; archived ones only when asked for."""
+        """Clients the actor may read, ordered by code; archived ones only when asked for.
+
+        ``unit`` rolls up the organisation tree: the unit and every unit below it.
+        """
         c = t.clients.c
         conditions = [access.readable_clients(tx)]
         if owner:
             conditions.append(
                 c.owner_id == lookup.user_id(tx.conn, owner, field="owner", active=False)
             )
+        if unit:
+            conditions.append(c.unit_id.in_(sorted(lookup.unit_subtree(tx.conn, unit))))
+        if importance:
+            conditions.append(c.importance == Importance(importance))
         if region:
             conditions.append(or_(c.region == region, c.region.startswith(region + "/")))
         if industry:
@@ -110,7 +130,7 @@ class ClientService(Service):
             .limit(limit)
             .offset(offset)
         ).all()
-        return self._views(tx, rows)
+        return self._views(tx, rows, "client.list")
 
     @query
     def search(self, tx: Tx, text: str, *, limit: int = 20) -> list[Client]:
@@ -135,7 +155,7 @@ class ClientService(Service):
             .order_by(func.length(c.name), c.code)
             .limit(limit)
         ).all()
-        return self._views(tx, rows)
+        return self._views(tx, rows, "client.search")
 
     @use_case
     def edit(
@@ -151,7 +171,7 @@ class ClientService(Service):
                     name,
                     f"is not an editable field (editable: {', '.join(sorted(EDITABLE_FIELDS))})",
                 )
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.write")
         if row.status == ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is archived; restore it before editing")
         if expected_version is not None and row.version != expected_version:
@@ -162,6 +182,7 @@ class ClientService(Service):
         merged = structure({**unstructure(current), **unstructure(dict(changes))}, NewClient)
         after_values = {name: getattr(merged, name) for name in CLIENT_FIELDS}
         changed = sorted(n for n in CLIENT_FIELDS if after_values[n] != current[n])
+        access.check_write(tx, "client", changed, _client(row._mapping, {}, []))
         if not changed:
             return self._view(tx, row.id)
         if "credit_code" in changed:
@@ -183,10 +204,9 @@ class ClientService(Service):
 
     @use_case
     def archive(self, tx: Tx, code: str, reason: str) -> Client:
-        tx.actor.require("client.archive")
         if not reason or not reason.strip():
             raise InvalidInput("reason", "archiving a client needs a reason", rule="CORE-ARC-1")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.archive")
         if row.status == ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is already archived")
         self._update(tx, row, {"status": ClientStatus.ARCHIVED, "archived_reason": reason.strip()})
@@ -204,8 +224,7 @@ class ClientService(Service):
 
     @use_case
     def restore(self, tx: Tx, code: str) -> Client:
-        tx.actor.require("client.archive")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.archive")
         if row.status != ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is not archived")
         self._update(tx, row, {"status": ClientStatus.ACTIVE, "archived_reason": None})
@@ -218,8 +237,7 @@ class ClientService(Service):
     @use_case
     def assign(self, tx: Tx, code: str, owner: str) -> Client:
         """Make ``owner`` the responsible account manager (CORE-OWN-1)."""
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         new_id = lookup.user_id(tx.conn, owner, field="owner")
         if row.owner_id == new_id:
             return self._view(tx, row.id)
@@ -234,8 +252,7 @@ class ClientService(Service):
     @use_case
     def add_co_contact(self, tx: Tx, code: str, login: str) -> Client:
         """Add a second person in contact (联系报告制, CORE-OWN-1)."""
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         user_id = lookup.user_id(tx.conn, login)
         if user_id == row.owner_id:
             raise Conflict(f"{login} already owns client {code}", rule="CORE-OWN-1")
@@ -249,8 +266,7 @@ class ClientService(Service):
 
     @use_case
     def remove_co_contact(self, tx: Tx, code: str, login: str) -> Client:
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         user_id = lookup.user_id(tx.conn, login, active=False)
         ended = tx.conn.execute(
             update(t.client_staff)
@@ -268,9 +284,13 @@ class ClientService(Service):
 
     @query
     def history(self, tx: Tx, code: str) -> list[dict[str, Any]]:
-        """Every version of the record: who changed what, when, from what to what."""
-        tx.actor.require("client.read")
-        row = lookup.client_row(tx.conn, code)
+        """Every version of the record: who changed what, when, from what to what.
+
+        Old and new values of a field the actor may not read are withheld (``masked``): the
+        history is a door like any other (CORE-CONF-2).
+        """
+        row = access.client_for_read(tx, code, action="client.history")
+        current = _client(row._mapping, {}, [])
         h = t.client_history.c
         rows = tx.conn.execute(
             select(h.version, h.changed_at, h.action, h.changes, t.users.c.login)
@@ -278,16 +298,20 @@ class ClientService(Service):
             .where(h.client_id == row.id)
             .order_by(h.version)
         )
-        return [
-            {
-                "version": r.version,
-                "at": r.changed_at,
-                "by": r.login,
-                "action": r.action,
-                "changes": r.changes,
-            }
-            for r in rows
-        ]
+        versions = []
+        for r in rows:
+            changes, hidden = access.mask_changes(tx, "client", r.changes or {}, current)
+            versions.append(
+                {
+                    "version": r.version,
+                    "at": r.changed_at,
+                    "by": r.login,
+                    "action": r.action,
+                    "changes": changes,
+                    "masked": hidden,
+                }
+            )
+        return versions
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -341,10 +365,11 @@ class ClientService(Service):
         )
 
     def _view(self, tx: Tx, client_id: int) -> Client:
+        """The result of a write, masked for the writer (the write's event records it)."""
         row = tx.conn.execute(select(t.clients).where(t.clients.c.id == client_id)).one()
-        return self._views(tx, [row])[0]
+        return self._views(tx, [row], None)[0]
 
-    def _views(self, tx: Tx, rows: Sequence[Row[Any]]) -> list[Client]:
+    def _views(self, tx: Tx, rows: Sequence[Row[Any]], action: str | None) -> list[Client]:
         ids = [r.id for r in rows]
         staff: dict[int, list[int]] = {i: [] for i in ids}
         if ids:
@@ -355,11 +380,22 @@ class ClientService(Service):
                 .order_by(s.id)
             ):
                 staff[r.client_id].append(r.user_id)
-        user_ids = {u for r in rows for u in (r.owner_id, r.first_contact_by) if u} | {
-            u for users in staff.values() for u in users
-        }
+        user_ids = {
+            u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u
+        } | {u for users in staff.values() for u in users}
         names = lookup.logins(tx.conn, user_ids)
-        return [access.present(tx, _client(r._mapping, names, staff[r.id])) for r in rows]
+        unit_codes = lookup.unit_codes(tx.conn, {r.unit_id for r in rows if r.unit_id})
+        return [
+            access.present(
+                tx,
+                _client(r._mapping, names, staff[r.id], unit_codes),
+                "client",
+                action=action,
+                client_id=r.id,
+                record_id=r.code,
+            )
+            for r in rows
+        ]
 
     def _view_from(self, values: Mapping[str, Any], tx: Tx) -> Client:
         names = lookup.logins(tx.conn, {values["owner_id"]})
@@ -376,13 +412,35 @@ class ClientService(Service):
         return _client(row, names, [])
 
 
-def _client(row: Mapping[str, Any], names: Mapping[int, str], staff: Iterable[int]) -> Client:
+def _primary_unit(tx: Tx, user_id: int) -> int | None:
+    """The owner's unit when they belong to exactly one (else the rules or an admin decide)."""
+    units = list(
+        tx.conn.scalars(
+            select(t.user_units.c.unit_id).where(
+                t.user_units.c.user_id == user_id, t.user_units.c.until.is_(None)
+            )
+        )
+    )
+    return units[0] if len(units) == 1 else None
+
+
+def _client(
+    row: Mapping[str, Any],
+    names: Mapping[int, str],
+    staff: Iterable[int],
+    unit_codes: Mapping[int, str] | None = None,
+) -> Client:
+    skip = {"status", "size", "importance"}
     return Client(
-        **{name: row[name] for name in CLIENT_FIELDS if name not in {"status", "size"}},
+        **{name: row[name] for name in CLIENT_FIELDS if name not in skip},
         id=row["id"],
         code=row["code"],
         status=ClientStatus(row["status"]),
         size=ClientSize(row["size"]) if row["size"] else None,
+        importance=Importance(row["importance"]) if row.get("importance") else None,
+        clearance=Clearance(row.get("clearance", Clearance.CONFIDENTIAL)),
+        unit=(unit_codes or {}).get(row.get("unit_id") or 0),
+        custodian=names.get(row["custodian_id"]) if row.get("custodian_id") else None,
         owner=names.get(row["owner_id"]) if row["owner_id"] else None,
         co_contacts=tuple(names[u] for u in staff),
         first_contact_by=names.get(row["first_contact_by"]) if row["first_contact_by"] else None,

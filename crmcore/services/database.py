@@ -11,24 +11,33 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from crmcore import audit
 from crmcore.app import Crm, Tx, _initialised, enabled_plugins
+from crmcore.domain.security import Clearance
 from crmcore.domain.users import NewUser
 from crmcore.errors import Conflict
 from crmcore.plugins import PluginHost
+from crmcore.security import keys
 from crmcore.security.actors import Actor
 from crmcore.services.plugins import installed_migration_locations
 from crmcore.services.users import create_user
-from crmcore.settings import database_url
+from crmcore.settings import database_url, key_file_path
 from crmcore.store import migrate
 from crmcore.store.engine import WRITE, make_engine
 
-BOOTSTRAP = Actor(0, "crm-init", frozenset({"admin"}), frozenset({"*"}), "cli")
+BOOTSTRAP = Actor(
+    0, "crm-init", frozenset({"admin"}), frozenset({"*"}), "cli", clearance=Clearance.SECRET
+)
 
 
 def init(
     url: str | None = None, *, admin_login: str = "admin", admin_name: str = "Administrator"
 ) -> str:
-    """Create the schema and the first admin in a new database; refuse an existing one."""
+    """Create the schema and the first admin in a new database; refuse an existing one.
+
+    Creates the key file too when there is none (``crmcore.settings.key_file_path``), and
+    starts the audit checkpoint afresh for this database.
+    """
     resolved = database_url(url)
     engine = make_engine(resolved, create_dirs=True)
     try:
@@ -36,11 +45,17 @@ def init(
             raise Conflict(
                 f"{display(resolved)} is already a crmcore database (use `crm db upgrade`)"
             )
+        keys.ensure(key_file_path())
         crm = Crm(engine, PluginHost())
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             migrate.upgrade(conn, [migrate.CORE_BRANCH], {})
             tx = Tx(crm, conn, BOOTSTRAP, datetime.now(UTC))
-            create_user(tx, NewUser(login=admin_login, name=admin_name, roles=("admin",)))
+            create_user(
+                tx,
+                NewUser(login=admin_login, name=admin_name, roles=("admin",)),
+                clearance=Clearance.SECRET,
+            )
+        audit.write_checkpoint(crm.checkpoint_path, *tx.state["audit_head"], force=True)
     finally:
         engine.dispose()
     return display(resolved)

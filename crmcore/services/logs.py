@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.logs import Channel, ContactLog, NewLog
+from crmcore.domain.security import Clearance
 from crmcore.errors import InvalidInput
-from crmcore.services import lookup
+from crmcore.security import access
 from crmcore.store import tables as t
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -20,8 +21,8 @@ class LogService(Service):
     @use_case
     def add(self, tx: Tx, client_code: str, new: NewLog) -> ContactLog:
         """Log a dealing. The first log makes the client's contact record (CORE-LOG-1)."""
-        tx.actor.require("log.write")
-        client = lookup.client_row(tx.conn, client_code)
+        client = access.client_for_write(tx, client_code, "log.write")
+        access.check_write(tx, "contact_log", ["summary", "next_action", "participants"])
         occurred_at = new.occurred_at or tx.now
         if occurred_at > tx.now:
             raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
@@ -72,9 +73,13 @@ class LogService(Service):
     def timeline(
         self, tx: Tx, client_code: str, *, limit: int = 50, before: datetime | None = None
     ) -> list[ContactLog]:
-        """A client's dealings, newest first; page with ``before`` (the last one seen)."""
+        """A client's dealings, newest first; page with ``before`` (the last one seen).
+
+        The timeline is a door like the record itself: the same visibility, field rules on
+        ``contact_log`` fields, and a look-up record (CORE-CONF-2).
+        """
         tx.actor.require("log.read")
-        client = lookup.client_row(tx.conn, client_code)
+        client = access.client_for_read(tx, client_code, action="log.timeline")
         c = t.contact_logs.c
         stmt = (
             select(t.contact_logs, t.users.c.login)
@@ -86,16 +91,23 @@ class LogService(Service):
         if before is not None:
             stmt = stmt.where(c.occurred_at < before)
         return [
-            ContactLog(
-                id=r.id,
-                client_code=client_code,
-                channel=Channel(r.channel),
-                occurred_at=r.occurred_at,
-                author=r.login,
-                participants=tuple(r.participants or ()),
-                summary=r.summary,
-                next_action=r.next_action,
-                next_action_due=r.next_action_due,
+            access.present(
+                tx,
+                ContactLog(
+                    id=r.id,
+                    client_code=client_code,
+                    channel=Channel(r.channel),
+                    occurred_at=r.occurred_at,
+                    author=r.login,
+                    participants=tuple(r.participants or ()),
+                    summary=r.summary,
+                    next_action=r.next_action,
+                    next_action_due=r.next_action_due,
+                ),
+                "contact_log",
+                action="log.timeline",
+                client_id=client.id,
+                clearance=Clearance(client.clearance),
             )
             for r in tx.conn.execute(stmt)
         ]

@@ -38,6 +38,22 @@ if TYPE_CHECKING:
 BACKENDS_ENV = "CRM_TEST_BACKENDS"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep tests away from the user's key file and state directory.
+
+    Unless the environment names them, a session gets its own key file (created by the first
+    ``crm init``) and its own directory for audit checkpoints of server databases.
+    """
+    import tempfile
+
+    from crmcore.settings import KEY_FILE_ENV, STATE_DIR_ENV
+
+    if KEY_FILE_ENV not in os.environ or STATE_DIR_ENV not in os.environ:
+        scratch = Path(tempfile.mkdtemp(prefix="crm-test-secrets-"))
+        os.environ.setdefault(KEY_FILE_ENV, str(scratch / "keys.json"))
+        os.environ.setdefault(STATE_DIR_ENV, str(scratch / "state"))
+
+
 def _backends() -> list[str]:
     value = os.environ.get(BACKENDS_ENV, "sqlite,postgresql")
     return [b.strip() for b in value.split(",") if b.strip()]
