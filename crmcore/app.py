@@ -142,7 +142,13 @@ class Crm:
             self.role_owner.setdefault(role, plugin)
 
         def add_category(plugin: str, code: str, label: str, label_zh: str = "") -> None:
-            if code in self.archive_categories:
+            import re
+
+            from crmcore.domain.archives import CATEGORY_PATTERN, CORE_CATEGORIES
+
+            if not isinstance(code, str) or not re.fullmatch(CATEGORY_PATTERN, code):
+                raise PluginError(plugin, f"archive category {code!r}: use a-z, 0-9 and _")
+            if code in self.archive_categories or code in CORE_CATEGORIES:
                 raise PluginError(plugin, f"archive category {code!r} is already registered")
             self.archive_categories[code] = (plugin, label, label_zh)
 

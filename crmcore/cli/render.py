@@ -48,7 +48,19 @@ def cell(value: Any) -> str:
         return ", ".join(cell(v) for v in value) or "-"
     if isinstance(value, dict):
         return "; ".join(f"{k}={cell(v)}" for k, v in value.items()) or "-"
+    if hasattr(value, "label"):  # Clearance: shown as its name, not its rank
+        return str(value.label)
     return str(getattr(value, "value", value))
+
+
+MASKED = "(masked)"
+
+
+def shown(view: Any, name: str) -> Any:
+    """A view's field for a table, or ``(masked)`` when access control withheld it."""
+    if name in getattr(view, "masked", ()):
+        return MASKED
+    return getattr(view, name)
 
 
 def done(message: str) -> None:

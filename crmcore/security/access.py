@@ -62,9 +62,7 @@ CORE_FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule("contact", "phone", Clearance.INTERNAL, rule="CORE-REC-2", label_zh="联系电话"),
     FieldRule("contact", "email", Clearance.INTERNAL, rule="CORE-REC-2", label_zh="电子邮件"),
     FieldRule("contact", "profile", Clearance.CONFIDENTIAL, rule="CORE-REC-2", label_zh="个人情况"),
-    FieldRule(
-        "contact", "id_number", Clearance.CONFIDENTIAL, rule="CORE-CONF-5", label_zh="身份证号"
-    ),
+    FieldRule("contact", "id_number", Clearance.INTERNAL, rule="CORE-CONF-5", label_zh="身份证号"),
     # what was negotiated (CORE-LOG-2)
     FieldRule("memo", "body", Clearance.CONFIDENTIAL, rule="CORE-LOG-2", label_zh="备忘录正文"),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from crmcore.domain.archives import ArchivePolicy
 from crmcore.domain.security import ConfidentialityPolicy, ManagementLevelPolicy, OwnershipPolicy
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ KEYS: dict[type, str] = {
     ConfidentialityPolicy: "CORE-CONF-1",
     OwnershipPolicy: "CORE-OWN-1",
     ManagementLevelPolicy: "CLS-AMT-2-LEVELS",
+    ArchivePolicy: "CORE-ARC-1",
 }
 
 

@@ -23,7 +23,7 @@ CORE_BRANCH = "crmcore"
 SCRIPT_LOCATION = Path(__file__).parent / "migrations"
 
 
-def _config(conn: Connection, plugin_locations: Mapping[str, Path]) -> Config:
+def _config(conn: Connection | None, plugin_locations: Mapping[str, Path]) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     cfg.set_main_option("path_separator", "os")
@@ -60,3 +60,9 @@ def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, 
         )
         result[label] = (current, head.revision)
     return result
+
+
+def known_revisions(plugin_locations: Mapping[str, Path]) -> set[str]:
+    """Every revision this code (core and the given plugins) knows, e.g. to vet a backup."""
+    script = ScriptDirectory.from_config(_config(None, plugin_locations))
+    return {rev.revision for rev in script.walk_revisions()}
