@@ -107,7 +107,9 @@ class ArchiveService(Service):
         self._check_category(new.category)
         policy = in_force(tx, ArchivePolicy)
         kind = file_type(new.filename, new.content, policy)
-        level = new.clearance or in_force(tx, ConfidentialityPolicy).document_level
+        level = new.clearance
+        if level is None:  # (Clearance.PUBLIC is 0: never test it for truth)
+            level = in_force(tx, ConfidentialityPolicy).document_level
         if level > tx.actor.clearance:
             raise PermissionDenied(
                 f"clearance: {tx.actor.login} may not file a document above their own "

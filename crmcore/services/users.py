@@ -87,7 +87,11 @@ def _no_higher_than_own(tx: Tx, level: Clearance) -> None:
 
 def create_user(tx: Tx, new: NewUser, *, clearance: Clearance | None = None) -> User:
     """Shared by ``crm user add`` and ``crm init`` (which has no acting admin yet)."""
-    level = clearance or new.clearance or in_force(tx, ConfidentialityPolicy).user_clearance
+    # Clearance.PUBLIC is 0: test for None, never for truth
+    level = next(
+        (c for c in (clearance, new.clearance) if c is not None),
+        in_force(tx, ConfidentialityPolicy).user_clearance,
+    )
     _no_higher_than_own(tx, level)
     unknown = [r for r in new.roles if r not in tx.crm.roles]
     if unknown:
