@@ -285,8 +285,10 @@ def verify(
 
 
 def _rows(conn: Connection) -> Iterator[Mapping[str, Any]]:
-    result = conn.execution_options(yield_per=5000).execute(
-        select(audit_events).order_by(audit_events.c.seq)
+    # yield_per on the statement: Connection.execution_options would change the connection
+    # itself, and a later INSERT in the same transaction would run through a named cursor
+    result = conn.execute(
+        select(audit_events).order_by(audit_events.c.seq).execution_options(yield_per=5000)
     )
     for row in result:
         yield row._mapping
