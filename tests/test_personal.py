@@ -198,7 +198,7 @@ def test_revealing_needs_the_permission_and_leaves_a_reasoned_event(crm, admin, 
     assert (
         crm.contacts.list(lina, client.code)[0].id_number == "110***********" + YOUNG_BEIJING[-4:]
     )
-    with pytest.raises(PermissionDenied, match="personal.reveal"):
+    with pytest.raises(PermissionDenied, match=r"personal\.reveal"):
         crm.contacts.reveal_id_number(lina, person.id, reason="好奇")
     with pytest.raises(InvalidInput, match="reason"):
         crm.contacts.reveal_id_number(auditor, person.id, reason=" ")
