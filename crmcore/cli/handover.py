@@ -35,9 +35,6 @@ def handover(from_user: str, to_user: str, reason: str, as_json: bool) -> None:
         ["what", "client", "name", "detail"],
         [(i.role, i.client_code, i.client_name, i.detail) for i in result.items],
     )
-    render.table(
-        f"Tell these {len(notify)} clients that {to_user} now looks after them",
-        ["client", "name"],
-        notify,
-    )
+    render.done(f"Tell these {len(notify)} clients that {to_user} now looks after them:")
+    render.table(None, ["client", "name"], notify)
     render.done(f"{from_user} is deactivated")
