@@ -148,8 +148,13 @@ def crm_url(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[str]:
-    """A fresh, migrated database with ``crm_plugins`` enabled and an ``admin`` user."""
+    """A fresh, migrated database with ``crm_plugins`` enabled and an ``admin`` user.
+
+    It comes with its own copy of the session's key file, so a test that rotates keys
+    changes nothing for the others.
+    """
     template = _crm_templates.get(crm_backend, tuple(crm_plugins), request)
+    _private_key_file(tmp_path, request)
     if crm_backend == "sqlite":
         target = tmp_path / "crm.db"
         shutil.copyfile(template.removeprefix("sqlite:///"), target)
@@ -164,6 +169,15 @@ def crm_url(
         yield url
     finally:
         postgres.drop_database(admin, name)
+
+
+def _private_key_file(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from crmcore.settings import KEY_FILE_ENV
+
+    session_keys = Path(os.environ[KEY_FILE_ENV])
+    private = tmp_path / "keys.json"
+    shutil.copyfile(session_keys, private)
+    request.getfixturevalue("monkeypatch").setenv(KEY_FILE_ENV, str(private))
 
 
 @pytest.fixture
