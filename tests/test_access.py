@@ -320,3 +320,26 @@ def test_cli_grants_and_levels(org, cli, admin):
     assert (bad.exit_code, bad.stderr.splitlines()[0][:13]) == (3, "error: until:")
     assert cli("access", "revoke", "1").exit_code == 0
     assert cli("access", "revoke", "1").exit_code == 5
+
+
+def test_exports_are_recorded_with_fields_and_masks(crm, admin):
+    """What the export command (issue 9) calls once per export, in its transaction."""
+    with crm.transaction(admin) as tx:
+        rows = crm.clients.list(tx)
+        access.record_export(
+            tx,
+            "clients",
+            count=len(rows),
+            fields=["code", "name", "profile"],
+            masked=["profile"],
+            fmt="xlsx",
+            filters={"region": "广东"},
+        )
+    event = crm.audit.log(admin, action="export.clients")[0]
+    assert event.detail == {
+        "count": 0,
+        "fields": ["code", "name", "profile"],
+        "filters": {"region": "广东"},
+        "format": "xlsx",
+        "masked": ["profile"],
+    }

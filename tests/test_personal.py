@@ -285,3 +285,28 @@ def test_plugin_tables_use_the_same_helpers(crm, admin):
         )
         assert list(found.scalars()) == [row_id]
         assert personal.reveal_id_number(tx, buyers, row_id, reason="核对名单") == OLD_GUANGZHOU
+
+
+def test_the_cli_takes_an_id_number_at_a_hidden_prompt(cli):
+    """``--id-number -`` keeps the number out of shell history and the process list."""
+    cli("client", "add", "--name", "甲公司")
+    added = cli(
+        "contact",
+        "add",
+        "C000001",
+        "--name",
+        "王五",
+        "--id-number",
+        "-",
+        input=YOUNG_BEIJING + "\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert YOUNG_BEIJING not in added.output
+    shown = json.loads(cli("contact", "list", "C000001", "--json").stdout)
+    assert shown[0]["id_number"] == mask_id_number(YOUNG_BEIJING)
+    found = json.loads(
+        cli("contact", "find-id", "-", "--json", input=YOUNG_BEIJING + "\n").stdout.split("\n", 1)[
+            1
+        ]
+    )
+    assert [p["name"] for p in found] == ["王五"]

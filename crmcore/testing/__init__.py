@@ -223,19 +223,28 @@ class CliResult:
 def cli(crm_url: str) -> Callable[..., CliResult]:
     """Run ``crm ARGS`` in-process on the test database: ``cli("client", "list", "--json")``."""
 
-    def run(*args: str, user: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-        return run_cli(["--db", crm_url, *(["--as", user] if user else []), *args], env=env)
+    def run(
+        *args: str,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> CliResult:
+        argv = ["--db", crm_url, *(["--as", user] if user else []), *args]
+        return run_cli(argv, env=env, input=input)
 
     return run
 
 
-def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliResult:
+def run_cli(
+    argv: Sequence[str], env: dict[str, str] | None = None, input: str | None = None
+) -> CliResult:
+    """Run ``crm ARGV`` in-process; ``input`` is what the user types at prompts."""
     from click.testing import CliRunner
 
     from crmcore.cli import main
 
     runner = CliRunner()
-    with runner.isolation(env=env) as (out, err, _):
+    with runner.isolation(input=input, env=env) as (out, err, _):
         try:
             main(list(argv))
             code = 0
