@@ -294,7 +294,11 @@ def use_case(
 def query(
     fn: Callable[Concatenate[Any, Tx, P], R],
 ) -> Callable[Concatenate[Any, Subject, P], R]:
-    """Like :func:`use_case` for reads that write nothing (no write lock on SQLite)."""
+    """Like :func:`use_case` for reads: no write lock up front on SQLite.
+
+    A read may still write its look-up record (CORE-CONF-2); :meth:`Crm.run` then makes the
+    transaction a write transaction, retrying once as one if SQLite refuses the upgrade.
+    """
 
     @functools.wraps(fn)
     def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:

@@ -343,3 +343,18 @@ def test_exports_are_recorded_with_fields_and_masks(crm, admin):
         "format": "xlsx",
         "masked": ["profile"],
     }
+
+
+def test_nobody_registers_a_client_they_could_not_read(crm, admin, make_user, cli):
+    """Client records are confidential by default (CORE-CONF-1): an account manager cleared
+    only for internal records is refused in one clear line, and nothing is written."""
+    make_user("junior")
+    crm.users.set_clearance(admin, "junior", "internal")
+    before = row_counts(crm)
+    result = cli("client", "add", "--name", "甲公司", user="junior")
+    assert result.exit_code == 6
+    assert result.stderr.strip() == (
+        "error: clearance: clients are registered as confidential, above junior's clearance "
+        "(internal) (CORE-CONF-1)"
+    )
+    assert row_counts(crm) == before

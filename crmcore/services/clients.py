@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
 from crmcore.domain.security import Clearance, ConfidentialityPolicy, Importance
-from crmcore.errors import Conflict, InvalidInput
+from crmcore.errors import Conflict, InvalidInput, PermissionDenied
 from crmcore.security import access
 from crmcore.security.policy import in_force
 from crmcore.services import lookup
@@ -55,6 +55,12 @@ class ClientService(Service):
             raise Conflict(f"code: client code {code!r} already exists")
         self._check_credit_code_free(tx, new.credit_code)
         level = in_force(tx, ConfidentialityPolicy).client_level
+        if level > tx.actor.clearance:
+            raise PermissionDenied(
+                f"clearance: clients are registered as {level.label}, above "
+                f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
+                rule="CORE-CONF-1",
+            )
         prospective = self._view_from(
             dict(values, id=0, code=code, owner_id=owner_id, clearance=level), tx
         )

@@ -169,21 +169,22 @@ class OrgService(Service):
         target = lookup.unit_row(tx.conn, parent, field="parent")
         if target.id in units.descendants(units.load_tree(tx.conn), [unit.id]):
             raise Conflict(f"parent: {parent} is {code} or below it; a unit cannot contain itself")
-        tx.conn.execute(
-            update(t.org_units).where(t.org_units.c.id == unit.id).values(parent_id=target.id)
-        )
-        tx.audit("org.unit.move", "org_unit", code, detail={"parent": parent})
-        return self._units(tx, [unit.id])[0]
+        return self._change_unit(tx, unit, "org.unit.move", {"parent": parent}, parent_id=target.id)
 
     @use_case
     def set_manager(self, tx: Tx, code: str, login: str) -> OrgUnit:
         tx.actor.require("org.admin")
         unit = lookup.unit_row(tx.conn, code)
         manager_id = lookup.user_id(tx.conn, login, field="manager")
-        tx.conn.execute(
-            update(t.org_units).where(t.org_units.c.id == unit.id).values(manager_id=manager_id)
+        return self._change_unit(
+            tx, unit, "org.unit.manager", {"manager": login}, manager_id=manager_id
         )
-        tx.audit("org.unit.manager", "org_unit", code, detail={"manager": login})
+
+    def _change_unit(
+        self, tx: Tx, unit: Any, action: str, detail: dict[str, Any], **values: Any
+    ) -> OrgUnit:
+        tx.conn.execute(update(t.org_units).where(t.org_units.c.id == unit.id).values(**values))
+        tx.audit(action, "org_unit", unit.code, detail=detail)
         return self._units(tx, [unit.id])[0]
 
     @use_case
@@ -451,7 +452,7 @@ class OrgService(Service):
                         unit=units_.get(r.unit_id) if r.unit_id else None,
                     )
                 )
-            access.record_read(tx, "org.coverage", r)
+                access.record_read(tx, "org.coverage", r)
         return gaps
 
 
