@@ -341,7 +341,7 @@ def matrix(crm_url: str) -> Matrix:
         yield Matrix(crm, crm_url, cases, users)
 
 
-def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix) -> None:
+def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys) -> None:
     crm, cases = matrix.crm, matrix.cases
     by_code = {c.code: c for c in cases}
     docs: dict[str, int] = {}
@@ -449,11 +449,12 @@ def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix) -> None:
         matrix.checked += 1
         if case.id_number in bodies:
             matrix.leaks.append(f"audit body holds {case.code}'s ID number")
-    print(
-        f"\naccess matrix: {len(matrix.users)} users ({len(ROLES)} roles x {len(LEVELS)} clearances"
-        f" x {len(RELATIONS)} relationships) x {len(cases)} clients ({len(LEVELS)} levels) x "
-        f"{len(cases[0].markers)} fields; {doors['api']} API and {doors['cli']} CLI door calls "
-        f"per-client plus listings; {matrix.checked} cases checked, {len(matrix.leaks)} leaks"
-    )
+    with capsys.disabled():  # shown in every run, not only with -s
+        print(
+            f"\naccess matrix: {len(matrix.users)} users ({len(ROLES)} roles x {len(LEVELS)} clearances"
+            f" x {len(RELATIONS)} relationships) x {len(cases)} clients ({len(LEVELS)} levels) x "
+            f"{len(cases[0].markers)} fields; {doors['api']} API and {doors['cli']} CLI door calls "
+            f"per-client plus listings; {matrix.checked:,} (door x user x client x field) cases checked, {len(matrix.leaks)} leaks"
+        )
     assert matrix.leaks == [], "\n".join(matrix.leaks[:40])
     assert matrix.checked > 100_000
