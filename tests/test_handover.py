@@ -152,3 +152,17 @@ def test_cli_prints_the_clients_to_notify(leaving, cli):
     assert denied.exit_code == 6 and "deactivated" in denied.stderr
     with crm.engine.connect() as conn:
         assert conn.scalar(select(t.users.c.deactivated_at).where(t.users.c.login == "lina"))
+
+
+def hand_over_tasks(tx, from_user, to_user, handover_id, record):
+    """Stands in for the workflows' step: what a core step looks like."""
+    record("task", None, f"open tasks of {from_user}")
+
+
+def test_core_steps_join_the_same_transaction(leaving, admin, monkeypatch):
+    from crmcore.services import handover
+
+    crm, _ = leaving
+    monkeypatch.setattr(handover, "CORE_STEPS", [f"{__name__}:hand_over_tasks"])
+    done = crm.handover.run(admin, "lina", "wangfang", reason="离职")
+    assert ("task", "open tasks of lina") in [(i.role, i.detail) for i in done.items]

@@ -2,8 +2,8 @@
 
 ``crm handover --from USER --to USER`` moves, in one transaction: every client the user owns,
 every co-contact role, every archive custodianship, the units and assignment rules they manage,
-and whatever plugins hand over through the ``crm_handover`` hook (workflow tasks from the
-workflows issue join here); then it ends the user's unit memberships and grants and
+what core steps (:data:`CORE_STEPS`: workflow tasks) and plugins (the ``crm_handover`` hook)
+hand over; then it ends the user's unit memberships and grants and
 deactivates them, so they can do nothing afterwards. A failure anywhere, a plugin's included,
 rolls everything back: the user stays active and nothing has moved.
 
@@ -13,6 +13,7 @@ who contacts it at once.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from attrs import frozen
@@ -25,6 +26,12 @@ from crmcore.services import lookup
 from crmcore.store import tables as t
 
 RULE = "CORE-OWN-2"
+
+#: Core modules' parts of a handover, "module:function", each called as
+#: ``function(tx, from_user, to_user, handover_id, record)`` like the ``crm_handover`` hook,
+#: after the clients moved and before the plugins. Workflow tasks (open instances naming the
+#: leaver among their assignees) join here, in the same transaction.
+CORE_STEPS: list[str] = []
 
 
 @frozen(kw_only=True)
@@ -81,6 +88,11 @@ class HandoverService(Service):
         self._move_co_contacts(tx, leaver, successor, record)
         self._move_custody(tx, leaver, successor, record)
         self._move_org(tx, leaver, successor, record)
+        for step in CORE_STEPS:
+            module, name = step.split(":")
+            getattr(importlib.import_module(module), name)(
+                tx, from_user, to_user, handover_id, record
+            )
         tx.hook(
             "crm_handover",
             from_user=from_user,
