@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from crmcore.sampledata import SampleData
 
 PROJECT = "crmcore"
+
+#: The hook API this crmcore provides. A minor step adds hooks or optional arguments; a major
+#: step removes or changes one. Plugins state what they need in ``PluginInfo.requires_api``
+#: (e.g. ``">=1.0,<2"``); an incompatible plugin is refused with both versions named.
+#: Deprecated hooks are marked ``@hookspec(warn_on_impl=DeprecationWarning(...))`` and the
+#: warning is shown by ``crm plugins list`` and ``crm plugins doctor``.
+HOOK_API_VERSION = "1.0"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 

@@ -23,13 +23,14 @@ CORE_BRANCH = "crmcore"
 SCRIPT_LOCATION = Path(__file__).parent / "migrations"
 
 
-def _config(conn: Connection, plugin_locations: Mapping[str, Path]) -> Config:
+def _config(conn: Connection | None, plugin_locations: Mapping[str, Path]) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     cfg.set_main_option("path_separator", "os")
     locations = [SCRIPT_LOCATION / "versions", *plugin_locations.values()]
     cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
-    cfg.attributes["connection"] = conn
+    if conn is not None:
+        cfg.attributes["connection"] = conn
     return cfg
 
 
@@ -60,3 +61,10 @@ def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, 
         )
         result[label] = (current, head.revision)
     return result
+
+
+def core_head() -> str:
+    """The newest core revision (what a new plugin's first revision depends on)."""
+    head = ScriptDirectory.from_config(_config(None, {})).get_current_head()
+    assert head is not None
+    return head
