@@ -83,6 +83,8 @@ class Crm:
     def __init__(self, engine: Engine, host: PluginHost) -> None:
         self.engine = engine
         self.host = host
+        #: Where every transaction's ``tx.now`` comes from; tests and simulations replace it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
         self.role_owner: dict[str, str] = dict.fromkeys(BUILT_IN_ROLES, "crmcore")
         self.archive_categories: dict[str, tuple[str, str, str]] = {}
@@ -217,7 +219,7 @@ class Crm:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
             with conn.begin():
-                yield Tx(self, conn, actor, datetime.now(UTC))
+                yield Tx(self, conn, actor, self.clock())
 
     def run(self, subject: Subject, work: Callable[[Tx], R], *, write: bool = True) -> R:
         """Run ``work`` in ``subject``'s transaction, or a new one retried on PG conflicts."""

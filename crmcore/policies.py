@@ -133,9 +133,9 @@ def between(minimum: Any, maximum: Any, *, unit: str = "") -> Any:
 
     def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value < minimum:
-            raise InvalidInput(attribute.name, f"must be at least {minimum}{suffix}, not {value}")
+            raise InvalidInput(attribute.name, f"must be {minimum}{suffix} or more, not {value}")
         if value > maximum:
-            raise InvalidInput(attribute.name, f"must be at most {maximum}{suffix}, not {value}")
+            raise InvalidInput(attribute.name, f"must be {maximum}{suffix} or less, not {value}")
 
     return check
 

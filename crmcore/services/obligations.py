@@ -148,10 +148,13 @@ class ObligationService(Service):
         obligation: str,
         period: str,
         *,
-        subject: str = REPORTING_SUBJECT,
+        unit: str = REPORTING_SUBJECT,
         reference: Mapping[str, Any] | None = None,
     ) -> DutyView:
-        """Record that a duty fulfilled by an act was done now (once per period and subject)."""
+        """Record that a duty fulfilled by an act was done now (once per period and unit).
+
+        ``unit`` is who did it: the company until organisation units exist (issue 4).
+        """
         reg = self.crm.obligation_definitions.get(obligation)
         if reg is None or not reg.obligation.done_by_record:
             known = sorted(
@@ -165,11 +168,11 @@ class ObligationService(Service):
         d = t.obligations_done.c
         if tx.conn.scalar(
             select(d.id).where(
-                d.obligation == obligation, d.period == str(parsed), d.subject == subject
+                d.obligation == obligation, d.period == str(parsed), d.subject == unit
             )
         ):
             raise Conflict(
-                f"obligation {obligation} for {parsed} ({subject}) is already recorded as done",
+                f"obligation {obligation} for {parsed} ({unit}) is already recorded as done",
                 rule=reg.obligation.rule,
             )
         if obligation == CONSOLIDATION and not tx.conn.scalar(
@@ -183,7 +186,7 @@ class ObligationService(Service):
             t.obligations_done.insert().values(
                 obligation=obligation,
                 period=str(parsed),
-                subject=subject,
+                subject=unit,
                 done_at=tx.now,
                 done_by=tx.actor.user_id,
                 reference=dict(reference or {}),
@@ -193,10 +196,10 @@ class ObligationService(Service):
             "obligation.done",
             "obligation",
             obligation,
-            detail={"period": str(parsed), "subject": subject},
+            detail={"period": str(parsed), "unit": unit},
         )
         window = self.due_between(tx, parsed.start, parsed.next().end, obligation=obligation)
-        return next(v for v in window if v.period == str(parsed) and v.subject == subject)
+        return next(v for v in window if v.period == str(parsed) and v.subject == unit)
 
 
 def _run(reg: Registered, ctx: DutyContext) -> Iterator[Duty]:
@@ -272,16 +275,13 @@ def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
         due_at = r.occurred_at + timedelta(hours=policy(r.occurred_at).answer_within_hours)
         if not ctx.start <= china_date(due_at) <= ctx.end:
             continue
-        answered_at = r.answered_at
-        if answered_at is not None and answered_at.tzinfo is None:  # SQLite: min() loses the type
-            answered_at = datetime.fromisoformat(str(answered_at)).replace(tzinfo=due_at.tzinfo)
         yield Duty(
             obligation=ANSWER,
             subject=f"inquiry log {r.id}",
             client_code=r.code,
             assignee=owners.get(r.owner_id),
             due_at=due_at,
-            done_at=answered_at,
+            done_at=r.answered_at,
             detail=f"{r.channel}: {r.summary[:60]}",
         )
 
