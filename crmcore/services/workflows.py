@@ -19,11 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
-from crmcore.calendar import DayUnit, china_date
+from crmcore.calendar import DayUnit, china_date, end_of_day, start_of_day
 from crmcore.errors import Conflict, CrmError, InvalidInput, NotFound, PermissionDenied, PluginError
 from crmcore.plugins import _describe
 from crmcore.security import access
@@ -377,29 +377,29 @@ class WorkflowService(Service):
             raise InvalidInput("to", f"{end} is before {start}")
         c, w = t.workflow_clocks.c, t.workflow_instances.c
         today = china_date(tx.now)
+        slot = case((c.stopped_at.is_(None), 2), (c.outcome == "met", 0), else_=1)
         stmt = (
-            select(w.workflow, c.name, c.due, c.stopped_at, c.outcome)
+            select(w.workflow, c.name, slot.label("slot"), func.count().label("n"))
             .join(t.workflow_instances, w.id == c.instance_id)
             .join(t.clients, t.clients.c.id == w.client_id)
             .where(
                 access.readable_clients(tx),
                 or_(
-                    and_(c.stopped_at.is_not(None), c.outcome != "cancelled"),
+                    and_(
+                        c.stopped_at >= start_of_day(start),
+                        c.stopped_at <= end_of_day(end),
+                        c.outcome != "cancelled",
+                    ),
                     and_(c.stopped_at.is_(None), c.due >= start, c.due <= end, c.due < today),
                 ),
             )
+            .group_by(w.workflow, c.name, slot)
         )
         if workflow:
             stmt = stmt.where(w.workflow == workflow)
         counts: dict[tuple[str, str], list[int]] = {}
         for r in tx.conn.execute(stmt):
-            if r.stopped_at is None:
-                slot = 2
-            elif start <= china_date(r.stopped_at) <= end:
-                slot = 0 if r.outcome == "met" else 1
-            else:
-                continue
-            counts.setdefault((r.workflow, r.name), [0, 0, 0])[slot] += 1
+            counts.setdefault((r.workflow, r.name), [0, 0, 0])[r.slot] = r.n
         return [
             SlaRow(
                 workflow=wf,
