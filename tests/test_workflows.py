@@ -231,8 +231,12 @@ def test_pause_while_the_client_holds_the_ball_resumes_with_the_days_left(wf):
     assert resumed.due == date(2026, 11, 6)  # 14 working days left, counted from 19 Oct
     with pytest.raises(Conflict, match="not paused"):
         wf.workflows.resume(office, instance.id)
+    wf.workflows.pause(office, instance.id, "等客户确认")
+    freeze(wf, china(2026, 10, 20, 9))
+    planned = wf.workflows.advance(office, instance.id)  # the client answered: clocks run again
+    assert (planned.state, planned.paused, planned.due) == ("plan_ready", False, date(2026, 10, 27))
     actions = [e.action for e in wf.workflows.history(office, instance.id)]
-    assert actions == ["start", "pause", "resume"]
+    assert actions == ["start", "pause", "resume", "pause", "resume", "plan"]
 
 
 def test_a_deadline_into_a_year_without_data_fails_until_the_year_is_loaded(wf, tmp_path):
@@ -376,6 +380,36 @@ def test_a_bad_definition_is_refused_at_registration_naming_the_plugin(crm_url, 
     assert message in str(err.value)
 
 
+def test_enabling_a_plugin_with_a_bad_workflow_is_refused_and_changes_nothing(
+    cli, crm, plugin_installer
+):
+    definition, message = BAD["unreachable"]
+    plugin_installer(
+        "badwf",
+        f"""
+from crmcore import Clock, PluginInfo, State, Transition, Workflow, hookimpl
+
+@hookimpl
+def crm_plugin_info():
+    return PluginInfo(name="badwf")
+
+@hookimpl
+def crm_roles(register):
+    register("gm", ["client.read"])
+
+@hookimpl
+def crm_workflows(register):
+    register({definition})
+""",
+    )
+    before = row_counts(crm)
+    result = cli("plugins", "enable", "badwf")
+    assert result.exit_code == 7 and result.stdout == ""
+    assert result.stderr.strip() == f"error: plugin badwf: {message}"
+    assert row_counts(crm) == before
+    assert cli("client", "list").exit_code == 0  # the CLI still starts
+
+
 # -- two processes advancing the same step -------------------------------------------------
 
 
@@ -457,6 +491,9 @@ def test_cli_start_advance_reject_withdraw_show_history(wf, cli):
         ("approve", "mkt", "同意"),
         ("reject", "fin", "成本不符"),
     ]
+    shown_table = cli("workflow", "show", "1")
+    assert shown_table.exit_code == 0 and "起草 (draft)" in shown_table.stdout
+    assert "approval:marketing_director" in shown_table.stdout  # its clock, met
     table = cli("workflow", "history", "1").stdout
     assert "成本不符" in table and "finance_director" in table
     listed = json.loads(cli("workflow", "list", "--client", "KA1", "--json").stdout)

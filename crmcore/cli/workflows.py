@@ -86,7 +86,7 @@ def list_(client_code: str | None, name: str | None, include_closed: bool, as_js
         app.actor, client_code=client_code, workflow=name, include_closed=include_closed
     )
     if as_json:
-        render.emit_json(found)
+        render.emit_json([_json(i) for i in found])
         return
     render.table(
         "Workflow instances",

@@ -86,6 +86,7 @@ class PluginService(Service):
             raise Conflict(
                 f"plugin {name} requires plugin {missing[0]}, which is not enabled: enable it first"
             )
+        self._check_registrations(name, module)
         locations = installed_migration_locations()
         if name not in locations and getattr(module, "crm_migrations", None):
             raise PluginError(name, "its migrations could not be located")
@@ -145,6 +146,18 @@ class PluginService(Service):
         self._set(tx, name, False)
         tx.audit("plugin.disable", "plugin", name)
         return next(s for s in self.list(tx) if s.name == name)
+
+    def _check_registrations(self, name: str, module: object) -> None:
+        """Load ``name`` beside the running plugins and collect every registry (roles,
+        policies, workflows, obligations) as the next start would: a plugin whose
+        declarations are refused is not enabled, rather than failing every later start."""
+        from crmcore.app import Crm
+
+        probe = host_mod.PluginHost()
+        probe.load([], {**self.crm.host.modules, name: module})
+        if name in probe.failures:
+            raise PluginError(name, probe.failures[name])
+        Crm(self.crm.engine, probe)  # raises a PluginError naming the plugin at fault
 
     def _enabled(self, tx: Tx) -> dict[str, bool]:
         return {

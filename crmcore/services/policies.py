@@ -87,7 +87,9 @@ class PolicyService(Service):
             )
             if index not in built:
                 built[index] = (
-                    spec.default() if index is None else policies.build(spec, rows[index].value)
+                    spec.default()
+                    if index is None
+                    else policies.build(spec, _known(spec, rows[index].value))
                 )
             return built[index]
 
@@ -194,6 +196,13 @@ class PolicyService(Service):
             fields=fields,
             history=history,
         )
+
+
+def _known(spec: policies.PolicySpec, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored value read by today's class: a field a newer plugin version dropped is
+    ignored; one it added takes its default until someone sets it."""
+    names = {f.name for f in spec.fields}
+    return {k: v for k, v in stored.items() if k in names}
 
 
 def _row_in_force(tx: Tx, key: str, moment: datetime) -> Any:

@@ -291,7 +291,8 @@ class WorkflowService(Service):
     ) -> Instance:
         """Take ``action`` at the current step as the acting user (the only action if omitted).
 
-        A sign-off step records the signature and moves on when the last role has signed.
+        A sign-off step records the signature and moves on when the last role has signed. A
+        paused instance resumes first (the client has answered): its clocks run again.
         """
         return self._act(tx, instance_id, action, comment, data, expected_state, reject=False)
 
