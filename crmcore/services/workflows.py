@@ -371,7 +371,8 @@ class WorkflowService(Service):
         """On-time rate per workflow and clock (a chain step's clock is named after the step).
 
         Counted: clocks stopped within [start, end] (met or late by their due date) and clocks
-        still running whose due date passed within it (overdue). Withdrawn ones don't count.
+        still running whose due date passed within it (overdue). Withdrawn instances' clocks
+        and paused ones don't count.
         """
         tx.actor.require("workflow.read")
         if end < start:
@@ -391,7 +392,13 @@ class WorkflowService(Service):
                         c.stopped_at <= end_of_day(end),
                         c.outcome != "cancelled",
                     ),
-                    and_(c.stopped_at.is_(None), c.due >= start, c.due <= end, c.due < today),
+                    and_(
+                        c.stopped_at.is_(None),
+                        c.paused_on.is_(None),  # the client holds the ball: not late
+                        c.due >= start,
+                        c.due <= end,
+                        c.due < today,
+                    ),
                 ),
             )
             .group_by(w.workflow, c.name, slot)
