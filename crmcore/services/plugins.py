@@ -86,7 +86,7 @@ class PluginService(Service):
             raise Conflict(
                 f"plugin {name} requires plugin {missing[0]}, which is not enabled: enable it first"
             )
-        self._check_registrations(name, module)
+        self._check_registrations(name, module, enabled)
         locations = installed_migration_locations()
         if name not in locations and getattr(module, "crm_migrations", None):
             raise PluginError(name, "its migrations could not be located")
@@ -147,16 +147,16 @@ class PluginService(Service):
         tx.audit("plugin.disable", "plugin", name)
         return next(s for s in self.list(tx) if s.name == name)
 
-    def _check_registrations(self, name: str, module: object) -> None:
+    def _check_registrations(self, name: str, module: object, enabled: dict[str, bool]) -> None:
         """Load ``name`` beside the running plugins and collect every registry (roles,
         policies, workflows, obligations) as the next start would: a plugin whose
         declarations are refused is not enabled, rather than failing every later start."""
         from crmcore.app import Crm
 
         probe = host_mod.PluginHost()
-        probe.load([], {**self.crm.host.modules, name: module})
-        if name in probe.failures:
-            raise PluginError(name, probe.failures[name])
+        probe.load([n for n, on in enabled.items() if on], {name: module})
+        if name not in probe.modules:
+            return  # a load problem: `crm plugins list` reports it, as for any plugin
         Crm(self.crm.engine, probe)  # raises a PluginError naming the plugin at fault
 
     def _enabled(self, tx: Tx) -> dict[str, bool]:
