@@ -2,7 +2,8 @@
 
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
-types), never from internals.
+types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
+and ``crmcore.obligations``, whose docstrings are their guides), never from internals.
 """
 
 import importlib
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crmcore.app import Crm, Tx, query, use_case
+    from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
     from crmcore.domain.contacts import Contact, NewContact
     from crmcore.domain.logs import Channel, ContactLog, Memo, NewLog, NewMemo
@@ -25,7 +27,10 @@ if TYPE_CHECKING:
         PluginError,
     )
     from crmcore.hookspecs import hookimpl
+    from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
     from crmcore.security.actors import Actor
+    from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
+    from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
 
 # Exports load lazily so that ``import crmcore`` (and ``crm --help``) stays cheap: SQLAlchemy
 # and the services load when first used.
@@ -57,6 +62,24 @@ _EXPORTS = {
     "PluginError": "crmcore.errors",
     "hookimpl": "crmcore.hookspecs",
     "Actor": "crmcore.security.actors",
+    "DayUnit": "crmcore.calendar",
+    "NoCalendarData": "crmcore.calendar",
+    "Period": "crmcore.calendar",
+    "WorkCalendar": "crmcore.calendar",
+    "Duty": "crmcore.obligations",
+    "DutyContext": "crmcore.obligations",
+    "DutyStatus": "crmcore.obligations",
+    "Obligation": "crmcore.obligations",
+    "Instance": "crmcore.services.workflows",
+    "Vetoed": "crmcore.services.workflows",
+    "WorkflowEvent": "crmcore.services.workflows",
+    "AllOf": "crmcore.workflow",
+    "Chain": "crmcore.workflow",
+    "Clock": "crmcore.workflow",
+    "State": "crmcore.workflow",
+    "StepContext": "crmcore.workflow",
+    "Transition": "crmcore.workflow",
+    "Workflow": "crmcore.workflow",
 }
 
 
@@ -73,15 +96,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "AllOf",
+    "Chain",
     "Channel",
     "Client",
     "ClientSize",
     "ClientStatus",
+    "Clock",
     "Conflict",
     "Contact",
     "ContactLog",
     "Crm",
     "CrmError",
+    "DayUnit",
+    "Duty",
+    "DutyContext",
+    "DutyStatus",
+    "Instance",
     "InvalidInput",
     "Memo",
     "NewClient",
@@ -89,13 +120,23 @@ __all__ = [
     "NewLog",
     "NewMemo",
     "NewUser",
+    "NoCalendarData",
     "NotFound",
     "NotInitialised",
+    "Obligation",
+    "Period",
     "PermissionDenied",
     "PluginError",
     "PluginInfo",
+    "State",
+    "StepContext",
+    "Transition",
     "Tx",
     "User",
+    "Vetoed",
+    "WorkCalendar",
+    "Workflow",
+    "WorkflowEvent",
     "__version__",
     "hookimpl",
     "query",

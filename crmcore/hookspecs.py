@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from crmcore.app import Tx
+    from crmcore.calendar import Period
     from crmcore.domain.clients import Client
     from crmcore.domain.plugins import PluginInfo
     from crmcore.sampledata import SampleData
@@ -99,6 +100,54 @@ def crm_roles(register: Callable[..., None]) -> None:
 @hookspec
 def crm_archive_categories(register: Callable[..., None]) -> None:
     """Declare archive categories (CORE-ARC-1): ``register(code, label, label_zh)``."""
+
+
+@hookspec
+def crm_policies(register: Callable[..., None]) -> None:
+    """Declare policies (制度参数): ``register(key, cls, title=..., title_zh=...)``.
+
+    ``key`` is the rule ID (``"PWR-APP-2"``); ``cls`` a frozen attrs class whose every field
+    has a default, the rule's number, and validators that refuse nonsense (use
+    ``crmcore.policies.days()``, ``percent()``, ``amount()``, ``between()``). Admins change
+    values with ``crm policy set KEY FIELD=VALUE --from DATE``; read the value in force with
+    ``tx.crm.policies.in_force(tx, key)``, never a literal. Registered after the core's
+    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-3) and before workflows.
+    """
+
+
+@hookspec
+def crm_workflows(register: Callable[..., None]) -> None:
+    """Declare approval workflows: ``register(crmcore.Workflow(...))``.
+
+    States, transitions with the role allowed to take each, guards that veto with a reason,
+    sign-off chains (``Chain``), all-must-sign steps (``AllOf``), terminal states and clocks in
+    working or calendar days (``Clock``); see :mod:`crmcore.workflow` for a full example. The
+    definition is checked on registration (unknown or unreachable state, dead end, undefined
+    role or policy field) and a problem names your plugin. Roles must exist: declare your own
+    with ``crm_roles`` and give them ``client.read`` and ``workflow.read`` so their holders can
+    see what they approve. Run instances with ``tx.crm.workflows.start/advance/...``.
+    """
+
+
+@hookspec
+def crm_obligations(register: Callable[..., None]) -> None:
+    """Declare recurring obligations: ``register(crmcore.Obligation(key, title, duties))``.
+
+    ``duties(ctx)`` yields the :class:`crmcore.Duty` items due within ``ctx.start`` ..
+    ``ctx.end`` (dates, China time), each with its due moment and when it was done (None if
+    not yet). ``crm tasks`` shows the open ones to their assignee or role, ``crm obligations``
+    lists them all with their on-time record. Set ``done_by_record=True`` for duties done by
+    an act that someone records (``crm obligations done KEY PERIOD``).
+    """
+
+
+@hookspec
+def crm_quarterly_report(tx: Tx, period: Period, clients: Sequence[str]) -> Any:
+    """Columns for the CORE-ARC-3 period report: ``{column: {client code: value}}``.
+
+    ``clients`` are the codes in the report. Add what only your plugin knows (sales in the
+    period, credit limit, receivables, collection rate); columns appear as ``plugin.column``.
+    """
 
 
 # -- client lifecycle --------------------------------------------------------------------------

@@ -26,6 +26,28 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("crmcore.cli.logs:log", "Contact logs (接触记录)."),
     "memo": ("crmcore.cli.logs:memo", "Negotiation memos and their signatures (谈判备忘录)."),
     "demo": ("crmcore.cli.demo:demo", "Build a demo database with realistic Chinese clients."),
+    "workflow": ("crmcore.cli.workflows:workflow", "Approval workflows (审批流程)."),
+    "tasks": (
+        "crmcore.cli.workflows:tasks",
+        "What waits on you or on a role, overdue first (待办).",
+    ),
+    "sla": ("crmcore.cli.workflows:sla", "On-time rate per workflow and step over a period."),
+    "obligations": (
+        "crmcore.cli.obligations:obligations",
+        "Recurring duties and their on-time record.",
+    ),
+    "report": (
+        "crmcore.cli.obligations:report",
+        "Period reports: client credit and sales (CORE-ARC-3).",
+    ),
+    "policy": (
+        "crmcore.cli.policies:policy",
+        "Policies: the numbers of the rules, dated and audited.",
+    ),
+    "calendar": (
+        "crmcore.cli.calendar:calendar",
+        "Working days: holidays and make-up days (工作日历).",
+    ),
 }
 
 EXIT_CODES_HELP = (

@@ -9,6 +9,7 @@ functions in without touching the doors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import true
@@ -28,3 +29,19 @@ def readable_clients(tx: Tx) -> ColumnElement[bool]:
 def present(tx: Tx, client: Client) -> Client:
     """The view of ``client`` that ``tx.actor`` may see (masked fields replaced)."""
     return client
+
+
+def may_act(
+    tx: Tx, role: str, *, client_id: int, assignees: Mapping[str, Sequence[str]] | None = None
+) -> bool:
+    """Whether ``tx.actor`` may perform a workflow step that needs ``role`` on a client.
+
+    The one place that decides it, for every workflow. Today: the actor holds ``role`` and,
+    when the instance names assignees for that role, is one of them. Holding ``admin`` is not
+    enough: an approval is a person's decision in a named capacity. The access model of the
+    confidentiality issue adds units and clearance here (``client_id`` is passed for that).
+    """
+    if role not in tx.actor.roles:
+        return False
+    named = (assignees or {}).get(role)
+    return not named or tx.actor.login in named

@@ -13,15 +13,40 @@ from crmcore.errors import PermissionDenied
 
 #: Built-in roles and what they allow. Plugins add roles and permissions through a hook.
 #: "*" means every permission; "client.*" every permission under "client.".
+#: Workflow steps are not permissions: a transition names a role, see security.access.may_act.
+#: Only admin holds policy.admin (change policies) and calendar.admin (load holiday schedules).
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
-    "director": frozenset({"client.*", "contact.*", "log.*", "memo.*", "report.*"}),
-    "account_manager": frozenset(
-        {"client.read", "client.write", "contact.*", "log.*", "memo.write"}
+    "director": frozenset(
+        {"client.*", "contact.*", "log.*", "memo.*", "report.*", "workflow.*", "policy.read"}
     ),
-    "finance": frozenset({"client.read", "log.read", "log.write", "report.*"}),
-    "audit_legal": frozenset({"client.read", "log.read", "audit.read"}),
-    "read_only": frozenset({"client.read", "log.read"}),
+    "account_manager": frozenset(
+        {
+            "client.read",
+            "client.write",
+            "contact.*",
+            "log.*",
+            "memo.write",
+            "workflow.read",
+            "workflow.start",
+            "policy.read",
+        }
+    ),
+    "finance": frozenset(
+        {
+            "client.read",
+            "log.read",
+            "log.write",
+            "report.*",
+            "workflow.read",
+            "workflow.start",
+            "policy.read",
+        }
+    ),
+    "audit_legal": frozenset(
+        {"client.read", "log.read", "audit.read", "workflow.read", "report.read", "policy.read"}
+    ),
+    "read_only": frozenset({"client.read", "log.read", "workflow.read", "policy.read"}),
 }
 
 

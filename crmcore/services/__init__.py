@@ -13,4 +13,10 @@ SERVICES: dict[str, str] = {
     "memos": "crmcore.services.memos:MemoService",
     "plugins": "crmcore.services.plugins:PluginService",
     "demo": "crmcore.services.demo:DemoService",
+    "calendar": "crmcore.services.calendar:CalendarService",
+    "policies": "crmcore.services.policies:PolicyService",
+    "workflows": "crmcore.services.workflows:WorkflowService",
+    "obligations": "crmcore.services.obligations:ObligationService",
+    "tasks": "crmcore.services.tasks:TaskService",
+    "reports": "crmcore.services.reports:ReportService",
 }

@@ -40,6 +40,7 @@ class LogService(Service):
                 summary=new.summary,
                 next_action=new.next_action,
                 next_action_due=new.next_action_due,
+                inquiry=new.inquiry,
                 created_at=tx.now,
             )
         ).inserted_primary_key[0]
@@ -54,7 +55,7 @@ class LogService(Service):
             "contact_log",
             log_id,
             client_id=client.id,
-            detail={"channel": new.channel.value},
+            detail={"channel": new.channel.value, "inquiry": new.inquiry},
         )
         return ContactLog(
             id=log_id,
@@ -66,6 +67,7 @@ class LogService(Service):
             summary=new.summary,
             next_action=new.next_action,
             next_action_due=new.next_action_due,
+            inquiry=new.inquiry,
         )
 
     @query
@@ -96,6 +98,7 @@ class LogService(Service):
                 summary=r.summary,
                 next_action=r.next_action,
                 next_action_due=r.next_action_due,
+                inquiry=r.inquiry,
             )
             for r in tx.conn.execute(stmt)
         ]

@@ -86,6 +86,7 @@ class PluginService(Service):
             raise Conflict(
                 f"plugin {name} requires plugin {missing[0]}, which is not enabled: enable it first"
             )
+        self._check_registrations(name, module, enabled)
         locations = installed_migration_locations()
         if name not in locations and getattr(module, "crm_migrations", None):
             raise PluginError(name, "its migrations could not be located")
@@ -163,6 +164,18 @@ class PluginService(Service):
         for name in sorted(set(installed) | {n for n, on in enabled.items() if on}):
             report.append(_diagnose(name, enabled, installed, schema, existing))
         return report
+
+    def _check_registrations(self, name: str, module: object, enabled: dict[str, bool]) -> None:
+        """Load ``name`` beside the running plugins and collect every registry (roles,
+        policies, workflows, obligations) as the next start would: a plugin whose
+        declarations are refused is not enabled, rather than failing every later start."""
+        from crmcore.app import Crm
+
+        probe = host_mod.PluginHost()
+        probe.load([n for n, on in enabled.items() if on], {name: module})
+        if name not in probe.modules:
+            return  # a load problem: `crm plugins list` reports it, as for any plugin
+        Crm(self.crm.engine, probe)  # raises a PluginError naming the plugin at fault
 
     def _enabled(self, tx: Tx) -> dict[str, bool]:
         return {
