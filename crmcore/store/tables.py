@@ -200,3 +200,11 @@ audit_events = Table(
     Index("ix_audit_events_client_id", "client_id"),
     Index("ix_audit_events_actor", "actor"),
 )
+
+# -- issue 9: search (搜索) ---------------------------------------------------------------------
+# Pinyin spellings and short-query grams of each client's name, written by ClientService and
+# by imports (crmcore.domain.search_terms.name_terms). The indexes that read them are not in
+# this metadata because they differ by backend and live in migration 0004_search: on SQLite
+# two contentless FTS5 tables (crmcore.store.search_index), on PostgreSQL pg_trgm GIN indexes.
+clients.append_column(Column("name_pinyin", Text))
+clients.append_column(Column("name_grams", Text))
