@@ -26,6 +26,11 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("crmcore.cli.logs:log", "Contact logs (接触记录)."),
     "memo": ("crmcore.cli.logs:memo", "Negotiation memos and their signatures (谈判备忘录)."),
     "demo": ("crmcore.cli.demo:demo", "Build a demo database with realistic Chinese clients."),
+    "import": (
+        "crmcore.cli.transfer:import_",
+        "Bulk import clients, contacts, logs (CSV, JSONL, XLSX).",
+    ),
+    "export": ("crmcore.cli.transfer:export", "Export clients, contacts, logs (CSV, JSONL, XLSX)."),
 }
 
 EXIT_CODES_HELP = (

@@ -13,4 +13,6 @@ SERVICES: dict[str, str] = {
     "memos": "crmcore.services.memos:MemoService",
     "plugins": "crmcore.services.plugins:PluginService",
     "demo": "crmcore.services.demo:DemoService",
+    "imports": "crmcore.services.imports:ImportService",
+    "exports": "crmcore.services.exports:ExportService",
 }
