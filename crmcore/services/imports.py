@@ -244,6 +244,7 @@ class _Job:
         self.columns: dict[str, str] = {}  # heading in the file -> field
         self.source: Source | None = None
         self._error_writer: Any = None
+        self._pending: list[RowError] = []
 
     def open(self) -> None:
         self.report.sha256 = _sha256(self.path)
@@ -289,9 +290,11 @@ class _Job:
             if len(batch) >= BATCH:
                 yield batch
                 batch = []
+                self._flush_errors()
                 self._tick()
         if batch:
             yield batch
+        self._flush_errors()
         self._tick()
 
     def _tick(self) -> None:
@@ -353,21 +356,29 @@ class _Job:
         return data
 
     def error(self, row: int, field_name: str, check: str | None, message: str) -> None:
-        report = self.report
-        report.invalid += 1
-        problem = RowError(row, field_name, check or "invalid", message)
-        if len(report.errors) < REPORTED_ERRORS:
-            report.errors.append(problem)
-        if self.error_file is not None:
-            if self._error_writer is None:
-                from crmcore.io.writers import Writer
+        self.report.invalid += 1
+        self._pending.append(RowError(row, field_name, check or "invalid", message))
 
-                self._error_writer = Writer(
-                    self.error_file, "csv", ["row", "field", "check", "message"]
+    def _flush_errors(self) -> None:
+        """Errors of a batch, in row order (checks find them in another order)."""
+        report = self.report
+        for problem in sorted(self._pending, key=lambda e: e.row):
+            if len(report.errors) < REPORTED_ERRORS:
+                report.errors.append(problem)
+            if self.error_file is not None:
+                if self._error_writer is None:
+                    from crmcore.io.writers import Writer
+
+                    self._error_writer = Writer(
+                        self.error_file, "csv", ["row", "field", "check", "message"]
+                    )
+                self._error_writer.write(
+                    [problem.row, problem.field, problem.check, problem.message]
                 )
-            self._error_writer.write([problem.row, problem.field, problem.check, problem.message])
+        self._pending.clear()
 
     def close(self) -> None:
+        self._flush_errors()
         if self._error_writer is not None:
             self._error_writer.close()
         elif self.error_file is not None and self.error_file.exists():
