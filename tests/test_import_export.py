@@ -48,7 +48,7 @@ def test_csv_in_any_encoding_chinese_excel_saves_is_detected(crm, admin, tmp_pat
 def test_wrong_encoding_given_is_one_clear_error_and_nothing_is_written(crm, admin, tmp_path):
     path = write_csv(tmp_path / "ledger.csv", ROWS, encoding="gbk")
     before = row_counts(crm)
-    with pytest.raises(InvalidInput, match="not valid utf-8.*--encoding"):
+    with pytest.raises(InvalidInput, match=r"not valid utf-8.*--encoding"):
         crm.imports.run(admin, "clients", path, encoding="utf-8")
     assert row_counts(crm) == before
 
