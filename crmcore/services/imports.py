@@ -38,7 +38,7 @@ from crmcore.domain.search_terms import name_terms
 from crmcore.errors import CrmError, InvalidInput
 from crmcore.io import format_of
 from crmcore.io.readers import Row, Source, open_source
-from crmcore.store import search_index
+from crmcore.store import bulk, search_index
 from crmcore.store import tables as t
 
 BATCH = 5_000
@@ -210,6 +210,7 @@ class ImportService(Service):
         ](tx, job)
         for batch in job.batches():
             loader.load(batch)
+        loader.finish()
         report = job.report
         if report.dry_run or (report.invalid and not job.skip_invalid):
             raise _Rollback
@@ -460,6 +461,7 @@ class _ClientLoader:
         self.seen_credit: dict[str, int] = {}
         self.veto = _hook_implemented(tx, "crm_import_veto")
         self.after = _hook_implemented(tx, "crm_imported")
+        self.to_index: list[search_index.Entry] = []
 
     def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         tx, job, c = self.tx, self.job, t.clients.c
@@ -643,13 +645,20 @@ class _ClientLoader:
                     "archived_reason": None,
                 }
             )
-        result = tx.conn.execute(
-            t.clients.insert().returning(t.clients.c.id, sort_by_parameter_order=True), records
-        )
-        ids = [r.id for r in result]
+        # A plain executemany, then one query for the new ids: RETURNING in parameter order
+        # makes SQLAlchemy insert row by row on SQLite (~8x slower here).
+        bulk.insert(tx.conn, t.clients, list(records[0]), records)
+        c = t.clients.c
+        codes = [r["code"] for r in records]
+        found = {
+            r.code: r.id for r in tx.conn.execute(select(c.code, c.id).where(c.code.in_(codes)))
+        }
+        ids = [found[code] for code in codes]
         job_ref = self.job.report.sha256[:16]
-        tx.conn.execute(
-            t.client_history.insert(),
+        bulk.insert(
+            tx.conn,
+            t.client_history,
+            ["client_id", "version", "changed_at", "changed_by", "action", "changes"],
             [
                 {
                     "client_id": client_id,
@@ -662,14 +671,17 @@ class _ClientLoader:
                 for client_id in ids
             ],
         )
-        search_index.add(
-            tx.conn,
-            [
-                (i, r["name"], r["name_pinyin"], r["name_grams"])
-                for i, r in zip(ids, records, strict=True)
-            ],
+        self.to_index.extend(
+            (i, r["name"], r["name_pinyin"], r["name_grams"])
+            for i, r in zip(ids, records, strict=True)
         )
         return ids
+
+    def finish(self) -> None:
+        """Index the new clients, all at once in index order: FTS5 then appends instead of
+        merging a segment per batch (2x faster for a million rows)."""
+        search_index.add(self.tx.conn, self.to_index)
+        self.to_index.clear()
 
     def _update(self, changed: list[tuple[int, Any, dict[str, Any], list[str]]]) -> list[int]:
         from crmcore.services.clients import with_search_terms
@@ -768,6 +780,9 @@ def _text(value: Any) -> str | None:
 class _ContactLoader:
     FIELDS = ("position", "phone", "email", "notes", "profile")
 
+    def finish(self) -> None:
+        pass
+
     def __init__(self, tx: Tx, job: _Job) -> None:
         from crmcore.convert import structure
 
@@ -848,12 +863,7 @@ class _ContactLoader:
                 }
                 for _, cid, _, ct, values in inserts
             ]
-            ids = [
-                r.id
-                for r in tx.conn.execute(
-                    t.contacts.insert().returning(k.id, sort_by_parameter_order=True), rows
-                )
-            ]
+            ids = _insert_ids(tx, t.contacts, rows)
             created = [
                 _contact_view(tx, i, code, ct)
                 for i, (_, _, code, ct, _) in zip(ids, inserts, strict=True)
@@ -865,6 +875,21 @@ class _ContactLoader:
         job.report.updated += len(updates)
         if (created or updated_views) and _hook_implemented(tx, "crm_imported"):
             tx.hook("crm_imported", kind="contacts", created=created, updated=updated_views)
+
+
+def _insert_ids(tx: Tx, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows``; their ids (in order) only when a plugin will be told about them.
+
+    RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite; without an
+    ``crm_imported`` implementation nobody needs the ids, and a plain executemany is used.
+    """
+    if not _hook_implemented(tx, "crm_imported"):
+        tx.conn.execute(table.insert(), rows)
+        return [0] * len(rows)
+    result = tx.conn.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [r.id for r in result]
 
 
 def _contact_view(tx: Tx, contact_id: int, code: str, contact: NewContact) -> Any:
@@ -896,6 +921,9 @@ def _client_ids(tx: Tx, codes: Iterable[str]) -> dict[str, int]:
 
 
 class _LogLoader:
+    def finish(self) -> None:
+        pass
+
     def __init__(self, tx: Tx, job: _Job) -> None:
         from crmcore.convert import structure
 
@@ -991,12 +1019,7 @@ class _LogLoader:
             }
             for _, cid, _, author, log in fresh
         ]
-        ids = [
-            r.id
-            for r in tx.conn.execute(
-                t.contact_logs.insert().returning(g.id, sort_by_parameter_order=True), rows
-            )
-        ]
+        ids = _insert_ids(tx, t.contact_logs, rows)
         first: dict[int, tuple[datetime, int]] = {}
         for _, cid, _, author, log in fresh:
             assert log.occurred_at is not None
