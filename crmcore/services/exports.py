@@ -112,16 +112,23 @@ def _readable(tx: Tx, table: Any, include_archived: bool) -> Any:
     )
 
 
+def _keyset(
+    tx: Tx, stmt: Any, id_column: Any, columns: Sequence[str]
+) -> Iterator[list[Sequence[Any]]]:
+    """Pages of ``stmt`` by ascending id: constant memory and cost per page at any size."""
+    last = 0
+    while True:
+        rows = tx.conn.execute(stmt.where(id_column > last).order_by(id_column).limit(PAGE)).all()
+        if not rows:
+            return
+        yield [[getattr(r, name) for name in columns] for r in rows]
+        last = getattr(rows[-1], id_column.name)
+
+
 def _contacts(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
     k = t.contacts.c
     stmt = _readable(tx, t.contacts, include_archived).where(k.active.is_(True))
-    last = 0
-    while True:
-        rows = tx.conn.execute(stmt.where(k.id > last).order_by(k.id).limit(PAGE)).all()
-        if not rows:
-            return
-        yield [[getattr(r, name) for name in CONTACT_EXPORT] for r in rows]
-        last = rows[-1].id
+    return _keyset(tx, stmt, k.id, CONTACT_EXPORT)
 
 
 def _logs(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
@@ -132,10 +139,4 @@ def _logs(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
         .add_columns(t.users.c.login.label("author"))
         .join(t.users, t.users.c.id == g.author_id)
     )
-    last = 0
-    while True:
-        rows = tx.conn.execute(stmt.where(g.id > last).order_by(g.id).limit(PAGE)).all()
-        if not rows:
-            return
-        yield [[getattr(r, name) for name in LOG_EXPORT] for r in rows]
-        last = rows[-1].id
+    return _keyset(tx, stmt, g.id, LOG_EXPORT)
