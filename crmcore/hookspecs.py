@@ -13,7 +13,7 @@ tell which plugin handed it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,6 +185,32 @@ def crm_client_restored(tx: Tx, client: Client) -> None:
 @hookspec
 def crm_client_owner_changed(tx: Tx, client: Client, old_owner: str | None, new_owner: str) -> None:
     """The responsible account manager changed (assignment or handover, CORE-OWN-1/2)."""
+
+
+# -- bulk import (issue 9) ---------------------------------------------------------------------
+
+
+@hookspec
+def crm_import_veto(tx: Tx, kind: str, records: Sequence[Any]) -> Mapping[int, str] | None:
+    """Refuse rows of a bulk import: return ``{position in records: reason}``, or None.
+
+    Called once per batch (thousands of rows), not per row, before the batch is written.
+    ``kind`` is ``"clients"``, ``"contacts"`` or ``"logs"``; ``records`` are the views the
+    rows would become (:class:`~crmcore.domain.clients.Client` with ``id`` 0 for a new
+    client, ``Contact``, ``ContactLog``). A refused row is reported in the import's error list
+    as refused by your plugin, like any invalid row: the whole import stops unless the user
+    asked for ``--skip-invalid``. Imports call this instead of ``crm_client_veto``.
+    """
+
+
+@hookspec
+def crm_imported(tx: Tx, kind: str, created: Sequence[Any], updated: Sequence[Any]) -> None:
+    """A batch of a bulk import was written: ``created`` and ``updated`` views, by kind.
+
+    Called once per batch, in the import's transaction (raising rolls the whole import back).
+    Imports call this instead of ``crm_client_created``/``crm_client_updated``: a plugin that
+    keeps its own records per client implements both.
+    """
 
 
 # -- demo --------------------------------------------------------------------------------------

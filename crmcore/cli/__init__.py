@@ -48,6 +48,11 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
         "crmcore.cli.calendar:calendar",
         "Working days: holidays and make-up days (工作日历).",
     ),
+    "import": (
+        "crmcore.cli.transfer:import_",
+        "Bulk import clients, contacts, logs (CSV, JSONL, XLSX).",
+    ),
+    "export": ("crmcore.cli.transfer:export", "Export clients, contacts, logs (CSV, JSONL, XLSX)."),
 }
 
 EXIT_CODES_HELP = (

@@ -19,4 +19,6 @@ SERVICES: dict[str, str] = {
     "obligations": "crmcore.services.obligations:ObligationService",
     "tasks": "crmcore.services.tasks:TaskService",
     "reports": "crmcore.services.reports:ReportService",
+    "imports": "crmcore.services.imports:ImportService",
+    "exports": "crmcore.services.exports:ExportService",
 }

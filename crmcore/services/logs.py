@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -16,6 +16,17 @@ from crmcore.store import tables as t
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
+def check_dates(now: datetime, occurred_at: datetime, due: date | None) -> None:
+    """A dealing is not in the future, and its next action is not due before it (CORE-LOG-1).
+
+    Shared by single adds and imports, so both refuse the same rows.
+    """
+    if occurred_at > now:
+        raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
+    if due is not None and due < occurred_at.astimezone(CHINA).date():
+        raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+
+
 class LogService(Service):
     @use_case
     def add(self, tx: Tx, client_code: str, new: NewLog) -> ContactLog:
@@ -23,13 +34,7 @@ class LogService(Service):
         tx.actor.require("log.write")
         client = lookup.client_row(tx.conn, client_code)
         occurred_at = new.occurred_at or tx.now
-        if occurred_at > tx.now:
-            raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
-        if (
-            new.next_action_due is not None
-            and new.next_action_due < occurred_at.astimezone(CHINA).date()
-        ):
-            raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+        check_dates(tx.now, occurred_at, new.next_action_due)
         log_id = tx.conn.execute(
             t.contact_logs.insert().values(
                 client_id=client.id,

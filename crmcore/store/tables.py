@@ -323,3 +323,11 @@ obligations_done = Table(
     Column("reference", JsonDict, nullable=False, default=dict),
     Index("ix_obligations_done_key", "obligation", "period", "subject", unique=True),
 )
+
+# -- issue 9: search (搜索) ---------------------------------------------------------------------
+# Pinyin spellings and short-query grams of each client's name, written by ClientService and
+# by imports (crmcore.domain.search_terms.name_terms). The indexes that read them are not in
+# this metadata because they differ by backend and live in migration 0003_search: on SQLite
+# two contentless FTS5 tables (crmcore.store.search_index), on PostgreSQL pg_trgm GIN indexes.
+clients.append_column(Column("name_pinyin", Text))
+clients.append_column(Column("name_grams", Text))
