@@ -2,9 +2,11 @@
 
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
-types), never from internals. Public modules besides: ``crmcore.security.access`` (the one
-enforcement point: ``readable_client_ids``, ``client_for_read``, ``client_by_id``, ``present``,
-``check_write``, ``record_export``) and ``crmcore.security.personal`` (ID numbers).
+types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
+and ``crmcore.obligations``, whose docstrings are their guides), never from internals. Public
+modules besides: ``crmcore.security.access`` (the one enforcement point:
+``readable_client_ids``, ``client_for_read``, ``client_by_id``, ``present``, ``check_write``,
+``record_export``) and ``crmcore.security.personal`` (ID numbers).
 """
 
 import importlib
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crmcore.app import Crm, Tx, query, use_case
+    from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
     from crmcore.domain.archives import Document, NewDocument
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
     from crmcore.domain.contacts import Contact, NewContact
@@ -29,7 +32,10 @@ if TYPE_CHECKING:
         PluginError,
     )
     from crmcore.hookspecs import hookimpl
+    from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
     from crmcore.security.actors import Actor
+    from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
+    from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
 
 # Exports load lazily so that ``import crmcore`` (and ``crm --help``) stays cheap: SQLAlchemy
 # and the services load when first used.
@@ -67,6 +73,24 @@ _EXPORTS = {
     "PluginError": "crmcore.errors",
     "hookimpl": "crmcore.hookspecs",
     "Actor": "crmcore.security.actors",
+    "DayUnit": "crmcore.calendar",
+    "NoCalendarData": "crmcore.calendar",
+    "Period": "crmcore.calendar",
+    "WorkCalendar": "crmcore.calendar",
+    "Duty": "crmcore.obligations",
+    "DutyContext": "crmcore.obligations",
+    "DutyStatus": "crmcore.obligations",
+    "Obligation": "crmcore.obligations",
+    "Instance": "crmcore.services.workflows",
+    "Vetoed": "crmcore.services.workflows",
+    "WorkflowEvent": "crmcore.services.workflows",
+    "AllOf": "crmcore.workflow",
+    "Chain": "crmcore.workflow",
+    "Clock": "crmcore.workflow",
+    "State": "crmcore.workflow",
+    "StepContext": "crmcore.workflow",
+    "Transition": "crmcore.workflow",
+    "Workflow": "crmcore.workflow",
 }
 
 
@@ -83,18 +107,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "AllOf",
+    "Chain",
     "Channel",
     "Clearance",
     "Client",
     "ClientSize",
     "ClientStatus",
+    "Clock",
     "Conflict",
     "Contact",
     "ContactLog",
     "Crm",
     "CrmError",
+    "DayUnit",
     "Document",
+    "Duty",
+    "DutyContext",
+    "DutyStatus",
     "Importance",
+    "Instance",
     "InvalidInput",
     "Memo",
     "NewAssignmentRule",
@@ -105,13 +137,23 @@ __all__ = [
     "NewMemo",
     "NewUnit",
     "NewUser",
+    "NoCalendarData",
     "NotFound",
     "NotInitialised",
+    "Obligation",
+    "Period",
     "PermissionDenied",
     "PluginError",
     "PluginInfo",
+    "State",
+    "StepContext",
+    "Transition",
     "Tx",
     "User",
+    "Vetoed",
+    "WorkCalendar",
+    "Workflow",
+    "WorkflowEvent",
     "__version__",
     "hookimpl",
     "query",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from attrs import define, field
 from sqlalchemy import Engine, inspect, select
@@ -32,6 +32,11 @@ from crmcore.security.actors import BUILT_IN_ROLES, Actor, permissions_of
 from crmcore.settings import checkpoint_path, database_url, key_file_path
 from crmcore.store import tables as t
 from crmcore.store.engine import WRITE, make_engine
+
+if TYPE_CHECKING:
+    from crmcore.obligations import Registered
+    from crmcore.policies import PolicySpec
+    from crmcore.workflow import Definition
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,11 +86,16 @@ class Crm:
     def __init__(self, engine: Engine, host: PluginHost) -> None:
         self.engine = engine
         self.host = host
+        #: Where every transaction's ``tx.now`` comes from; tests and simulations replace it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
         self.role_owner: dict[str, str] = dict.fromkeys(BUILT_IN_ROLES, "crmcore")
         self.archive_categories: dict[str, tuple[str, str, str]] = {}
         self.field_rules: list[FieldRule] = []
         self._keyring: Any = None
+        self.policy_specs: dict[str, PolicySpec] = {}
+        self.workflow_definitions: dict[str, Definition] = {}
+        self.obligation_definitions: dict[str, Registered] = {}
         self._collect_registries()
 
     def __getattr__(self, name: str) -> Any:
@@ -178,6 +188,41 @@ class Crm:
         self.host.collect("crm_roles", add_role)
         self.host.collect("crm_archive_categories", add_category)
         self.host.collect("crm_sensitive_fields", add_field_rule)
+        self._collect_processes()
+
+    def _collect_processes(self) -> None:
+        """Policies, then workflows (they name roles and policy fields), then obligations."""
+        from crmcore import obligations, policies, workflow
+        from crmcore.services.obligations import CORE_OBLIGATIONS
+
+        def add_policy(
+            plugin: str, key: str, cls: type, *, title: str = "", title_zh: str = ""
+        ) -> None:
+            spec = policies.PolicySpec(key, cls, plugin, title, title_zh)
+            policies.check_spec(spec, self.policy_specs)
+            self.policy_specs[key] = spec
+
+        def add_workflow(plugin: str, definition: workflow.Workflow) -> None:
+            compiled = workflow.compile_workflow(
+                plugin,
+                definition,
+                roles=self.roles,
+                policies=self.policy_specs,
+                known=self.workflow_definitions,
+            )
+            self.workflow_definitions[compiled.name] = compiled
+
+        def add_obligation(plugin: str, obligation: obligations.Obligation) -> None:
+            obligations.check_obligation(plugin, obligation, self.obligation_definitions)
+            self.obligation_definitions[obligation.key] = obligations.Registered(plugin, obligation)
+
+        for key, cls, title, title_zh in policies.CORE_POLICIES:
+            add_policy("crmcore", key, cls, title=title, title_zh=title_zh)
+        self.host.collect("crm_policies", add_policy)
+        self.host.collect("crm_workflows", add_workflow)
+        for core in CORE_OBLIGATIONS:
+            add_obligation("crmcore", core)
+        self.host.collect("crm_obligations", add_obligation)
 
     # -- keys and checkpoint --------------------------------------------------------------------
 
@@ -244,7 +289,7 @@ class Crm:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
             with conn.begin():
-                tx = Tx(self, conn, actor, datetime.now(UTC))
+                tx = Tx(self, conn, actor, self.clock())
                 yield tx
                 audit.flush(tx)
         head = tx.state.get("audit_head")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -60,6 +61,31 @@ def _datetime(value: Any, _type: type) -> datetime:
         raise ValueError(f"{value!r} is not a date-time (YYYY-MM-DDTHH:MM+08:00)") from None
 
 
+def _int(value: Any, _type: type) -> int:
+    # cattrs' default int() would turn 20.7 into 20 and True into 1 without a word.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise ValueError(f"{value!r} is not a whole number")
+
+
+_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def _bool(value: Any, _type: type) -> bool:
+    # cattrs' default bool() would read the text "0" or "no" as True.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLS:
+        return _BOOLS[value.strip().lower()]
+    raise ValueError(f"{value!r} is not true or false")
+
+
+converter.register_structure_hook(int, _int)
+converter.register_structure_hook(bool, _bool)
 converter.register_structure_hook(Decimal, _decimal)
 converter.register_structure_hook(date, _date)
 converter.register_structure_hook(datetime, _datetime)

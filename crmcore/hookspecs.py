@@ -13,7 +13,7 @@ tell which plugin handed it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,19 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from crmcore.app import Tx
+    from crmcore.calendar import Period
     from crmcore.domain.clients import Client
     from crmcore.domain.plugins import PluginInfo
     from crmcore.sampledata import SampleData
 
 PROJECT = "crmcore"
+
+#: The hook API this crmcore provides. A minor step adds hooks or optional arguments; a major
+#: step removes or changes one. Plugins state what they need in ``PluginInfo.requires_api``
+#: (e.g. ``">=1.0,<2"``); an incompatible plugin is refused with both versions named.
+#: Deprecated hooks are marked ``@hookspec(warn_on_impl=DeprecationWarning(...))`` and the
+#: warning is shown by ``crm plugins list`` and ``crm plugins doctor``.
+HOOK_API_VERSION = "1.0"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -131,6 +139,54 @@ def crm_client_sort_keys(register: Callable[..., None]) -> None:
     """
 
 
+@hookspec
+def crm_policies(register: Callable[..., None]) -> None:
+    """Declare policies (制度参数): ``register(key, cls, title=..., title_zh=...)``.
+
+    ``key`` is the rule ID (``"PWR-APP-2"``); ``cls`` a frozen attrs class whose every field
+    has a default, the rule's number, and validators that refuse nonsense (use
+    ``crmcore.policies.days()``, ``percent()``, ``amount()``, ``between()``). Admins change
+    values with ``crm policy set KEY FIELD=VALUE --from DATE``; read the value in force with
+    ``tx.crm.policies.in_force(tx, key)``, never a literal. Registered after the core's
+    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-3) and before workflows.
+    """
+
+
+@hookspec
+def crm_workflows(register: Callable[..., None]) -> None:
+    """Declare approval workflows: ``register(crmcore.Workflow(...))``.
+
+    States, transitions with the role allowed to take each, guards that veto with a reason,
+    sign-off chains (``Chain``), all-must-sign steps (``AllOf``), terminal states and clocks in
+    working or calendar days (``Clock``); see :mod:`crmcore.workflow` for a full example. The
+    definition is checked on registration (unknown or unreachable state, dead end, undefined
+    role or policy field) and a problem names your plugin. Roles must exist: declare your own
+    with ``crm_roles`` and give them ``client.read`` and ``workflow.read`` so their holders can
+    see what they approve. Run instances with ``tx.crm.workflows.start/advance/...``.
+    """
+
+
+@hookspec
+def crm_obligations(register: Callable[..., None]) -> None:
+    """Declare recurring obligations: ``register(crmcore.Obligation(key, title, duties))``.
+
+    ``duties(ctx)`` yields the :class:`crmcore.Duty` items due within ``ctx.start`` ..
+    ``ctx.end`` (dates, China time), each with its due moment and when it was done (None if
+    not yet). ``crm tasks`` shows the open ones to their assignee or role, ``crm obligations``
+    lists them all with their on-time record. Set ``done_by_record=True`` for duties done by
+    an act that someone records (``crm obligations done KEY PERIOD``).
+    """
+
+
+@hookspec
+def crm_quarterly_report(tx: Tx, period: Period, clients: Sequence[str]) -> Any:
+    """Columns for the CORE-ARC-3 period report: ``{column: {client code: value}}``.
+
+    ``clients`` are the codes in the report. Add what only your plugin knows (sales in the
+    period, credit limit, receivables, collection rate); columns appear as ``plugin.column``.
+    """
+
+
 # -- client lifecycle --------------------------------------------------------------------------
 
 
@@ -179,6 +235,32 @@ def crm_handover(
     so the handover lists it. Raising rolls the whole handover back: nothing moves and the
     user stays active. Runs after the core has moved clients, co-contact roles and
     custodianships, before the user is deactivated.
+    """
+
+
+# -- bulk import (issue 9) ---------------------------------------------------------------------
+
+
+@hookspec
+def crm_import_veto(tx: Tx, kind: str, records: Sequence[Any]) -> Mapping[int, str] | None:
+    """Refuse rows of a bulk import: return ``{position in records: reason}``, or None.
+
+    Called once per batch (thousands of rows), not per row, before the batch is written.
+    ``kind`` is ``"clients"``, ``"contacts"`` or ``"logs"``; ``records`` are the views the
+    rows would become (:class:`~crmcore.domain.clients.Client` with ``id`` 0 for a new
+    client, ``Contact``, ``ContactLog``). A refused row is reported in the import's error list
+    as refused by your plugin, like any invalid row: the whole import stops unless the user
+    asked for ``--skip-invalid``. Imports call this instead of ``crm_client_veto``.
+    """
+
+
+@hookspec
+def crm_imported(tx: Tx, kind: str, created: Sequence[Any], updated: Sequence[Any]) -> None:
+    """A batch of a bulk import was written: ``created`` and ``updated`` views, by kind.
+
+    Called once per batch, in the import's transaction (raising rolls the whole import back).
+    Imports call this instead of ``crm_client_created``/``crm_client_updated``: a plugin that
+    keeps its own records per client implements both.
     """
 
 

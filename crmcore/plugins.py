@@ -14,6 +14,7 @@ import difflib
 import importlib.metadata as md
 import os
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class PluginHost:
         self.failures: dict[str, str] = {}
         self.infos: dict[str, PluginInfo] = {}
         self.modules: dict[str, object] = {}
+        self.warnings: dict[str, list[str]] = {}
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -115,11 +117,15 @@ class PluginHost:
 
     def _register(self, name: str, obj: object) -> None:
         try:
-            self.pm.register(obj, name=name)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self.pm.register(obj, name=name)
         except BaseException as exc:
             self.failures[name] = _describe(exc)
             self.infos.pop(name, None)
             return
+        if caught:  # pluggy's warn_on_impl: the plugin uses a deprecated hook or argument
+            self.warnings[name] = [str(w.message) for w in caught]
         unknown = [c.name for c in self.pm.get_hookcallers(obj) or [] if not c.has_spec()]
         wrappers = [
             impl.function.__name__
@@ -211,7 +217,27 @@ def read_info(name: str, obj: object) -> PluginInfo:
         raise PluginError(
             name, f"crm_plugin_info names it {info.name!r}; the entry point says {name!r}"
         )
+    check_api(info)
     return info
+
+
+def check_api(info: PluginInfo) -> None:
+    """Refuse a plugin written for a hook API this crmcore does not provide."""
+    if info.requires_api is None:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        wanted = SpecifierSet(info.requires_api)
+    except InvalidSpecifier:
+        raise PluginError(
+            info.name, f"requires_api {info.requires_api!r} is not a version specifier"
+        ) from None
+    if hookspecs.HOOK_API_VERSION not in wanted:
+        raise PluginError(
+            info.name,
+            f"needs hook API {info.requires_api}, this crmcore provides {hookspecs.HOOK_API_VERSION}",
+        )
 
 
 def load_module(name: str) -> object:

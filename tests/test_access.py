@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 from attrs import frozen
-from conftest import row_counts
 
 from crmcore import Crm, InvalidInput, NewClient, NewContact, NotFound, PermissionDenied, hookimpl
 from crmcore.domain.plugins import PluginInfo
 from crmcore.domain.security import NewUnit
 from crmcore.security import access
+from crmcore.testing import row_counts
 
 
 def codes(clients) -> set[str]:

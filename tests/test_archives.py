@@ -9,13 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import row_counts
 from sqlalchemy import func, select
 
 from crmcore import Crm, InvalidInput, NewClient, PermissionDenied, PluginError, hookimpl
 from crmcore.domain.archives import NewDocument
 from crmcore.domain.plugins import PluginInfo
 from crmcore.store import tables as t
+from crmcore.testing import row_counts
 
 PDF = b"%PDF-1.4 contract body"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import VALID_USCC, row_counts
 
 from crmcore import Crm
+from crmcore.testing import VALID_CREDIT_CODES as VALID_USCC
+from crmcore.testing import row_counts
 
 
 def one_line_error(result, code: int) -> str:

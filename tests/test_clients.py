@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import VALID_USCC, row_counts
 
 from crmcore import ClientStatus, Conflict, InvalidInput, NewClient, NotFound, PermissionDenied
+from crmcore.testing import VALID_CREDIT_CODES as VALID_USCC
+from crmcore.testing import row_counts
 
 
 def test_add_generates_sequential_codes_and_keeps_money_exact(crm, admin):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import row_counts
 from sqlalchemy import select
 
 from crmcore import Crm, InvalidInput, NewClient, NotFound, PermissionDenied, PluginError, hookimpl
 from crmcore.domain.plugins import PluginInfo
 from crmcore.domain.security import NewAssignmentRule, NewUnit
 from crmcore.store import tables as t
+from crmcore.testing import row_counts
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import row_counts
 
 from crmcore import Conflict, InvalidInput, NewClient, NewLog, NewMemo, NotFound, PermissionDenied
 from crmcore.convert import structure
+from crmcore.testing import row_counts
 
 
 def test_first_log_makes_the_contact_record_later_ones_append(crm, admin, make_user):

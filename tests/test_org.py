@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import row_counts
 
 from crmcore import Conflict, InvalidInput, NewClient, NotFound
 from crmcore.domain.security import NewAssignmentRule, NewUnit
+from crmcore.testing import row_counts
 
 
 @pytest.fixture

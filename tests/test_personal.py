@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import row_counts
 from sqlalchemy import inspect, select, text, update
 from stdnum.cn import ric
 
@@ -19,6 +18,7 @@ from crmcore.sampledata import SampleData
 from crmcore.security import keys, personal
 from crmcore.security.keys import KeyFileError
 from crmcore.store import tables as t
+from crmcore.testing import row_counts
 
 
 def with_check(body17: str) -> str:

@@ -38,6 +38,33 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("crmcore.cli.keys:keys", "Keys for personal data and audit seals."),
     "backup": ("crmcore.cli.backup:backup", "Back up the SQLite database to a checked file."),
     "restore": ("crmcore.cli.backup:restore", "Restore the SQLite database from a backup."),
+    "workflow": ("crmcore.cli.workflows:workflow", "Approval workflows (审批流程)."),
+    "tasks": (
+        "crmcore.cli.workflows:tasks",
+        "What waits on you or on a role, overdue first (待办).",
+    ),
+    "sla": ("crmcore.cli.workflows:sla", "On-time rate per workflow and step over a period."),
+    "obligations": (
+        "crmcore.cli.obligations:obligations",
+        "Recurring duties and their on-time record.",
+    ),
+    "report": (
+        "crmcore.cli.obligations:report",
+        "Period reports: client credit and sales (CORE-ARC-3).",
+    ),
+    "policy": (
+        "crmcore.cli.policies:policy",
+        "Policies: the numbers of the rules, dated and audited.",
+    ),
+    "calendar": (
+        "crmcore.cli.calendar:calendar",
+        "Working days: holidays and make-up days (工作日历).",
+    ),
+    "import": (
+        "crmcore.cli.transfer:import_",
+        "Bulk import clients, contacts, logs (CSV, JSONL, XLSX).",
+    ),
+    "export": ("crmcore.cli.transfer:export", "Export clients, contacts, logs (CSV, JSONL, XLSX)."),
 }
 
 EXIT_CODES_HELP = (

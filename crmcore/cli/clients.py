@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from crmcore.cli import render
-from crmcore.cli.context import current, json_option
+from crmcore.cli.context import current, json_option, pairs
 
 #: option -> NewClient field. Values stay text here; the service's converter checks them.
 FIELD_OPTIONS: list[tuple[str, str, str]] = [
@@ -49,16 +49,7 @@ def _fields(options: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _pairs(items: tuple[str, ...], field: str) -> dict[str, str]:
-    from crmcore.errors import InvalidInput
-
-    result = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(field, f"{item!r} is not KEY=VALUE")
-        result[key.strip()] = value.strip()
-    return result
+_pairs = pairs  # shared with `crm contact` and the workflow commands
 
 
 @click.group()

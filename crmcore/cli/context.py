@@ -9,6 +9,7 @@ Plugin command groups use this too (public API for plugin CLIs)::
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -87,3 +88,50 @@ def china_time(text: str, field: str, *, end_of_day: bool = False) -> Any:
     except ValueError:
         raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD) or date-time") from None
     return value if value.tzinfo else value.replace(tzinfo=china)
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD option, or an InvalidInput naming the option."""
+    if value is None:
+        return None
+    from datetime import date as date_
+
+    from crmcore.errors import InvalidInput
+
+    try:
+        return date_.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def window(period: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+    """``--period 2026Q3`` or ``--from/--to`` (either defaults to the current quarter's edge)."""
+    from crmcore.calendar import CHINA, Period, PeriodKind
+    from crmcore.errors import InvalidInput
+
+    if period and (start or end):
+        raise InvalidInput("period", "give --period or --from/--to, not both")
+    if period:
+        chosen = Period.parse(period)
+        return chosen.start, chosen.end
+    from datetime import datetime
+
+    quarter = Period.containing(datetime.now(CHINA).date(), PeriodKind.QUARTER)
+    first = parse_date(start, "from") or quarter.start
+    last = parse_date(end, "to") or quarter.end
+    if last < first:
+        raise InvalidInput("to", f"{last} is before {first}")
+    return first, last
+
+
+def pairs(items: tuple[str, ...], field: str) -> dict[str, str]:
+    """KEY=VALUE arguments as a dict; a malformed one names ``field``."""
+    from crmcore.errors import InvalidInput
+
+    result = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(field, f"{item!r} is not KEY=VALUE")
+        result[key.strip()] = value.strip()
+    return result

@@ -21,6 +21,12 @@ def log() -> None:
 @click.option("--participant", "participants", multiple=True, help="Who took part (repeatable).")
 @click.option("--next-action")
 @click.option("--due", "next_action_due", help="Due date of the next action, YYYY-MM-DD.")
+@click.option(
+    "--inquiry",
+    is_flag=True,
+    default=None,
+    help="The client asked or wrote to us: to be answered within 24 hours (CORE-LOG-3).",
+)
 def add(client_code: str, **options: object) -> None:
     """Log a dealing with a client."""
     from crmcore.convert import structure
@@ -49,7 +55,7 @@ def list_(client_code: str, limit: int, as_json: bool) -> None:
         [
             (
                 lg.occurred_at,
-                lg.channel,
+                f"{lg.channel.value} (inquiry)" if lg.inquiry else lg.channel,
                 lg.author,
                 lg.participants,
                 lg.summary,

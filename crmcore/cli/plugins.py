@@ -79,3 +79,56 @@ def disable(name: str) -> None:
     app = current()
     app.crm.plugins.disable(app.actor, name)
     render.done(f"disabled plugin {name} (its data is kept)")
+
+
+@plugins.command()
+@json_option
+def doctor(as_json: bool) -> None:
+    """Check every plugin: imports, hook API, hookimpls, migrations, requirements, tables."""
+    from crmcore.errors import PluginError
+
+    app = current()
+    report = app.crm.plugins.doctor(app.actor)
+    if as_json:
+        render.emit_json(
+            [
+                {"plugin": d.plugin, "enabled": d.enabled, "ok": d.ok, "checks": d.checks}
+                for d in report
+            ]
+        )
+    else:
+        render.table(
+            "Plugin doctor",
+            ["plugin", "check", "result", "detail"],
+            [
+                (d.plugin, c.name, "ok" if c.ok else "[red]FAIL[/red]", c.detail)
+                for d in report
+                for c in d.checks
+            ],
+        )
+    failing = [d.plugin for d in report if not d.ok]
+    if failing:
+        raise PluginError(", ".join(failing), "doctor found problems (see above)")
+
+
+@plugins.command()
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to create it.",
+)
+def new(name: str, directory: str) -> None:
+    """Create a working plugin distribution to start from (docs/plugins.md)."""
+    from pathlib import Path
+
+    from crmcore.scaffold import new_plugin
+    from crmcore.store.migrate import core_head
+
+    target = new_plugin(name, Path(directory), core_revision=core_head())
+    render.done(
+        f"created {target}: pip install -e {target} && crm plugins enable {name}; run its tests with pytest"
+    )

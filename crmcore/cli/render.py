@@ -63,6 +63,42 @@ def shown(view: Any, name: str) -> Any:
     return getattr(view, name)
 
 
+def write_file(path: str, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write a table for people as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX."""
+    from decimal import Decimal
+    from pathlib import Path
+
+    from crmcore.errors import InvalidInput
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise InvalidInput("output", f"{path!r}: write .csv or .xlsx")
+    data = [list(row) for row in rows]
+    if suffix == ".csv":
+        import csv
+
+        with target.open("w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows([[cell(v) if v is not None else "" for v in row] for row in data])
+        return len(data)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(columns))
+    for row in data:
+        # Numbers stay numbers for Excel; dates and times as people read them.
+        sheet.append(
+            [v if v is None or isinstance(v, (int, Decimal, str)) else cell(v) for v in row]
+        )
+    sheet.freeze_panes = "A2"
+    book.save(target)
+    return len(data)
+
+
 def done(message: str) -> None:
     click.echo(message)
 

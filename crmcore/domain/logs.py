@@ -42,6 +42,9 @@ class NewLog:
         default=None, converter=checks.blank_to_none, validator=checks.text(200)
     )
     next_action_due: date | None = field(default=None, validator=_due_after_occurrence)
+    # CORE-LOG-3: the client asked or wrote to us; the next dealing that is not an inquiry
+    # answers it, and must come within the policy's hours (24).
+    inquiry: bool = False
 
 
 @frozen(kw_only=True)
@@ -56,6 +59,7 @@ class ContactLog:
     next_action: str | None
     next_action_due: date | None
     masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)
+    inquiry: bool = False
 
 
 @frozen(kw_only=True)

@@ -10,7 +10,8 @@ class PluginInfo:
     """Returned by a plugin's ``crm_plugin_info`` hook.
 
     ``requires`` names other plugins that must be enabled first: enabling refuses without
-    them and disabling a plugin refuses while an enabled one requires it.
+    them and disabling a plugin refuses while an enabled one requires it. ``requires_api`` is
+    a version specifier on crmcore's hook API (``crmcore.hookspecs.HOOK_API_VERSION``).
     """
 
     name: str
@@ -18,3 +19,4 @@ class PluginInfo:
     description: str = ""
     description_zh: str = ""
     requires: tuple[str, ...] = field(default=(), converter=tuple)
+    requires_api: str | None = None

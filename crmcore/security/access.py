@@ -443,3 +443,32 @@ def reasons(tx: Tx, actor: Actor, client: Row[Any]) -> tuple[bool, list[str]]:
     if not why:
         why.append("no relationship, unit or grant gives access (deny by default)")
     return verdict, why
+
+
+def may_act(
+    tx: Tx, role: str, *, client_id: int, assignees: Mapping[str, Sequence[str]] | None = None
+) -> bool:
+    """Whether ``tx.actor`` may perform a workflow step that needs ``role`` on a client.
+
+    The one place that decides it, for every workflow: the actor holds ``role``; when the
+    instance names assignees for that role, is one of them; and may read the client (its
+    clearance and the relationship, unit or grant that :func:`readable_clients` asks for), so
+    nobody approves what they may not see. Holding ``admin`` is not enough: an approval is a
+    person's decision in a named capacity.
+    """
+    if role not in tx.actor.roles:
+        return False
+    named = (assignees or {}).get(role)
+    if named and tx.actor.login not in named:
+        return False
+    return may_read_client(tx, client_id)
+
+
+def may_read_client(tx: Tx, client_id: int) -> bool:
+    """Whether ``tx.actor`` may read the client with ``client_id`` (no record is written)."""
+    if not tx.actor.can("client.read"):
+        return False
+    found = tx.conn.scalar(
+        select(t.clients.c.id).where(t.clients.c.id == client_id, readable_clients(tx))
+    )
+    return found is not None

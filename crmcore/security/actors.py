@@ -19,6 +19,9 @@ from crmcore.errors import PermissionDenied
 #: access model (owner, co-contact, unit tree, grants, clearance: crmcore.security.access).
 #: ``access.all_clients`` lifts the relationship condition (not the clearance): audit/legal
 #: must be able to look at any archive. ``personal.reveal`` shows an ID number in clear.
+#: Workflow steps are not permissions: a transition names a role, and the actor must also be
+#: able to read the client (security.access.may_act). Only admin holds policy.admin (change
+#: policies) and calendar.admin (load holiday schedules).
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "director": frozenset(  # key-account director (大客户总监)
@@ -29,19 +32,51 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "memo.*",
             "report.*",
             "archive.*",
+            "workflow.*",
             "org.assign",
             "access.grant",
             "handover.run",
+            "policy.read",
         }
     ),
     "account_manager": frozenset(
-        {"client.read", "client.write", "contact.*", "log.*", "memo.write", "archive.write"}
+        {
+            "client.read",
+            "client.write",
+            "contact.*",
+            "log.*",
+            "memo.write",
+            "archive.write",
+            "workflow.read",
+            "workflow.start",
+            "policy.read",
+        }
     ),
-    "finance": frozenset({"client.read", "log.read", "log.write", "report.*", "archive.write"}),
+    "finance": frozenset(
+        {
+            "client.read",
+            "log.read",
+            "log.write",
+            "report.*",
+            "archive.write",
+            "workflow.read",
+            "workflow.start",
+            "policy.read",
+        }
+    ),
     "audit_legal": frozenset(
-        {"client.read", "log.read", "audit.read", "access.all_clients", "personal.reveal"}
+        {
+            "client.read",
+            "log.read",
+            "audit.read",
+            "access.all_clients",
+            "personal.reveal",
+            "workflow.read",
+            "report.read",
+            "policy.read",
+        }
     ),
-    "read_only": frozenset({"client.read", "log.read"}),
+    "read_only": frozenset({"client.read", "log.read", "workflow.read", "policy.read"}),
 }
 
 

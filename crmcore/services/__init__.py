@@ -20,4 +20,12 @@ SERVICES: dict[str, str] = {
     "archives": "crmcore.services.archives:ArchiveService",
     "handover": "crmcore.services.handover:HandoverService",
     "personal": "crmcore.services.personal:PersonalDataService",
+    "calendar": "crmcore.services.calendar:CalendarService",
+    "policies": "crmcore.services.policies:PolicyService",
+    "workflows": "crmcore.services.workflows:WorkflowService",
+    "obligations": "crmcore.services.obligations:ObligationService",
+    "tasks": "crmcore.services.tasks:TaskService",
+    "reports": "crmcore.services.reports:ReportService",
+    "imports": "crmcore.services.imports:ImportService",
+    "exports": "crmcore.services.exports:ExportService",
 }

@@ -109,6 +109,8 @@ class DemoService(Service):
         for i, company in enumerate(sample.companies(clients)):
             importance = "key" if i % 4 == 0 else "important" if i % 4 == 1 else "normal"
             data = dict(company, owner=managers[i % len(managers)], importance=importance)
+            # scored class (CLS-SCORE-1) until classification lands: 20% A, 30% B, 40% C, 10% D
+            data["profile"] = {**data.get("profile", {}), "class": "AABBBCCCCD"[i % 10]}
             created.append(tx.crm.clients.add(tx, structure(data, NewClient)))
         tx.crm.archives.set_custodian(tx, created[0].code, "chenjing")
         logs = 0
@@ -124,6 +126,18 @@ class DemoService(Service):
                 3 + i % 6, today - timedelta(days=365), today - timedelta(days=1)
             ):
                 tx.crm.logs.add(owner, client.code, structure(entry, NewLog))
+                logs += 1
+            if i % 4 == 1:  # an inquiry still waiting for its answer (CORE-LOG-3)
+                tx.crm.logs.add(
+                    owner,
+                    client.code,
+                    NewLog(
+                        channel="phone",
+                        summary="客户来电询问供货价格调整",
+                        occurred_at=tx.now - timedelta(hours=30 + i),
+                        inquiry=True,
+                    ),
+                )
                 logs += 1
         tx.crm.memos.add(
             tx,

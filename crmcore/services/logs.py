@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -17,6 +17,17 @@ from crmcore.store import tables as t
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
+def check_dates(now: datetime, occurred_at: datetime, due: date | None) -> None:
+    """A dealing is not in the future, and its next action is not due before it (CORE-LOG-1).
+
+    Shared by single adds and imports, so both refuse the same rows.
+    """
+    if occurred_at > now:
+        raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
+    if due is not None and due < occurred_at.astimezone(CHINA).date():
+        raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+
+
 class LogService(Service):
     @use_case
     def add(self, tx: Tx, client_code: str, new: NewLog) -> ContactLog:
@@ -29,13 +40,7 @@ class LogService(Service):
         }
         access.check_write(tx, "contact_log", [name for name, value in given.items() if value])
         occurred_at = new.occurred_at or tx.now
-        if occurred_at > tx.now:
-            raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
-        if (
-            new.next_action_due is not None
-            and new.next_action_due < occurred_at.astimezone(CHINA).date()
-        ):
-            raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+        check_dates(tx.now, occurred_at, new.next_action_due)
         log_id = tx.conn.execute(
             t.contact_logs.insert().values(
                 client_id=client.id,
@@ -46,6 +51,7 @@ class LogService(Service):
                 summary=new.summary,
                 next_action=new.next_action,
                 next_action_due=new.next_action_due,
+                inquiry=new.inquiry,
                 created_at=tx.now,
             )
         ).inserted_primary_key[0]
@@ -60,7 +66,7 @@ class LogService(Service):
             "contact_log",
             log_id,
             client_id=client.id,
-            detail={"channel": new.channel.value},
+            detail={"channel": new.channel.value, "inquiry": new.inquiry},
         )
         return ContactLog(
             id=log_id,
@@ -72,6 +78,7 @@ class LogService(Service):
             summary=new.summary,
             next_action=new.next_action,
             next_action_due=new.next_action_due,
+            inquiry=new.inquiry,
         )
 
     @query
@@ -108,6 +115,7 @@ class LogService(Service):
                     summary=r.summary,
                     next_action=r.next_action,
                     next_action_due=r.next_action_due,
+                    inquiry=r.inquiry,
                 ),
                 "contact_log",
                 action="log.timeline",

@@ -86,6 +86,7 @@ class PluginService(Service):
             raise Conflict(
                 f"plugin {name} requires plugin {missing[0]}, which is not enabled: enable it first"
             )
+        self._check_registrations(name, module, enabled)
         locations = installed_migration_locations()
         if name not in locations and getattr(module, "crm_migrations", None):
             raise PluginError(name, "its migrations could not be located")
@@ -146,6 +147,36 @@ class PluginService(Service):
         tx.audit("plugin.disable", "plugin", name)
         return next(s for s in self.list(tx) if s.name == name)
 
+    @query
+    def doctor(self, tx: Tx) -> list[Diagnosis]:
+        """Check every installed or enabled plugin: imports, hook API, hookimpls against the
+        specs, deprecations, requirements, migrations applied, tables present."""
+        from sqlalchemy import inspect
+
+        from crmcore.store import migrate
+
+        enabled = self._enabled(tx)
+        installed = host_mod.installed()
+        locations = installed_migration_locations()
+        schema = migrate.status(tx.conn, locations)
+        existing = set(inspect(tx.conn).get_table_names())
+        report = []
+        for name in sorted(set(installed) | {n for n, on in enabled.items() if on}):
+            report.append(_diagnose(name, enabled, installed, schema, existing))
+        return report
+
+    def _check_registrations(self, name: str, module: object, enabled: dict[str, bool]) -> None:
+        """Load ``name`` beside the running plugins and collect every registry (roles,
+        policies, workflows, obligations) as the next start would: a plugin whose
+        declarations are refused is not enabled, rather than failing every later start."""
+        from crmcore.app import Crm
+
+        probe = host_mod.PluginHost()
+        probe.load([n for n, on in enabled.items() if on], {name: module})
+        if name not in probe.modules:
+            return  # a load problem: `crm plugins list` reports it, as for any plugin
+        Crm(self.crm.engine, probe)  # raises a PluginError naming the plugin at fault
+
     def _enabled(self, tx: Tx) -> dict[str, bool]:
         return {
             r.name: r.enabled
@@ -157,6 +188,99 @@ class PluginService(Service):
         values = {"enabled": enabled, "changed_at": tx.now, "changed_by": tx.actor.login}
         if tx.conn.execute(t.plugins.update().where(p.name == name).values(**values)).rowcount == 0:
             tx.conn.execute(t.plugins.insert().values(name=name, **values))
+
+
+@frozen
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@frozen
+class Diagnosis:
+    plugin: str
+    enabled: bool
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def _diagnose(
+    name: str,
+    enabled: dict[str, bool],
+    installed: dict[str, object],
+    schema: dict[str, tuple[str, str]],
+    existing: set[str],
+) -> Diagnosis:
+    checks: list[Check] = []
+    on = enabled.get(name, False)
+
+    def done() -> Diagnosis:
+        return Diagnosis(name, on, tuple(checks))
+
+    if name not in installed:
+        checks.append(Check("installed", False, "enabled in this database but not installed"))
+        return done()
+    try:
+        module = host_mod.load_module(name)
+        checks.append(Check("imports", True))
+    except PluginError as exc:
+        checks.append(Check("imports", False, exc.message.removeprefix(f"plugin {name}: ")))
+        return done()
+    try:
+        info = host_mod.read_info(name, module)
+        api = f"needs {info.requires_api}" if info.requires_api else "does not declare requires_api"
+        checks.append(
+            Check(
+                "hook API", True, f"{api}; crmcore provides {host_mod.hookspecs.HOOK_API_VERSION}"
+            )
+        )
+    except PluginError as exc:
+        checks.append(Check("hook API", False, exc.message.removeprefix(f"plugin {name}: ")))
+        return done()
+    scratch = host_mod.PluginHost()
+    scratch._register(name, module)
+    if name in scratch.failures:
+        checks.append(Check("hookimpls", False, scratch.failures[name]))
+    else:
+        hooks = sorted(c.name for c in scratch.pm.get_hookcallers(module) or [])
+        checks.append(Check("hookimpls", True, f"{len(hooks)} hooks match their specs"))
+    deprecated = scratch.warnings.get(name, [])
+    checks.append(Check("deprecations", not deprecated, "; ".join(deprecated) or "none used"))
+    missing = [r for r in info.requires if not enabled.get(r)]
+    checks.append(
+        Check(
+            "requirements",
+            not (on and missing),
+            f"not enabled: {', '.join(missing)}"
+            if missing
+            else (", ".join(info.requires) or "none"),
+        )
+    )
+    if on and name in schema:
+        current, head = schema[name]
+        checks.append(
+            Check(
+                "migrations",
+                current == head,
+                f"at {current}, newest {head}"
+                + ("" if current == head else ": run `crm db upgrade`"),
+            )
+        )
+    if on:
+        tables = [t.name for t in (scratch.single(name, "crm_tables") or [])]
+        absent = [t for t in tables if t not in existing]
+        checks.append(
+            Check(
+                "tables",
+                not absent,
+                f"missing {', '.join(absent)}" if absent else f"{len(tables)} present",
+            )
+        )
+    return done()
 
 
 def installed_migration_locations() -> dict[str, Path]:

@@ -29,7 +29,8 @@ def _config(conn: Connection | None, plugin_locations: Mapping[str, Path]) -> Co
     cfg.set_main_option("path_separator", "os")
     locations = [SCRIPT_LOCATION / "versions", *plugin_locations.values()]
     cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
-    cfg.attributes["connection"] = conn
+    if conn is not None:
+        cfg.attributes["connection"] = conn
     return cfg
 
 
@@ -66,3 +67,10 @@ def known_revisions(plugin_locations: Mapping[str, Path]) -> set[str]:
     """Every revision this code (core and the given plugins) knows, e.g. to vet a backup."""
     script = ScriptDirectory.from_config(_config(None, plugin_locations))
     return {rev.revision for rev in script.walk_revisions()}
+
+
+def core_head() -> str:
+    """The newest core revision (what a new plugin's first revision depends on)."""
+    head = ScriptDirectory.from_config(_config(None, {})).get_current_head()
+    assert head is not None
+    return head

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from crmcore.store.personal import id_number_columns
@@ -156,6 +157,8 @@ contact_logs = Table(
     Column("next_action", String(200)),
     Column("next_action_due", Date),
     Column("created_at", UTCDateTime, nullable=False),
+    # issue 3, rule CORE-LOG-3: an inquiry or letter from the client, to be answered in 24 hours.
+    Column("inquiry", Boolean, nullable=False, default=False, server_default=false()),
     # rule CORE-LOG-1: a client's timeline reads newest first; this index serves it directly.
     Index("ix_contact_logs_timeline", "client_id", "occurred_at", "id"),
 )
@@ -217,6 +220,134 @@ audit_events = Table(
     Index("ix_audit_events_client_id", "client_id"),
     Index("ix_audit_events_actor", "actor"),
 )
+
+
+# -- issue 3: policies, working-day calendar, approval workflows, obligations ----------------
+
+# rule: "policies are data". Append-only: a change is a new row effective from a date; the
+# value in force at a moment is the newest row with effective_from <= that day and set_at <=
+# that moment, so a change never reaches back into decisions already taken.
+policy_values = Table(
+    "policy_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("value", JsonDict, nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("set_by", ForeignKey("users.id"), nullable=False),
+    Column("reason", Text),
+    Index("ix_policy_values_key", "key", "effective_from", "id"),
+)
+
+# An official holiday schedule (国务院办公厅 节假日安排) loaded by an admin for one year. A reload
+# is a new version; the newest version of a year is the one in force.
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(200)),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", ForeignKey("users.id"), nullable=False),
+)
+
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(10), nullable=False),  # holiday (放假) | workday (调休上班)
+    Column("name", String(100)),
+    CheckConstraint("kind IN ('holiday', 'workday')", name="kind"),
+)
+
+# The current state of one run of a workflow. ``version`` is the compare-and-set token: every
+# move updates WHERE version = the version read, so two advancers cannot both win.
+workflow_instances = Table(
+    "workflow_instances",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workflow", String(100), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("entity_type", String(64)),
+    Column("entity_id", String(64)),
+    Column("state", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JsonDict, nullable=False, default=dict),
+    Column("assignees", JsonDict, nullable=False, default=dict),
+    Column("paused_at", UTCDateTime),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("started_by", ForeignKey("users.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_workflow_instances_client_id", "client_id"),
+    Index("ix_workflow_instances_open", "workflow", "state"),
+    Index("ix_workflow_instances_entity", "entity_type", "entity_id"),
+)
+
+# Append-only history of an instance: who did what, when, from which state to which, and why.
+workflow_events = Table(
+    "workflow_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", ForeignKey("workflow_instances.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("from_state", String(100)),
+    Column("to_state", String(100), nullable=False),
+    Column("role", String(64)),
+    Column("actor_id", ForeignKey("users.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("comment", Text),
+    Column("detail", JsonDict, nullable=False, default=dict),
+    # The backstop of compare-and-set: one event per instance version.
+    Index("ix_workflow_events_seq", "instance_id", "seq", unique=True),
+)
+
+# Deadlines (时限) running on an instance, in working or calendar days.
+workflow_clocks = Table(
+    "workflow_clocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", ForeignKey("workflow_instances.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("unit", String(10), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("due", Date, nullable=False),
+    Column("paused_on", Date),
+    Column("remaining", Integer),
+    Column("stopped_at", UTCDateTime),
+    Column("outcome", String(10)),  # met | missed | cancelled, once stopped
+    Index("ix_workflow_clocks_instance_id", "instance_id", "name"),
+    Index("ix_workflow_clocks_due", "due"),
+)
+
+# Obligations fulfilled by an explicit act (a report sent, a consolidation done), one per
+# obligation, period and subject. Obligations checked against other records (contact logs)
+# need no row here.
+obligations_done = Table(
+    "obligations_done",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("obligation", String(100), nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("done_at", UTCDateTime, nullable=False),
+    Column("done_by", ForeignKey("users.id"), nullable=False),
+    Column("reference", JsonDict, nullable=False, default=dict),
+    Index("ix_obligations_done_key", "obligation", "period", "subject", unique=True),
+)
+
+# -- issue 9: search (搜索) ---------------------------------------------------------------------
+# Pinyin spellings and short-query grams of each client's name, written by ClientService and
+# by imports (crmcore.domain.search_terms.name_terms). The indexes that read them are not in
+# this metadata because they differ by backend and live in migration 0003_search: on SQLite
+# two contentless FTS5 tables (crmcore.store.search_index), on PostgreSQL pg_trgm GIN indexes.
+clients.append_column(Column("name_pinyin", Text))
+clients.append_column(Column("name_grams", Text))
 
 
 # -- issue 4: organisation, access control, archives, handover -----------------------------------

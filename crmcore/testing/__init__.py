@@ -312,4 +312,33 @@ def check_plugin(crm: Crm, name: str) -> None:
     assert not missing, f"plugin {name}: its migrations do not create {missing}"
 
 
-__all__ = ["CliResult", "check_plugin", "install_plugin", "run_cli"]
+#: Valid unified social credit codes (CORE-REC-1) for tests that need real-looking ones.
+VALID_CREDIT_CODES = ("91110000600037341L", "91440300192185379H", "91310000132149237G")
+
+
+def row_counts(crm: Crm) -> dict[str, int]:
+    """Row count of every table crmcore knows (core and loaded plugins).
+
+    "Nothing written" in a test means this is unchanged after the refused call.
+    """
+    from sqlalchemy import func, inspect, select
+
+    from crmcore.store import metadata
+
+    with crm.engine.connect() as conn:
+        existing = set(inspect(conn).get_table_names())
+        return {
+            table.name: conn.scalar(select(func.count()).select_from(table))
+            for table in metadata.sorted_tables
+            if table.name in existing
+        }
+
+
+__all__ = [
+    "VALID_CREDIT_CODES",
+    "CliResult",
+    "check_plugin",
+    "install_plugin",
+    "row_counts",
+    "run_cli",
+]

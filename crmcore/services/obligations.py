@@ -1,0 +1,405 @@
+"""Recurring obligations: the core's (CORE-LOG-3, CORE-ARC-3), the listing, "done" records.
+
+See :mod:`crmcore.obligations` for how duties are declared. CORE-LOG-3 is checked against the
+contact logs: an inquiry (a log marked ``inquiry``) is answered by the client's next dealing
+that is not itself an inquiry; a class A client (see :mod:`crmcore.services.classes`) is
+contacted in a quarter by a log on one of the policy's channels (visit or phone) that is not
+the client's own inquiry. CORE-ARC-3 duties are done by recording them
+(``crm report quarterly PERIOD --submit`` / ``--consolidate``, or ``crm obligations done``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from crmcore.app import Service, Tx, query, use_case
+from crmcore.calendar import (
+    Period,
+    PeriodKind,
+    china_date,
+    end_of_day,
+    start_of_day,
+)
+from crmcore.errors import Conflict, CrmError, InvalidInput, NotFound, PluginError
+from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation, Registered
+from crmcore.plugins import _describe
+from crmcore.services import lookup
+from crmcore.services.classes import scored_classes
+from crmcore.store import tables as t
+
+#: Who sends the period reports (CORE-ARC-3) until organisation units exist (issue 4).
+REPORTING_SUBJECT = "company"
+REPORTING_ROLE = "director"
+#: The longest answer time the CORE-LOG-3 policy allows, to bound the look-back for inquiries.
+LONGEST_ANSWER = timedelta(days=91)
+
+
+@frozen(kw_only=True)
+class DutyView:
+    obligation: str
+    title: str
+    rule: str
+    subject: str
+    client_code: str | None
+    assignee: str | None
+    role: str | None
+    period: str | None
+    due_at: datetime
+    done_at: datetime | None
+    status: DutyStatus
+    detail: str
+
+
+@frozen(kw_only=True)
+class ObligationSummary:
+    obligation: str
+    title: str
+    done: int
+    late: int
+    open: int
+    overdue: int
+    on_time_rate: Decimal | None  # done / (done + late + overdue), percent
+
+
+class ObligationService(Service):
+    @query
+    def duties(
+        self,
+        tx: Tx,
+        start: date,
+        end: date,
+        *,
+        obligation: str | None = None,
+        status: DutyStatus | str | None = None,
+    ) -> list[DutyView]:
+        """Every duty due within [start, end], most overdue first."""
+        tx.actor.require("report.read")
+        return self.due_between(tx, start, end, obligation=obligation, status=status)
+
+    def due_between(
+        self,
+        tx: Tx,
+        start: date,
+        end: date,
+        *,
+        obligation: str | None = None,
+        status: DutyStatus | str | None = None,
+    ) -> list[DutyView]:
+        if end < start:
+            raise InvalidInput("to", f"{end} is before {start}")
+        wanted = DutyStatus(status) if status else None
+        registry = self.crm.obligation_definitions
+        if obligation is not None and obligation not in registry:
+            raise NotFound(
+                f"obligation: unknown obligation {obligation!r} (known: {', '.join(sorted(registry))})"
+            )
+        ctx = DutyContext(tx, start, end)
+        views = []
+        for key, reg in sorted(registry.items()):
+            if obligation is not None and key != obligation:
+                continue
+            for duty in _run(reg, ctx):
+                state = duty.status(tx.now)
+                if wanted is None or state is wanted:
+                    views.append(_view(reg.obligation, duty, state))
+        views.sort(key=lambda v: (v.status is not DutyStatus.OVERDUE, v.due_at, v.subject))
+        return views
+
+    @query
+    def summary(self, tx: Tx, start: date, end: date) -> list[ObligationSummary]:
+        """Per obligation: how many duties were done on time, late, are open or overdue."""
+        tx.actor.require("report.read")
+        counts: dict[str, dict[DutyStatus, int]] = {
+            k: dict.fromkeys(DutyStatus, 0) for k in self.crm.obligation_definitions
+        }
+        for view in self.due_between(tx, start, end):
+            counts[view.obligation][view.status] += 1
+        result = []
+        for key, c in sorted(counts.items()):
+            decided = c[DutyStatus.DONE] + c[DutyStatus.LATE] + c[DutyStatus.OVERDUE]
+            result.append(
+                ObligationSummary(
+                    obligation=key,
+                    title=self.crm.obligation_definitions[key].obligation.title,
+                    done=c[DutyStatus.DONE],
+                    late=c[DutyStatus.LATE],
+                    open=c[DutyStatus.OPEN],
+                    overdue=c[DutyStatus.OVERDUE],
+                    on_time_rate=(Decimal(100) * c[DutyStatus.DONE] / decided).quantize(
+                        Decimal("0.1")
+                    )
+                    if decided
+                    else None,
+                )
+            )
+        return result
+
+    @use_case
+    def record_done(
+        self,
+        tx: Tx,
+        obligation: str,
+        period: str,
+        *,
+        unit: str = REPORTING_SUBJECT,
+        reference: Mapping[str, Any] | None = None,
+    ) -> DutyView:
+        """Record that a duty fulfilled by an act was done now (once per period and unit).
+
+        ``unit`` is who did it: the company until organisation units exist (issue 4).
+        """
+        reg = self.crm.obligation_definitions.get(obligation)
+        if reg is None or not reg.obligation.done_by_record:
+            known = sorted(
+                k for k, r in self.crm.obligation_definitions.items() if r.obligation.done_by_record
+            )
+            raise NotFound(
+                f"obligation: {obligation!r} is not done by recording (those are: {', '.join(known)})"
+            )
+        tx.actor.require("report.write")
+        parsed = Period.parse(period)
+        d = t.obligations_done.c
+        if tx.conn.scalar(
+            select(d.id).where(
+                d.obligation == obligation, d.period == str(parsed), d.subject == unit
+            )
+        ):
+            raise Conflict(
+                f"obligation {obligation} for {parsed} ({unit}) is already recorded as done",
+                rule=reg.obligation.rule,
+            )
+        if obligation == CONSOLIDATION and not tx.conn.scalar(
+            select(d.id).where(d.obligation == REPORT, d.period == str(parsed))
+        ):
+            raise Conflict(
+                f"head office cannot consolidate {parsed} before a report for it was sent",
+                rule="CORE-ARC-3",
+            )
+        tx.conn.execute(
+            t.obligations_done.insert().values(
+                obligation=obligation,
+                period=str(parsed),
+                subject=unit,
+                done_at=tx.now,
+                done_by=tx.actor.user_id,
+                reference=dict(reference or {}),
+            )
+        )
+        tx.audit(
+            "obligation.done",
+            "obligation",
+            obligation,
+            detail={"period": str(parsed), "unit": unit},
+        )
+        window = self.due_between(tx, parsed.start, parsed.next().end, obligation=obligation)
+        return next(v for v in window if v.period == str(parsed) and v.subject == unit)
+
+
+def _run(reg: Registered, ctx: DutyContext) -> Iterator[Duty]:
+    try:
+        yield from reg.obligation.duties(ctx)
+    except CrmError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            reg.owner, f"obligation {reg.obligation.key} failed: {_describe(exc)}"
+        ) from exc
+
+
+def _view(obligation: Obligation, duty: Duty, status: DutyStatus) -> DutyView:
+    return DutyView(
+        obligation=obligation.key,
+        title=obligation.title,
+        rule=obligation.rule,
+        subject=duty.subject,
+        client_code=duty.client_code,
+        assignee=duty.assignee,
+        role=duty.role,
+        period=duty.period,
+        due_at=duty.due_at,
+        done_at=duty.done_at,
+        status=status,
+        detail=duty.detail,
+    )
+
+
+# -- the core's obligations ----------------------------------------------------------------------
+
+ANSWER = "CORE-LOG-3.answer"
+CONTACT = "CORE-LOG-3.class_a"
+REPORT = "CORE-ARC-3.report"
+CONSOLIDATION = "CORE-ARC-3.consolidation"
+
+
+def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
+    """CORE-LOG-3: every inquiry answered within the policy's hours (24)."""
+    tx = ctx.tx
+    logs, reply = t.contact_logs, aliased(t.contact_logs)
+    answered = (
+        select(func.min(reply.c.occurred_at))
+        .where(
+            reply.c.client_id == logs.c.client_id,
+            reply.c.inquiry.is_(False),
+            reply.c.occurred_at >= logs.c.occurred_at,
+        )
+        .scalar_subquery()
+    )
+    rows = tx.conn.execute(
+        select(
+            logs.c.id,
+            logs.c.occurred_at,
+            logs.c.channel,
+            logs.c.summary,
+            t.clients.c.code,
+            t.clients.c.owner_id,
+            answered.label("answered_at"),
+        )
+        .join(t.clients, t.clients.c.id == logs.c.client_id)
+        .where(
+            logs.c.inquiry.is_(True),
+            logs.c.occurred_at >= start_of_day(ctx.start) - LONGEST_ANSWER,
+            logs.c.occurred_at <= end_of_day(ctx.end),
+        )
+        .order_by(logs.c.occurred_at)
+    ).all()
+    policy = tx.crm.policies.resolver(tx, "CORE-LOG-3")
+    owners = lookup.logins(tx.conn, {r.owner_id for r in rows if r.owner_id})
+    for r in rows:
+        due_at = r.occurred_at + timedelta(hours=policy(r.occurred_at).answer_within_hours)
+        if not ctx.start <= china_date(due_at) <= ctx.end:
+            continue
+        yield Duty(
+            obligation=ANSWER,
+            subject=f"inquiry log {r.id}",
+            client_code=r.code,
+            assignee=owners.get(r.owner_id),
+            due_at=due_at,
+            done_at=r.answered_at,
+            detail=f"{r.channel}: {r.summary[:60]}",
+        )
+
+
+def contact_class_a(ctx: DutyContext) -> Iterable[Duty]:
+    """CORE-LOG-3: each class A client visited or called at least once a quarter."""
+    tx = ctx.tx
+    policy = tx.crm.policies.resolver(tx, "CORE-LOG-3")
+    classes = scored_classes(tx)
+    class_a = [client_id for client_id, cls in classes.items() if cls == "A"]
+    if not class_a:
+        return
+    clients = {
+        r.id: r
+        for r in tx.conn.execute(
+            select(t.clients.c.id, t.clients.c.code, t.clients.c.owner_id).where(
+                t.clients.c.id.in_(class_a)
+            )
+        )
+    }
+    owners = lookup.logins(tx.conn, {r.owner_id for r in clients.values() if r.owner_id})
+    for quarter in _periods_ending(ctx.start, ctx.end, PeriodKind.QUARTER):
+        rule = policy(start_of_day(quarter.start))
+        log = t.contact_logs.c
+        contacts: dict[int, list[datetime]] = {}
+        for r in tx.conn.execute(
+            select(log.client_id, log.occurred_at)
+            .where(
+                log.client_id.in_(class_a),
+                log.inquiry.is_(False),
+                log.channel.in_(rule.class_a_channels),
+                log.occurred_at >= start_of_day(quarter.start),
+                log.occurred_at <= end_of_day(quarter.end),
+            )
+            .order_by(log.occurred_at)
+        ):
+            contacts.setdefault(r.client_id, []).append(r.occurred_at)
+        need = rule.class_a_contacts_per_quarter
+        for client_id in sorted(class_a, key=lambda i: clients[i].code):
+            made = contacts.get(client_id, [])
+            yield Duty(
+                obligation=CONTACT,
+                subject=f"{clients[client_id].code} {quarter}",
+                client_code=clients[client_id].code,
+                assignee=owners.get(clients[client_id].owner_id),
+                period=str(quarter),
+                due_at=end_of_day(quarter.end),
+                done_at=made[need - 1] if len(made) >= need else None,
+                detail=f"{len(made)} of {need} visit/call(s) this quarter",
+            )
+
+
+def _reporting(key: str, day_field: str) -> Any:
+    def duties(ctx: DutyContext) -> Iterable[Duty]:
+        """CORE-ARC-3: a report per period, due on a day of the month after it."""
+        tx = ctx.tx
+        policy = tx.crm.policies.resolver(tx, "CORE-ARC-3")
+        d = t.obligations_done.c
+        done = {
+            (r.period, r.subject): r.done_at
+            for r in tx.conn.execute(
+                select(d.period, d.subject, d.done_at).where(d.obligation == key)
+            )
+        }
+        # A period's report falls due in the month after it: start from a quarter earlier.
+        month = Period.containing(ctx.start - timedelta(days=93), PeriodKind.MONTH)
+        while month.start <= ctx.end:
+            rule = policy(start_of_day(month.start))
+            kind = PeriodKind(rule.period)
+            if kind is PeriodKind.MONTH or month.start.month % 3 == 1:
+                period = Period(month.start, kind)
+                due = period.day_after(getattr(rule, day_field))
+                if ctx.start <= due <= ctx.end:
+                    yield Duty(
+                        obligation=key,
+                        subject=REPORTING_SUBJECT,
+                        role=REPORTING_ROLE,
+                        period=str(period),
+                        due_at=end_of_day(due),
+                        done_at=done.get((str(period), REPORTING_SUBJECT)),
+                        detail=f"client credit report and sales analysis for {period}",
+                    )
+            month = month.next()
+
+    return duties
+
+
+def _periods_ending(start: date, end: date, kind: PeriodKind) -> Iterator[Period]:
+    period = Period.containing(start, kind)
+    while period.start <= end:
+        if start <= period.end <= end:
+            yield period
+        period = period.next()
+
+
+#: Registered before any plugin's.
+CORE_OBLIGATIONS = (
+    Obligation(
+        ANSWER, "Answer client inquiries in time", answer_inquiries, "客户来函来电24小时内答复"
+    ),
+    Obligation(
+        CONTACT,
+        "Visit or call each class A client every quarter",
+        contact_class_a,
+        "A类客户每季度至少拜访或电话一次",
+    ),
+    Obligation(
+        REPORT,
+        "Send the credit report and sales analysis",
+        _reporting(REPORT, "report_day"),
+        "报送客户信用报告和销售分析",
+        done_by_record=True,
+    ),
+    Obligation(
+        CONSOLIDATION,
+        "Head office consolidates the reports",
+        _reporting(CONSOLIDATION, "consolidation_day"),
+        "总部汇总",
+        done_by_record=True,
+    ),
+)

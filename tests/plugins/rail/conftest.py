@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def crm_plugins() -> list[str]:
+    return ["rail"]
