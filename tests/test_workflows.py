@@ -433,6 +433,7 @@ def test_concurrent_advancers_exactly_one_wins(wf, crm_url):
         wf.users.add(
             wf.actor("admin"), NewUser(login=login, name=login, roles=("marketing_director",))
         )
+        wf.org.add_member(wf.actor("admin"), "HQ", login)
     instance_id = submitted_price(wf)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
