@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, make_url
 
 from crmcore import audit
 from crmcore.app import Crm, Tx, _initialised, enabled_plugins
@@ -72,18 +73,35 @@ def ensure(url: str | None = None) -> bool:
 
 
 def upgrade(url: str | None = None) -> dict[str, tuple[str, str]]:
-    """Bring the core and every enabled plugin to their newest schema."""
+    """Bring the core and every enabled plugin to their newest schema.
+
+    A database made before audit seals and encrypted ID numbers (0004_security) has nothing
+    a key file could already protect, so the upgrade creates the key file when there is none,
+    as ``crm init`` does; a database that has seals is left to ``crm keys`` (a new key file
+    would orphan what the lost one encrypted).
+    """
     engine = make_engine(database_url(url))
     try:
         enabled = enabled_plugins(engine) if _initialised(engine) else []
         locations = installed_migration_locations()
         branches = [migrate.CORE_BRANCH, *(n for n in enabled if n in locations)]
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            sealed_before = _has_seals(conn)
             migrate.upgrade(conn, branches, locations)
+        if not sealed_before:
+            keys.ensure(key_file_path())
         with engine.connect() as conn:
             return migrate.status(conn, locations)
     finally:
         engine.dispose()
+
+
+def _has_seals(conn: Connection) -> bool:
+    """Whether the schema already seals audit events (revision 0004_security or later)."""
+    inspector = inspect(conn)
+    return "audit_events" in inspector.get_table_names() and any(
+        c["name"] == "seal" for c in inspector.get_columns("audit_events")
+    )
 
 
 def current(url: str | None = None) -> dict[str, tuple[str, str]]:

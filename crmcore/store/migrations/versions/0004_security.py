@@ -277,8 +277,13 @@ def downgrade() -> None:
         batch_op.drop_column("id_number_cipher")
 
     with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_clients_custodian_id_users"), type_="foreignkey")
-        batch_op.drop_constraint(batch_op.f("fk_clients_unit_id_org_units"), type_="foreignkey")
+        if bind.dialect.name != "sqlite":
+            # SQLite added them inline with their columns (_add_client_columns); reflection
+            # does not name them, and the table rebuilt without the columns has none.
+            batch_op.drop_constraint(
+                batch_op.f("fk_clients_custodian_id_users"), type_="foreignkey"
+            )
+            batch_op.drop_constraint(batch_op.f("fk_clients_unit_id_org_units"), type_="foreignkey")
         batch_op.drop_index("ix_clients_unit_id")
         batch_op.drop_column("custodian_id")
         batch_op.drop_column("importance")
