@@ -39,19 +39,20 @@ class ClientService(Service):
     @use_case
     def add(self, tx: Tx, new: NewClient) -> Client:
         from crmcore.convert import unstructure  # cattrs loads only for writes
-        from crmcore.services.org import decide_assignment
+        from crmcore.services.org import Assigner
 
         tx.actor.require("client.write")
         conn = tx.conn
         values = {name: getattr(new, name) for name in CLIENT_FIELDS}
         access.check_write(tx, "client", [n for n, v in values.items() if v not in _EMPTY])
         # CORE-OWN-3: the assignment rules decide the unit, and the manager unless one is named
-        decision = decide_assignment(tx, new.region, new.industry, new.importance)
+        assigner = Assigner(tx)
+        decision = assigner.decide(new.region, new.industry, new.importance)
         if new.owner:
             owner_id = lookup.user_id(conn, new.owner, field="owner")
         else:
             owner_id = decision.manager_id or tx.actor.user_id
-        unit_id = decision.unit_id or _primary_unit(tx, owner_id)
+        unit_id = decision.unit_id or assigner.owner_unit(owner_id)
         code = new.code or self._next_code(tx)
         if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
             raise Conflict(f"code: client code {code!r} already exists")
@@ -468,18 +469,6 @@ class ClientService(Service):
             updated_at=tx.now,
         )
         return _client(row, names, [])
-
-
-def _primary_unit(tx: Tx, user_id: int) -> int | None:
-    """The owner's unit when they belong to exactly one (else the rules or an admin decide)."""
-    units = list(
-        tx.conn.scalars(
-            select(t.user_units.c.unit_id).where(
-                t.user_units.c.user_id == user_id, t.user_units.c.until.is_(None)
-            )
-        )
-    )
-    return units[0] if len(units) == 1 else None
 
 
 def with_search_terms(row: Row[Any], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -74,45 +74,83 @@ def decide_assignment(
     importance: Importance | str | None,
     tier: str | None = None,
 ) -> Decision:
-    """What the assignment rules say for a client with these attributes (CORE-OWN-3).
+    """What the assignment rules say for a client with these attributes (CORE-OWN-3)."""
+    return Assigner(tx).decide(region, industry, importance, tier)
 
-    The most specific matching rule gives the unit (and its manager, if it names one). A tier
-    (CLS-AMT-2, from classification) moves the client to the unit at the tier's managing level:
-    up the tree to the provincial centre, or down to the county unit serving its region.
+
+class Assigner:
+    """The assignment rules and the unit tree, read once, deciding for any number of clients.
+
+    Single adds decide one client; a bulk import decides thousands with the same reads.
     """
-    r = t.assignment_rules.c
-    rules = [
-        _rule(row, {}, {})
-        for row in tx.conn.execute(select(t.assignment_rules).where(r.active.is_(True)))
-    ]
-    importance = Importance(importance) if importance else None
-    matching = [rule for rule in rules if rule.matches(region, industry, importance)]
-    if not matching:
-        return Decision(None, None, None, None, "no assignment rule matches")
-    best = max(matching, key=lambda rule: (rule.specificity, -rule.id))
-    row = tx.conn.execute(select(t.assignment_rules).where(r.id == best.id)).one()
-    unit_id, manager_id = row.unit_id, row.manager_id
-    reason = f"rule {best.id}"
-    level = in_force(tx, ManagementLevelPolicy).level_for(tier)
-    if tier and level is None:
-        raise InvalidInput("tier", f"{tier!r} is not a known tier", rule="CLS-AMT-2")
-    if level is not None:
-        target = _unit_at_level(tx, unit_id, level, region)
-        if target != unit_id:
-            unit_id = target
-            manager_id = tx.conn.scalar(
-                select(t.org_units.c.manager_id).where(t.org_units.c.id == target)
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        r = t.assignment_rules.c
+        self.rows = {
+            row.id: row
+            for row in tx.conn.execute(select(t.assignment_rules).where(r.active.is_(True)))
+        }
+        self.rules = [_rule(row, {}, {}) for row in self.rows.values()]
+        self._units: dict[int, Any] | None = None
+        self._owner_units: dict[int, int | None] = {}
+
+    @property
+    def units(self) -> dict[int, Any]:
+        if self._units is None:
+            self._units = {r.id: r for r in self.tx.conn.execute(select(t.org_units))}
+        return self._units
+
+    def decide(
+        self,
+        region: str | None,
+        industry: str | None,
+        importance: Importance | str | None,
+        tier: str | None = None,
+    ) -> Decision:
+        """The most specific matching rule gives the unit (and its manager, if it names one).
+
+        A tier (CLS-AMT-2, from classification) moves the client to the unit at the tier's
+        managing level: up the tree to the provincial centre, or down to the county unit
+        serving its region.
+        """
+        importance = Importance(importance) if importance else None
+        matching = [rule for rule in self.rules if rule.matches(region, industry, importance)]
+        level = in_force(self.tx, ManagementLevelPolicy).level_for(tier) if tier else None
+        if tier and level is None:
+            raise InvalidInput("tier", f"{tier!r} is not a known tier", rule="CLS-AMT-2")
+        if not matching:
+            return Decision(None, None, None, None, "no assignment rule matches")
+        best = max(matching, key=lambda rule: (rule.specificity, -rule.id))
+        row = self.rows[best.id]
+        unit_id, manager_id = row.unit_id, row.manager_id
+        reason = f"rule {best.id}"
+        if level is not None:
+            target = _unit_at_level(self.units, unit_id, level, region)
+            if target != unit_id:
+                unit_id = target
+                manager_id = self.units[target].manager_id
+                reason += f", tier {tier} managed at {level.value} level"
+        if manager_id is None:
+            manager_id = self.units[unit_id].manager_id
+        return Decision(unit_id, manager_id, best.id, level, reason)
+
+    def owner_unit(self, user_id: int) -> int | None:
+        """The owner's unit when they belong to exactly one (else the rules or an admin decide)."""
+        if user_id not in self._owner_units:
+            uu = t.user_units.c
+            found = list(
+                self.tx.conn.scalars(
+                    select(uu.unit_id).where(uu.user_id == user_id, uu.until.is_(None))
+                )
             )
-            reason += f", tier {tier} managed at {level.value} level"
-    if manager_id is None:
-        manager_id = tx.conn.scalar(
-            select(t.org_units.c.manager_id).where(t.org_units.c.id == unit_id)
-        )
-    return Decision(unit_id, manager_id, best.id, level, reason)
+            self._owner_units[user_id] = found[0] if len(found) == 1 else None
+        return self._owner_units[user_id]
 
 
-def _unit_at_level(tx: Tx, unit_id: int, level: ManagingLevel, region: str | None) -> int:
-    rows = {r.id: r for r in tx.conn.execute(select(t.org_units))}
+def _unit_at_level(
+    rows: dict[int, Any], unit_id: int, level: ManagingLevel, region: str | None
+) -> int:
     tree = {i: r.parent_id for i, r in rows.items()}
     for candidate in units.ancestors(tree, unit_id):
         if rows[candidate].level == level:
