@@ -118,8 +118,8 @@ def test_skip_invalid_loads_exactly_the_valid_rows(crm, admin, tmp_path):
         admin, "clients", write_csv(tmp_path / "x.csv", rows), skip_invalid=True
     )
     assert (report.created, report.invalid, report.loaded) == (3, 2, True)
-    assert [c.code for c in crm.clients.list(admin)] == ["KA-1", "KA-2", "KA-3"]
     assert audit_actions(crm)[-1] == "import.clients"
+    assert [c.code for c in crm.clients.list(admin)] == ["KA-1", "KA-2", "KA-3"]
 
 
 def test_dry_run_checks_against_the_database_and_writes_nothing(crm, admin, tmp_path):
@@ -230,22 +230,20 @@ def test_export_is_audited_and_needs_read_permission(crm, admin, tmp_path):
     assert not (tmp_path / "no.csv.part").exists()
 
 
-def test_export_shows_what_present_shows(crm, admin, tmp_path, monkeypatch):
-    """Masking happens in access.present; exports must not bypass it (CORE-CONF-2/5).
-
-    Until the access model (issue 4) lands, masking is simulated by patching present().
-    """
-    import attrs
-
-    from crmcore.security import access
-
+def test_export_shows_what_present_shows(crm, admin, tmp_path, make_user):
+    """Masking happens in access.present; exports must not bypass it (CORE-CONF-2/5): a field
+    an admin made secret is written as (masked) for someone cleared only for confidential."""
     crm.imports.run(admin, "clients", write_csv(tmp_path / "a.csv", ROWS))
-    monkeypatch.setattr(access, "present", lambda tx, c: attrs.evolve(c, phone="***"))
+    crm.access.add_field_rule(admin, "client", "phone", clearance="secret")
+    make_user("lina", "account_manager")
+    for code in ("KA-1", "KA-2", "KA-3"):
+        crm.clients.assign(admin, code, "lina")
+    lina = crm.actor("lina")
     out = tmp_path / "out.csv"
-    crm.exports.run(admin, "clients", out)
+    crm.exports.run(lina, "clients", out)
     with out.open(encoding="utf-8-sig") as f:
-        assert {r["phone"] for r in csv.DictReader(f)} == {"***"}
-    assert {c.phone for c in crm.clients.search(admin, "公司")} == {"***"}
+        assert {r["phone"] for r in csv.DictReader(f)} == {"(masked)"}
+    assert {c.phone for c in crm.clients.search(lina, "公司")} == {None}
 
 
 def test_import_needs_write_permission(crm, admin, tmp_path, make_user):

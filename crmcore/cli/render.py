@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from crmcore.domain.security import MASKED
+
 
 def emit_json(data: Any) -> None:
     from crmcore.convert import to_json
@@ -51,9 +53,6 @@ def cell(value: Any) -> str:
     if hasattr(value, "label"):  # Clearance: shown as its name, not its rank
         return str(value.label)
     return str(getattr(value, "value", value))
-
-
-MASKED = "(masked)"
 
 
 def shown(view: Any, name: str) -> Any:

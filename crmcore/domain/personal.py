@@ -17,6 +17,7 @@ swap of two adjacent digits, which is what typing errors are. Errors never echo 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from crmcore.errors import InvalidInput
@@ -79,3 +80,8 @@ def is_valid_id_number(value: object) -> bool:
 def mask_id_number(number: str) -> str:
     """``110***********1234``: the first three and last four characters, the rest starred."""
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def is_masked_id_number(value: object) -> bool:
+    """Whether ``value`` is a masked display form (``110***********1234``), not a number."""
+    return isinstance(value, str) and re.fullmatch(r"\w{3}\*{4,}\w{4}", value.strip()) is not None

@@ -18,6 +18,10 @@ from attrs import field, frozen
 from crmcore.domain import checks
 from crmcore.errors import InvalidInput
 
+#: What a table or an export shows for a field withheld from its reader. Never a value: imports
+#: skip a cell holding it, so a re-imported masked export cannot overwrite what it hid.
+MASKED = "(masked)"
+
 
 class Clearance(enum.IntEnum):
     """Secrecy level (密级) of a record or field, and how far a user is cleared to read.

@@ -364,25 +364,26 @@ def record_export(
     fmt: str,
     client_id: int | None = None,
     filters: Mapping[str, Any] | None = None,
+    file: str | None = None,
+    sha256: str | None = None,
 ) -> None:
     """Record an export (CORE-CONF-2): what, how many records, which fields, masked which.
 
-    Exporters build rows from views that :func:`present` masked (e.g. ``crm.clients.list``),
-    and call this once per export in the same transaction. ``filters`` are the selection the
-    user gave (never field values).
+    Exporters build rows from views that :func:`present` masked (e.g. ``crm.clients.list``,
+    with ``action=None``: the export is recorded here, not one look-up per record), and call
+    this once per export. ``filters`` are the selection the user gave (never field values);
+    ``file`` and ``sha256`` name what was written, so a copy found later can be traced.
     """
-    tx.audit(
-        f"export.{what}",
-        what,
-        client_id=client_id,
-        detail={
-            "format": fmt,
-            "count": count,
-            "fields": list(fields),
-            "masked": sorted(set(masked)),
-            "filters": dict(filters or {}),
-        },
-    )
+    detail: dict[str, Any] = {
+        "format": fmt,
+        "count": count,
+        "fields": list(fields),
+        "masked": sorted(set(masked)),
+        "filters": dict(filters or {}),
+    }
+    if file is not None:
+        detail["file"] = file
+    tx.audit(f"export.{what}", what, sha256, client_id=client_id, detail=detail)
 
 
 # -- explaining -----------------------------------------------------------------------------------

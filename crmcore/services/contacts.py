@@ -58,7 +58,7 @@ class ContactService(Service):
         if not include_inactive:
             stmt = stmt.where(t.contacts.c.active.is_(True))
         return [
-            self._present(tx, r, client_code, client.clearance, "contact.list")
+            present_contact(tx, r, client_code, client.clearance, "contact.list")
             for r in tx.conn.execute(stmt.order_by(t.contacts.c.id))
         ]
 
@@ -79,7 +79,7 @@ class ContactService(Service):
             .order_by(c.id)
         ).all()
         tx.audit("contact.find_id", "contact", detail={"by": "id_number", "found": len(rows)})
-        return [self._present(tx, r, r.code, r.client_level, "contact.find_id") for r in rows]
+        return [present_contact(tx, r, r.code, r.client_level, "contact.find_id") for r in rows]
 
     @use_case
     def reveal_id_number(self, tx: Tx, contact_id: int, *, reason: str) -> str | None:
@@ -101,22 +101,24 @@ class ContactService(Service):
             update(t.contacts).where(t.contacts.c.id == contact_id).values(active=False)
         )
         tx.audit("contact.deactivate", "contact", contact_id, client_id=row.client_id)
-        return self._present(
+        return present_contact(
             tx, dict(row._mapping, active=False), client.code, client.clearance, None
         )
 
-    def _present(
-        self, tx: Tx, row: Any, client_code: str, level: int, action: str | None
-    ) -> Contact:
-        mapping = row if isinstance(row, dict) else row._mapping
-        return access.present(
-            tx,
-            _contact(mapping, client_code),
-            "contact",
-            action=action,
-            client_id=mapping["client_id"],
-            clearance=Clearance(level),
-        )
+
+def present_contact(tx: Tx, row: Any, client_code: str, level: int, action: str | None) -> Contact:
+    """A contacts row as ``tx.actor`` may see it: the one view every door (list, find by ID
+    number, export) shows; ``action`` names the door for the look-up record (None: the door
+    records itself, as an export does)."""
+    mapping = row if isinstance(row, dict) else row._mapping
+    return access.present(
+        tx,
+        _contact(mapping, client_code),
+        "contact",
+        action=action,
+        client_id=mapping["client_id"],
+        clearance=Clearance(level),
+    )
 
 
 def _row(tx: Tx, contact_id: int) -> Row[Any]:

@@ -1,10 +1,12 @@
 """Export clients, contacts and contact logs to CSV, JSON Lines or XLSX (导出).
 
-Clients come from ``ClientService.pages``, i.e. through ``access.readable_clients`` and
-``access.present``: an export shows exactly what the actor may see, masked as on screen.
-Contacts and logs are those of the clients the actor may read. The columns are the import's,
-so an export can be edited and imported back. One audit event per export names the file's
-SHA-256 and the row count (CORE-CONF-2: every look-up is recorded).
+Every row is the view the actor's other doors show: clients from ``ClientService.pages``,
+contacts and logs through ``present_contact`` / ``present_log``, all scoped by
+``access.readable_clients`` and masked by ``access.present`` (CORE-CONF-2). A withheld field is
+written as :data:`~crmcore.domain.security.MASKED` (an ID number in its masked form, as on
+screen), which imports skip, so a masked export edited and imported back cannot overwrite what
+it hid. The columns are the import's. One audit event per export (``access.record_export``)
+names the columns, the masked ones, the row count and the file's SHA-256.
 
 The file is written beside its target as ``<name>.part`` and renamed when complete, so a
 failed export never leaves a half-written file under the name asked for.
@@ -21,11 +23,14 @@ from attrs import define
 from sqlalchemy import and_, select
 
 from crmcore.app import Service, Tx
+from crmcore.domain.security import MASKED
 from crmcore.errors import InvalidInput
 from crmcore.io import format_of
 from crmcore.io.writers import Writer
 from crmcore.security import access
+from crmcore.services.contacts import present_contact
 from crmcore.services.imports import CONTACT_COLUMNS, IMPORTED_CLIENT_FIELDS, KINDS, LOG_COLUMNS
+from crmcore.services.logs import present_log
 from crmcore.store import tables as t
 
 PAGE = 2_000
@@ -64,13 +69,17 @@ class ExportService(Service):
             raise InvalidInput("file", f"directory {path.parent} does not exist")
         part = path.with_name(path.name + ".part")
         columns = {"clients": CLIENT_EXPORT, "contacts": CONTACT_EXPORT, "logs": LOG_EXPORT}[kind]
+        masked: set[str] = set()
 
         def write(tx: Tx) -> int:
-            rows = {"clients": _clients, "contacts": _contacts, "logs": _logs}[kind]
+            views = {"clients": _clients, "contacts": _contacts, "logs": _logs}[kind]
             with Writer(part, fmt, columns) as out:
-                for page in rows(tx, include_archived):
-                    for values in page:
-                        out.write(values)
+                for page in views(tx, include_archived):
+                    for view in page:
+                        masked.update(view.masked)
+                        out.write(
+                            [MASKED if n in view.masked else getattr(view, n) for n in columns]
+                        )
                     if progress:
                         progress(out.rows)
                 return out.rows
@@ -81,11 +90,16 @@ class ExportService(Service):
             report = ExportReport(kind, str(path), fmt, count, digest)
             self.crm.run(
                 subject,
-                lambda tx: tx.audit(
-                    f"export.{kind}",
-                    "export",
-                    digest,
-                    detail={"file": path.name, "format": fmt, "rows": count},
+                lambda tx: access.record_export(
+                    tx,
+                    kind,
+                    count=count,
+                    fields=columns,
+                    masked=sorted(masked & set(columns)),
+                    fmt=fmt,
+                    filters={"archived": include_archived},
+                    file=path.name,
+                    sha256=digest,
                 ),
             )
             part.replace(path)
@@ -94,44 +108,42 @@ class ExportService(Service):
         return report
 
 
-def _clients(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
-    for page in tx.crm.clients.pages(tx, include_archived=include_archived, batch=PAGE):
-        yield [[getattr(c, name) for name in CLIENT_EXPORT] for c in page]
+def _clients(tx: Tx, include_archived: bool) -> Iterator[Sequence[Any]]:
+    yield from tx.crm.clients.pages(tx, include_archived=include_archived, batch=PAGE)
 
 
 def _readable(tx: Tx, table: Any, include_archived: bool) -> Any:
-    """``table`` rows of the clients the actor may read, with the client's code."""
+    """``table`` rows of the clients the actor may read, with the client's code and level."""
     c = t.clients.c
     conditions = [access.readable_clients(tx)]
     if not include_archived:
         conditions.append(c.status != "archived")
     return (
-        select(table, c.code.label("client_code"))
+        select(table, c.code.label("client_code"), c.clearance.label("client_level"))
         .join(t.clients, c.id == table.c.client_id)
         .where(and_(*conditions))
     )
 
 
-def _keyset(
-    tx: Tx, stmt: Any, id_column: Any, columns: Sequence[str]
-) -> Iterator[list[Sequence[Any]]]:
+def _keyset(tx: Tx, stmt: Any, id_column: Any) -> Iterator[Sequence[Any]]:
     """Pages of ``stmt`` by ascending id: constant memory and cost per page at any size."""
     last = 0
     while True:
         rows = tx.conn.execute(stmt.where(id_column > last).order_by(id_column).limit(PAGE)).all()
         if not rows:
             return
-        yield [[getattr(r, name) for name in columns] for r in rows]
+        yield rows
         last = getattr(rows[-1], id_column.name)
 
 
-def _contacts(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
+def _contacts(tx: Tx, include_archived: bool) -> Iterator[list[Any]]:
     k = t.contacts.c
     stmt = _readable(tx, t.contacts, include_archived).where(k.active.is_(True))
-    return _keyset(tx, stmt, k.id, CONTACT_EXPORT)
+    for rows in _keyset(tx, stmt, k.id):
+        yield [present_contact(tx, r, r.client_code, r.client_level, None) for r in rows]
 
 
-def _logs(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
+def _logs(tx: Tx, include_archived: bool) -> Iterator[list[Any]]:
     tx.actor.require("log.read")
     g = t.contact_logs.c
     stmt = (
@@ -139,4 +151,5 @@ def _logs(tx: Tx, include_archived: bool) -> Iterator[list[Sequence[Any]]]:
         .add_columns(t.users.c.login.label("author"))
         .join(t.users, t.users.c.id == g.author_id)
     )
-    return _keyset(tx, stmt, g.id, LOG_EXPORT)
+    for rows in _keyset(tx, stmt, g.id):
+        yield [present_log(tx, r, r.client_code, r.author, r.client_level, None) for r in rows]

@@ -27,23 +27,32 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 from attrs import define, field, frozen
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import case, select, tuple_, update
 
 from crmcore.app import Service, Tx, use_case
 from crmcore.domain.clients import Client, ClientStatus, NewClient
 from crmcore.domain.contacts import NewContact
 from crmcore.domain.logs import NewLog
+from crmcore.domain.personal import is_masked_id_number, mask_id_number
 from crmcore.domain.search_terms import name_terms
-from crmcore.errors import CrmError, InvalidInput
+from crmcore.domain.security import MASKED, ConfidentialityPolicy
+from crmcore.errors import CrmError, InvalidInput, PermissionDenied
 from crmcore.io import format_of
 from crmcore.io.readers import Row, Source, open_source
+from crmcore.security import access, personal
+from crmcore.security.personal import blind_index
+from crmcore.security.policy import in_force
+from crmcore.services.org import Assigner
 from crmcore.store import bulk, search_index
 from crmcore.store import tables as t
 
 BATCH = 5_000
 CHINA = ZoneInfo("Asia/Shanghai")
 KINDS = ("clients", "contacts", "logs")
+#: Values that mean "not given" (for the write check).
+_EMPTY: tuple[Any, ...] = (None, "", {}, ())
 #: Errors kept in the report itself (all of them go to the error file).
 REPORTED_ERRORS = 50
 
@@ -63,6 +72,7 @@ CLIENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "industry": ("行业",),
     "size": ("规模", "企业规模"),
     "status": ("状态",),
+    "importance": ("重要程度",),
     "owner": ("客户经理", "负责人"),
 }
 CONTACT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,6 +82,7 @@ CONTACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "phone": ("电话", "手机"),
     "email": ("邮箱", "电子邮件"),
     "notes": ("备注",),
+    "id_number": ("身份证号", "身份证号码"),
 }
 LOG_COLUMNS: dict[str, tuple[str, ...]] = {
     "client_code": ("客户编号",),
@@ -321,16 +332,21 @@ class _Job:
     def _cell_fields(self, cells: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
         profile: dict[str, Any] = {}
+        profiled = False  # a file without profile columns leaves profiles alone
         for heading, value in cells.items():
             name = self.columns[heading]
+            if _withheld(name, value):
+                continue
             if name == "profile":
                 profile.update(_profile_json(value))
+                profiled = True
             elif name.startswith("profile."):
+                profiled = True
                 if value is not None:
                     profile[name.removeprefix("profile.")] = value
             else:
                 data[name] = value
-        if self.kind in PROFILED:
+        if self.kind in PROFILED and profiled:
             data["profile"] = profile
         return data
 
@@ -338,21 +354,26 @@ class _Job:
         known = _aliases(self.kind)
         data: dict[str, Any] = {}
         profile: dict[str, Any] = {}
+        profiled = False
         for key, value in cells.items():
             if key == "profile" and self.kind in PROFILED and isinstance(value, dict):
                 profile.update(value)
+                profiled = True
                 continue
             name = known.get(key.strip().lower()) or known.get(key.strip())
             if name is None and self.kind in PROFILED and key.startswith("profile."):
-                profile[key.removeprefix("profile.")] = value
+                profiled = True
+                if not _withheld(key, value):
+                    profile[key.removeprefix("profile.")] = value
                 continue
             if name is None:
                 raise InvalidInput(key, "is not a known field")
-            data[name] = value
+            if not _withheld(name, value):
+                data[name] = value
         missing = [" or ".join(g) for g in REQUIRED[self.kind] if not any(data.get(f) for f in g)]
         if missing:
             raise InvalidInput(missing[0].split(" or ")[0], "is required")
-        if self.kind in PROFILED:
+        if self.kind in PROFILED and profiled:
             data["profile"] = profile
         return data
 
@@ -384,6 +405,16 @@ class _Job:
             self._error_writer.close()
         elif self.error_file is not None and self.error_file.exists():
             self.error_file.unlink()  # a stale list from an earlier run would mislead
+
+
+def _withheld(name: str, value: Any) -> bool:
+    """A cell an export wrote for a field withheld from its reader: skipped, never a value.
+
+    ``(masked)`` for any field, and the masked form of an ID number (``110***********1234``).
+    """
+    if not isinstance(value, str):
+        return False
+    return value.strip() == MASKED or (name == "id_number" and is_masked_id_number(value))
 
 
 def _profile_json(value: str | None) -> dict[str, Any]:
@@ -462,6 +493,15 @@ class _ClientLoader:
         self.veto = _hook_implemented(tx, "crm_import_veto")
         self.after = _hook_implemented(tx, "crm_imported")
         self.to_index: list[search_index.Entry] = []
+        # New clients are assigned and levelled as single adds are (CORE-OWN-3, CORE-CONF-1).
+        self.assigner = Assigner(tx)
+        self.level = in_force(tx, ConfidentialityPolicy).client_level
+        if self.level > tx.actor.clearance:
+            raise PermissionDenied(
+                f"clearance: clients are registered as {self.level.label}, above "
+                f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
+                rule="CORE-CONF-1",
+            )
 
     def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         tx, job, c = self.tx, self.job, t.clients.c
@@ -506,10 +546,24 @@ class _ClientLoader:
             if credits
             else {}
         )
+        matched = [r.id for r in (*by_code.values(), *holders.values())]
+        readable = (
+            set(tx.conn.scalars(select(c.id).where(c.id.in_(matched), access.readable_clients(tx))))
+            if matched
+            else set()
+        )
         new: list[tuple[int, dict[str, Any]]] = []
         changed: list[tuple[int, Any, dict[str, Any], list[str]]] = []
         for number, data, code, credit in rows:
             existing = by_code.get(code) if code else holders.get(credit)
+            if existing is not None and existing.id not in readable:
+                job.error(
+                    number,
+                    "code",
+                    "CORE-CONF-2",
+                    f"{tx.actor.login} may not read client {existing.code}, so may not change it",
+                )
+                continue
             try:
                 outcome = self._check(number, data, code, credit, existing, holders)
             except CrmError as exc:
@@ -534,6 +588,13 @@ class _ClientLoader:
                 )
         if self.veto:
             new, changed = self._apply_vetoes(new, changed)
+        # CORE-CONF-2: writing a field one may not read would let one probe or overwrite it
+        access.check_write(
+            tx,
+            "client",
+            {n for _, values in new for n in self.fields if values[n] not in _EMPTY}
+            | {n for *_, names in changed for n in names},
+        )
         created = self._insert(new)
         updated = self._update(changed)
         job.report.created += len(created)
@@ -543,8 +604,8 @@ class _ClientLoader:
             tx.hook(
                 "crm_imported",
                 kind="clients",
-                created=views(tx, self._rows(created)),
-                updated=views(tx, self._rows(updated)),
+                created=views(tx, self._rows(created), None),
+                updated=views(tx, self._rows(updated), None),
             )
 
     def _check(
@@ -585,12 +646,15 @@ class _ClientLoader:
             if all(values[n] == getattr(existing, n) for n in self.fields):
                 return None
             return values
+        decision = self.assigner.decide(values["region"], values["industry"], values["importance"])
         if owner:
             if owner not in self.users:
                 raise InvalidInput("owner", f"unknown user {owner!r}")
             values["owner_id"] = self.users[owner]
         else:
-            values["owner_id"] = self.tx.actor.user_id
+            values["owner_id"] = decision.manager_id or self.tx.actor.user_id
+        values["unit_id"] = decision.unit_id or self.assigner.owner_unit(values["owner_id"])
+        values["clearance"] = int(self.level)
         values["code"] = code
         return values
 
@@ -791,13 +855,15 @@ class _ContactLoader:
 
     def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         tx, job = self.tx, self.job
-        clients = _client_ids(tx, {_text(d.get("client_code")) or "" for _, d in batch})
+        clients = _clients_to_write(tx, {_text(d.get("client_code")) or "" for _, d in batch})
         candidates = []
         for number, data in batch:
             code = _text(data.pop("client_code", None)) or ""
+            # Only the columns the row has are written: a file without a phone column, or
+            # with a phone withheld from whoever exported it, leaves the phone alone.
+            given = [f for f in self.FIELDS if f in data]
             try:
-                if code not in clients:
-                    raise InvalidInput("client_code", f"unknown client {code!r}")
+                client_id = _client_to_write(tx, clients, code)
                 contact = self.structure(data, NewContact)
             except CrmError as exc:
                 job.error(number, getattr(exc, "field", "row"), exc.rule, exc.message)
@@ -812,7 +878,7 @@ class _ContactLoader:
                 )
                 continue
             self.seen[identity] = number
-            candidates.append((number, clients[code], code, contact))
+            candidates.append((number, client_id, code, contact, given))
         k = t.contacts.c
         existing = (
             {
@@ -820,7 +886,7 @@ class _ContactLoader:
                 for r in tx.conn.execute(
                     select(t.contacts).where(
                         tuple_(k.client_id, k.name).in_(
-                            [(cid, ct.name) for _, cid, _, ct in candidates]
+                            [(cid, ct.name) for _, cid, _, ct, _ in candidates]
                         ),
                         k.active.is_(True),
                     )
@@ -829,19 +895,25 @@ class _ContactLoader:
             if candidates
             else {}
         )
-        inserts, updates, records, created, updated_views = [], [], [], [], []
-        for number, client_id, code, contact in candidates:
+        inserts, updates, created, updated_views = [], [], [], []
+        for number, client_id, code, contact, given in candidates:
             values = {f: getattr(contact, f) for f in self.FIELDS}
             values["profile"] = dict(values["profile"])
             old = existing.get((client_id, contact.name))
             if old is None:
                 inserts.append((number, client_id, code, contact, values))
-            elif any(getattr(old, f) != values[f] for f in self.FIELDS):
-                updates.append((number, old, code, contact, values))
+                continue
+            values = {f: values[f] for f in given if getattr(old, f) != values[f]}
+            if contact.id_number and blind_index(tx, contact.id_number) != old.id_number_index:
+                values["id_number"] = contact.id_number
+            if values:
+                kept = {f: getattr(old, f) for f in self.FIELDS if f not in given}
+                updates.append((number, old, code, attrs.evolve(contact, **kept), values))
             else:
                 job.report.unchanged += 1
         records = [_contact_view(tx, 0, code, ct) for _, _, code, ct, _ in inserts] + [
-            _contact_view(tx, old.id, code, ct) for _, old, code, ct, _ in updates
+            _contact_view(tx, old.id, code, ct, old.id_number_masked)
+            for _, old, code, ct, _ in updates
         ]
         refused = _vetoes(tx, "contacts", records)
         numbers = [n for n, *_ in inserts] + [n for n, *_ in updates]
@@ -851,6 +923,14 @@ class _ContactLoader:
         updates = [
             r for i, r in enumerate(updates, start=len(numbers) - len(updates)) if i not in refused
         ]
+        # CORE-CONF-2/5: writing a field one may not read would let one probe or overwrite it
+        access.check_write(
+            tx,
+            "contact",
+            {f for *_, ct, values in inserts for f in values if values[f] not in _EMPTY}
+            | {"id_number" for *_, ct, _ in inserts if ct.id_number}
+            | {f for *_, values in updates for f in values},
+        )
         if inserts:
             rows = [
                 {
@@ -863,27 +943,38 @@ class _ContactLoader:
                 }
                 for _, cid, _, ct, values in inserts
             ]
-            ids = _insert_ids(tx, t.contacts, rows)
+            numbered = any(ct.id_number for *_, ct, _ in inserts)
+            ids = _insert_ids(tx, t.contacts, rows, need_ids=numbered)
+            for contact_id, (*_, ct, _) in zip(ids, inserts, strict=True):
+                if ct.id_number:
+                    personal.store_id_number(tx, t.contacts, contact_id, ct.id_number)
             created = [
                 _contact_view(tx, i, code, ct)
                 for i, (_, _, code, ct, _) in zip(ids, inserts, strict=True)
             ]
         for _, old, code, ct, values in updates:
-            tx.conn.execute(update(t.contacts).where(k.id == old.id).values(**values))
-            updated_views.append(_contact_view(tx, old.id, code, ct))
+            number = values.pop("id_number", None)
+            if values:
+                tx.conn.execute(update(t.contacts).where(k.id == old.id).values(**values))
+            if number:
+                personal.store_id_number(tx, t.contacts, old.id, number)
+            updated_views.append(_contact_view(tx, old.id, code, ct, old.id_number_masked))
         job.report.created += len(inserts)
         job.report.updated += len(updates)
         if (created or updated_views) and _hook_implemented(tx, "crm_imported"):
             tx.hook("crm_imported", kind="contacts", created=created, updated=updated_views)
 
 
-def _insert_ids(tx: Tx, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows``; their ids (in order) only when a plugin will be told about them.
+def _insert_ids(
+    tx: Tx, table: Any, rows: list[dict[str, Any]], *, need_ids: bool = False
+) -> list[int]:
+    """Insert ``rows``; their ids (in order) only when needed: a plugin will be told about
+    them, or the caller stores more in them (``need_ids``, e.g. encrypted ID numbers).
 
-    RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite; without an
-    ``crm_imported`` implementation nobody needs the ids, and a plain executemany is used.
+    RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite; when nobody
+    needs the ids, a plain executemany is used.
     """
-    if not _hook_implemented(tx, "crm_imported"):
+    if not need_ids and not _hook_implemented(tx, "crm_imported"):
         tx.conn.execute(table.insert(), rows)
         return [0] * len(rows)
     result = tx.conn.execute(
@@ -892,7 +983,10 @@ def _insert_ids(tx: Tx, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     return [r.id for r in result]
 
 
-def _contact_view(tx: Tx, contact_id: int, code: str, contact: NewContact) -> Any:
+def _contact_view(
+    tx: Tx, contact_id: int, code: str, contact: NewContact, stored_id: str | None = None
+) -> Any:
+    """The view a written row becomes (``stored_id``: the masked ID number it already has)."""
     from crmcore.domain.contacts import Contact
 
     return Contact(
@@ -906,15 +1000,37 @@ def _contact_view(tx: Tx, contact_id: int, code: str, contact: NewContact) -> An
         profile=dict(contact.profile),
         active=True,
         created_at=tx.now,
+        id_number=mask_id_number(contact.id_number) if contact.id_number else stored_id,
     )
 
 
-def _client_ids(tx: Tx, codes: Iterable[str]) -> dict[str, int]:
+def _clients_to_write(tx: Tx, codes: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """Client code -> (id, whether the actor may read it), for the codes of one batch."""
     wanted = [c for c in codes if c]
     if not wanted:
         return {}
     c = t.clients.c
-    return {r.code: r.id for r in tx.conn.execute(select(c.code, c.id).where(c.code.in_(wanted)))}
+    readable = access.readable_clients(tx)
+    return {
+        r.code: (r.id, bool(r.readable))
+        for r in tx.conn.execute(
+            select(c.code, c.id, case((readable, True), else_=False).label("readable")).where(
+                c.code.in_(wanted)
+            )
+        )
+    }
+
+
+def _client_to_write(tx: Tx, clients: Mapping[str, tuple[int, bool]], code: str) -> int:
+    """The id of the client a contact or log row belongs to; refused as a single add is."""
+    if code not in clients:
+        raise InvalidInput("client_code", f"unknown client {code!r}")
+    client_id, readable = clients[code]
+    if not readable:  # a row error like any other: the file names a client one may not touch
+        raise InvalidInput(
+            "client_code", f"{tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
+        )
+    return client_id
 
 
 # -- contact logs ----------------------------------------------------------------------------
@@ -936,7 +1052,7 @@ class _LogLoader:
         from crmcore.services.logs import check_dates
 
         tx, job = self.tx, self.job
-        clients = _client_ids(tx, {_text(d.get("client_code")) or "" for _, d in batch})
+        clients = _clients_to_write(tx, {_text(d.get("client_code")) or "" for _, d in batch})
         candidates = []
         for number, data in batch:
             code = _text(data.pop("client_code", None)) or ""
@@ -946,8 +1062,7 @@ class _LogLoader:
                 data["participants"] = _split(data["participants"])
             data = {k: v for k, v in data.items() if v is not None}
             try:
-                if code not in clients:
-                    raise InvalidInput("client_code", f"unknown client {code!r}")
+                client_id = _client_to_write(tx, clients, code)
                 if author not in self.users:
                     raise InvalidInput("author", f"unknown user {author!r}")
                 log = self.structure(data, NewLog)
@@ -964,7 +1079,7 @@ class _LogLoader:
                 )
                 continue
             self.seen[identity] = number
-            candidates.append((number, clients[code], code, author, log))
+            candidates.append((number, client_id, code, author, log))
         g = t.contact_logs.c
         existing = set()
         if candidates:
@@ -1005,6 +1120,16 @@ class _LogLoader:
             fresh = [r for i, r in enumerate(fresh) if i not in refused]
         if not fresh:
             return
+        access.check_write(
+            tx,
+            "contact_log",
+            {
+                name
+                for *_, log in fresh
+                for name in ("summary", "next_action", "participants")
+                if getattr(log, name)
+            },
+        )
         rows = [
             {
                 "client_id": cid,
@@ -1015,6 +1140,7 @@ class _LogLoader:
                 "summary": log.summary,
                 "next_action": log.next_action,
                 "next_action_due": log.next_action_due,
+                "inquiry": log.inquiry,
                 "created_at": tx.now,
             }
             for _, cid, _, author, log in fresh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -103,24 +104,32 @@ class LogService(Service):
         if before is not None:
             stmt = stmt.where(c.occurred_at < before)
         return [
-            access.present(
-                tx,
-                ContactLog(
-                    id=r.id,
-                    client_code=client_code,
-                    channel=Channel(r.channel),
-                    occurred_at=r.occurred_at,
-                    author=r.login,
-                    participants=tuple(r.participants or ()),
-                    summary=r.summary,
-                    next_action=r.next_action,
-                    next_action_due=r.next_action_due,
-                    inquiry=r.inquiry,
-                ),
-                "contact_log",
-                action="log.timeline",
-                client_id=client.id,
-                clearance=Clearance(client.clearance),
-            )
+            present_log(tx, r, client_code, r.login, client.clearance, "log.timeline")
             for r in tx.conn.execute(stmt)
         ]
+
+
+def present_log(
+    tx: Tx, row: Any, client_code: str, author: str, level: int, action: str | None
+) -> ContactLog:
+    """A contact_logs row as ``tx.actor`` may see it, for every door (timeline, export);
+    ``action`` names the door for the look-up record (None: the door records itself)."""
+    return access.present(
+        tx,
+        ContactLog(
+            id=row.id,
+            client_code=client_code,
+            channel=Channel(row.channel),
+            occurred_at=row.occurred_at,
+            author=author,
+            participants=tuple(row.participants or ()),
+            summary=row.summary,
+            next_action=row.next_action,
+            next_action_due=row.next_action_due,
+            inquiry=row.inquiry,
+        ),
+        "contact_log",
+        action=action,
+        client_id=row.client_id,
+        clearance=Clearance(level),
+    )
