@@ -586,3 +586,63 @@ def test_cli_tasks_and_sla(wf, cli):
     assert rows["approval:marketing_director"]["met"] == 1
     assert rows["approval:marketing_director"]["on_time_rate"] == "100.0"
     assert "approval:marketing_director" in cli("sla", "--workflow", "retest.price").stdout
+
+
+# -- confidentiality (CORE-CONF-2): approvers read what they approve, doors are recorded --------
+
+
+def test_an_approver_must_be_able_to_read_the_client(wf):
+    """Holding the step's role is not enough: the approver must be able to read the client,
+    by relationship, unit or grant, and be cleared for its level (access.may_act)."""
+    from crmcore import NewUser
+    from crmcore.security import access
+
+    instance_id = submitted_price(wf)
+    admin = wf.actor("admin")
+    wf.users.add(admin, NewUser(login="mkt3", name="外地营销总监", roles=("marketing_director",)))
+    outsider = wf.actor("mkt3")  # holds the role, but works in no unit that holds KA1
+    before = row_counts(wf)
+    with pytest.raises(PermissionDenied, match="mkt3 may not read client KA1"):
+        wf.workflows.advance(outsider, instance_id)
+    assert row_counts(wf) == before
+    assert [k for k in wf.tasks.waiting(outsider) if k.kind == "workflow"] == []
+    client_id = wf.clients.get(admin, "KA1").id
+    with wf.transaction(outsider, write=False) as tx:
+        assert not access.may_act(tx, "marketing_director", client_id=client_id)
+    # a grant lets the outsider see and approve it
+    wf.access.grant(admin, "KA1", user="mkt3", reason="代审")
+    assert [k.ref for k in wf.tasks.waiting(outsider)] == [f"workflow {instance_id}"]
+    # a record above one's clearance cannot be approved, whatever the relationship
+    wf.access.set_level(admin, "KA1", "secret")
+    with pytest.raises(PermissionDenied, match="may not read client KA1"):
+        wf.workflows.advance(outsider, instance_id)
+    wf.users.set_clearance(admin, "mkt3", "secret")
+    moved = wf.workflows.advance(wf.actor("mkt3"), instance_id)
+    assert moved.state == "approval:finance_director"
+
+
+def test_workflow_doors_mask_fields_and_record_look_ups(wf, cli):
+    instance_id = submitted_price(wf)
+    admin = wf.actor("admin")
+    wf.access.add_field_rule(admin, "workflow_instance", "data", clearance="secret")
+    wf.access.add_field_rule(admin, "workflow_event", "comment", clearance="secret")
+    wf.workflows.advance(wf.actor("mkt"), instance_id, comment="成本加成合理")
+    fin = wf.actor("fin")  # cleared for confidential, not secret
+    shown = wf.workflows.get(fin, instance_id)
+    assert (shown.data, shown.masked) == (None, ("data",))
+    assert {e.comment for e in wf.workflows.history(fin, instance_id)} == {None}
+    assert [i.data for i in wf.workflows.list(fin)] == [None]
+    events = wf.audit.log(admin, user="fin", limit=10)
+    assert [e.action for e in events] == ["workflow.list", "workflow.history", "workflow.get"]
+    assert events[-1].detail["masked"] == ["workflow_instance.data"]
+    assert events[-1].client_code == "KA1"
+    assert wf.workflows.get(admin, instance_id).data == {"average_price": "12800"}
+    assert wf.workflows.history(admin, instance_id)[-1].comment == "成本加成合理"
+    # the command line shows what the API shows
+    text = cli("workflow", "show", str(instance_id), user="fin").stdout
+    assert "(masked)" in text and "12800" not in text
+    as_json = json.loads(cli("workflow", "show", str(instance_id), "--json", user="fin").stdout)
+    assert (as_json["data"], as_json["masked"]) == (None, ["data"])
+    history = cli("workflow", "history", str(instance_id), "--json", user="fin").stdout
+    assert "成本加成合理" not in history
+    assert "成本加成合理" not in cli("workflow", "history", str(instance_id), user="fin").stdout

@@ -30,6 +30,7 @@ from crmcore.calendar import (
 from crmcore.errors import Conflict, CrmError, InvalidInput, NotFound, PluginError
 from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation, Registered
 from crmcore.plugins import _describe
+from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.services.classes import scored_classes
 from crmcore.store import tables as t
@@ -109,6 +110,7 @@ class ObligationService(Service):
                 state = duty.status(tx.now)
                 if wanted is None or state is wanted:
                     views.append(_view(reg.obligation, duty, state))
+        views = _readable(tx, views)
         views.sort(key=lambda v: (v.status is not DutyStatus.OVERDUE, v.due_at, v.subject))
         return views
 
@@ -202,6 +204,20 @@ class ObligationService(Service):
         return next(v for v in window if v.period == str(parsed) and v.subject == unit)
 
 
+def _readable(tx: Tx, views: list[DutyView]) -> list[DutyView]:
+    """Only duties about clients the actor may read (CORE-CONF-2), and those about none."""
+    codes = {v.client_code for v in views if v.client_code}
+    if not codes:
+        return views
+    readable: set[str] = set()
+    if tx.actor.can("client.read"):
+        c = t.clients.c
+        readable = set(
+            tx.conn.scalars(select(c.code).where(c.code.in_(codes), access.readable_clients(tx)))
+        )
+    return [v for v in views if v.client_code is None or v.client_code in readable]
+
+
 def _run(reg: Registered, ctx: DutyContext) -> Iterator[Duty]:
     try:
         yield from reg.obligation.duties(ctx)
@@ -271,6 +287,7 @@ def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
     ).all()
     policy = tx.crm.policies.resolver(tx, "CORE-LOG-3")
     owners = lookup.logins(tx.conn, {r.owner_id for r in rows if r.owner_id})
+    summaries = access.field_readable(tx, "contact_log", "summary")  # a field rule may hide it
     for r in rows:
         due_at = r.occurred_at + timedelta(hours=policy(r.occurred_at).answer_within_hours)
         if not ctx.start <= china_date(due_at) <= ctx.end:
@@ -282,7 +299,7 @@ def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
             assignee=owners.get(r.owner_id),
             due_at=due_at,
             done_at=r.answered_at,
-            detail=f"{r.channel}: {r.summary[:60]}",
+            detail=f"{r.channel}: {r.summary[:60]}" if summaries else f"{r.channel} (log {r.id})",
         )
 
 
