@@ -7,12 +7,13 @@ needs what its rules ask (the most restrictive wins); an ID number is never show
 Every user of 7 roles (the six built-in ones and a plugin's) x 4 clearances x 5 relationships
 looks at clients of the 4 record levels through every door that exists in the core: the Python
 API (get, list, search, history, contacts, find by ID number, timeline, memos, archive
-documents and their export, archive index, coverage report, audit log) and the CLI (client
-show/list/search, contact list, log list, memo show, archive list; each with and without
-``--json``). Each client's every field carries a unique marker; a marker of a field the oracle
-says is withheld must appear nowhere in what the door returned, and a marker the oracle says
-is visible must appear where the door shows that field (so the test cannot pass by showing
-nothing). Workflow history (issue 3) and bulk export (issue 9) are not in this branch.
+documents and their export, archive index, coverage report, audit log, workflow instances,
+their history and the task list, bulk export of clients, contacts and logs) and the CLI
+(client show/list/search, contact list, log list, memo show, archive list, workflow show and
+history, tasks, export; each with and without ``--json``, exports as CSV and JSON Lines). Each
+client's every field carries a unique marker; a marker of a field the oracle says is withheld
+must appear nowhere in what the door returned, and a marker the oracle says is visible must
+appear where the door shows that field (so the test cannot pass by showing nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +29,19 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crmcore import Crm, NewClient, NewContact, NewLog, NewMemo, NewUser, PermissionDenied, hookimpl
+from crmcore import (
+    Crm,
+    NewClient,
+    NewContact,
+    NewLog,
+    NewMemo,
+    NewUser,
+    PermissionDenied,
+    State,
+    Transition,
+    Workflow,
+    hookimpl,
+)
 from crmcore.cli import cli as crm_cli
 from crmcore.cli.context import CliApp
 from crmcore.domain.archives import NewDocument
@@ -65,8 +78,21 @@ class MatrixPlugin:
     @staticmethod
     @hookimpl
     def crm_roles(register: Callable[..., None]) -> None:
-        register("matrix_viewer", ["client.read", "log.read", CAPITAL_PERMISSION])
+        register("matrix_viewer", ["client.read", "log.read", "workflow.read", CAPITAL_PERMISSION])
         register("finance", [CAPITAL_PERMISSION])
+
+    @staticmethod
+    @hookimpl
+    def crm_workflows(register: Callable[..., None]) -> None:
+        register(
+            Workflow(
+                name="matrix.review",
+                title="Review",
+                initial="review",
+                states=(State("review"), State("done", terminal=True)),
+                transitions=(Transition("approve", "review", "done", role="director"),),
+            )
+        )
 
     @staticmethod
     @hookimpl
@@ -79,6 +105,8 @@ class MatrixPlugin:
             when=lambda record: getattr(record, "status", None) != "dormant",
             rule="CORE-CONF-4",
         )
+        # a workflow's data (e.g. a price under approval) only for those cleared for secret
+        register("workflow_instance", "data", clearance="secret", rule="CORE-CONF-4")
 
 
 class Case:
@@ -104,6 +132,8 @@ class Case:
             "memo.body": f"MEMOBODY-{self.code}",
             "document.title": f"DOCTITLE-{self.code}",
             "document.content": f"DOCBYTES-{self.code}",
+            "workflow.comment": f"WFCOMMENT-{self.code}",
+            "workflow.data": f"WFDATA-{self.code}",
         }
 
 
@@ -140,6 +170,8 @@ def field_visible(user: User, case: Case, name: str) -> bool:
         "memo.body": level >= Clearance.CONFIDENTIAL,
         "document.title": True,
         "document.content": True,
+        "workflow.comment": True,
+        "workflow.data": level == Clearance.SECRET,  # the plugin's rule
     }[name]
 
 
@@ -152,6 +184,10 @@ CONTACT_ROW = {"contact.phone", "contact.email", "contact.id_number"}
 LOGS = {"log.summary", "log.next_action"}
 MEMO = {"memo.body"}
 DOCS = {"document.title"}
+WORKFLOW = {"name", "workflow.data"}
+HISTORY = {"workflow.comment"}
+#: What each export writes (CSV and JSON Lines), by kind.
+EXPORTS = {"clients": CLIENT_FULL, "contacts": CONTACTS, "logs": LOGS}
 
 
 class _Scan:
@@ -332,6 +368,13 @@ def _fill(crm: Crm, tx: Any, case: Case, users: list[User]) -> None:
             clearance=Clearance.PUBLIC,
         ),
     )
+    crm.workflows.start(
+        tx,
+        "matrix.review",
+        case.code,
+        data={"note": m["workflow.data"]},
+        comment=m["workflow.comment"],
+    )
 
 
 @pytest.fixture
@@ -341,15 +384,17 @@ def matrix(crm_url: str) -> Matrix:
         yield Matrix(crm, crm_url, cases, users)
 
 
-def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys) -> None:
+def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys, tmp_path) -> None:
     crm, cases = matrix.crm, matrix.cases
     by_code = {c.code: c for c in cases}
     docs: dict[str, int] = {}
     memos: dict[str, int] = {}
+    flows: dict[str, int] = {}
     admin = crm.actor("admin")
     for case in cases:
         docs[case.code] = crm.archives.list(admin, case.code)[0].id
         memos[case.code] = crm.memos.list(admin, case.code)[0].id
+        flows[case.code] = crm.workflows.list(admin, client_code=case.code)[0].id
     doors: Counter[str] = Counter()
     per_client_doors: list[tuple[str, Callable[[Any, Case], Any], set[str]]] = [
         ("api client.get", lambda a, c: crm.clients.get(a, c.code), CLIENT_FULL),
@@ -365,6 +410,8 @@ def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys) -> N
             lambda a, c: crm.archives.content(a, docs[c.code])[1].decode(),
             {"document.content"},
         ),
+        ("api workflow.get", lambda a, c: crm.workflows.get(a, flows[c.code]), WORKFLOW),
+        ("api workflow.history", lambda a, c: crm.workflows.history(a, flows[c.code]), HISTORY),
     ]
     for user in matrix.users:
         actor = crm.actor(user.login)
@@ -385,6 +432,22 @@ def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys) -> N
             "api archive.index", user, repr(crm.archives.index(actor, limit=1000)), cases, {"name"}
         )
         matrix.judge("api org.coverage", user, repr(crm.org.coverage(actor)), cases, set())
+        listed_flows = crm.workflows.list(actor, limit=1000)
+        matrix.judge("api workflow.list", user, repr(listed_flows), cases, WORKFLOW)
+        tasks = crm.tasks.waiting(actor)
+        matrix.judge("api tasks", user, repr(tasks), cases, set())
+        matrix.checked += 1
+        waiting = {k.client_code for k in tasks if k.kind == "workflow"}
+        expected = (
+            {c.code for c in cases if readable(user, c)} if user.role == "director" else set()
+        )
+        if waiting != expected:
+            matrix.leaks.append(f"api tasks as {user.login}: {sorted(waiting ^ expected)}")
+        for kind, shows in EXPORTS.items():
+            out = tmp_path / f"{user.login}-{kind}.csv"
+            crm.exports.run(actor, kind, out)
+            matrix.judge(f"api export {kind}", user, out.read_text("utf-8-sig"), cases, shows)
+            doors["api"] += 1
         for case in mine:
             search = crm.clients.search(actor, case.markers["name"])
             matrix.judge("api client.search", user, repr(search), cases, CLIENT_FULL, case)
@@ -421,7 +484,25 @@ def test_access_matrix_has_no_leak_through_any_door(matrix: Matrix, capsys) -> N
                 matrix.cli_door(
                     "archive list", user, ["archive", "list", case.code, *flag], case, DOCS
                 )
-                doors["cli"] += 6
+                flow = str(flows[case.code])
+                matrix.cli_door(
+                    "workflow show", user, ["workflow", "show", flow, *flag], case, WORKFLOW
+                )
+                matrix.cli_door(
+                    "workflow history", user, ["workflow", "history", flow, *flag], case, HISTORY
+                )
+                doors["cli"] += 8
+            _, text = matrix.cli(user, "tasks", *flag)
+            matrix.judge("cli tasks", user, text, cases, set())
+        for kind, shows in EXPORTS.items():
+            out = tmp_path / f"{user.login}-{kind}.jsonl"
+            ok, _ = matrix.cli(user, "export", kind, str(out), "--no-progress")
+            matrix.checked += 1
+            if not ok:
+                matrix.leaks.append(f"cli export {kind} as {user.login} failed")
+                continue
+            matrix.judge(f"cli export {kind}", user, out.read_text("utf-8"), cases, shows)
+            doors["cli"] += 1
         # -- the audit view: only audit readers, only events of clients they may read
         if user.role in AUDIT_READERS:
             entries = crm.audit.log(actor, limit=5000)
