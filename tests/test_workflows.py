@@ -24,7 +24,9 @@ from crmcore import (
     PermissionDenied,
     PluginError,
     Vetoed,
+    hookimpl,
 )
+from crmcore.domain.plugins import PluginInfo
 from crmcore.testing import row_counts
 
 PRICE_CHAIN = ["mkt", "fin", "pgm", "gm", "chair"]
@@ -646,3 +648,63 @@ def test_workflow_doors_mask_fields_and_record_look_ups(wf, cli):
     history = cli("workflow", "history", str(instance_id), "--json", user="fin").stdout
     assert "成本加成合理" not in history
     assert "成本加成合理" not in cli("workflow", "history", str(instance_id), user="fin").stdout
+
+
+# -- handover (CORE-OWN-2): a leaver's open approvals move with the rest -------------------------
+
+
+class FailingHandover:
+    """A plugin whose part of a handover fails after the core steps ran."""
+
+    @staticmethod
+    @hookimpl
+    def crm_plugin_info():
+        return PluginInfo(name="boom")
+
+    @staticmethod
+    @hookimpl
+    def crm_handover(tx, from_user, to_user, handover_id, record):
+        raise RuntimeError("task table is locked")
+
+
+def test_a_handover_moves_the_leavers_open_approvals(wf):
+    admin = wf.actor("admin")
+    named = wf.workflows.start(
+        admin, "retest.release", "KA1", assignees={"marketing_director": ["mkt"]}
+    )
+    other = wf.workflows.start(admin, "retest.release", "KA1", assignees={"gm": ["gm"]})
+    done = wf.handover.run(admin, "mkt", "mkt2", reason="离职")
+    assert [(i.role, i.client_code) for i in done.items] == [("workflow_task", "KA1")]
+    assert wf.workflows.get(admin, named.id).assignees == {"marketing_director": ["mkt2"]}
+    assert wf.workflows.get(admin, other.id).assignees == {"gm": ["gm"]}
+    last = wf.workflows.history(admin, named.id)[-1]
+    assert (last.action, last.actor, last.detail["to"]) == ("reassign", "admin", "mkt2")
+    event = wf.audit.log(admin, action="workflow.reassign")[0]
+    assert (event.entity_id, event.detail["handover"]) == (str(named.id), done.id)
+    assert [k.ref for k in wf.tasks.waiting(wf.actor("mkt2"))] == [
+        f"workflow {named.id}",
+        f"workflow {other.id}",
+    ]
+    signed = wf.workflows.advance(wf.actor("mkt2"), named.id)
+    assert [s.signer for s in signed.signatures] == ["mkt2"]
+
+
+def test_a_handover_that_fails_half_way_moves_no_approval(wf, crm_url):
+    admin = wf.actor("admin")
+    named = wf.workflows.start(
+        admin, "retest.release", "KA1", assignees={"marketing_director": ["mkt"]}
+    )
+    before = row_counts(wf)
+    # a successor who could never act on the step: refused, nothing moves
+    with pytest.raises(Conflict, match="names mkt as marketing_director, which fin does not hold"):
+        wf.handover.run(admin, "mkt", "fin", reason="离职")
+    assert row_counts(wf) == before
+    # a plugin failing after the workflows' step: that step is rolled back with the rest
+    with (
+        Crm.open(crm_url, extra_plugins={"boom": FailingHandover}) as failing,
+        pytest.raises(PluginError, match="plugin boom: crm_handover failed"),
+    ):
+        failing.handover.run(failing.actor("admin"), "mkt", "mkt2", reason="离职")
+    assert row_counts(wf) == before
+    assert wf.workflows.get(admin, named.id).assignees == {"marketing_director": ["mkt"]}
+    assert wf.actor("mkt").login == "mkt"  # still active

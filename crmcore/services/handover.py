@@ -29,14 +29,16 @@ RULE = "CORE-OWN-2"
 
 #: Core modules' parts of a handover, "module:function", each called as
 #: ``function(tx, from_user, to_user, handover_id, record)`` like the ``crm_handover`` hook,
-#: after the clients moved and before the plugins. Workflow tasks (open instances naming the
-#: leaver among their assignees) join here, in the same transaction.
-CORE_STEPS: list[str] = []
+#: after the clients moved and before the plugins, in the same transaction.
+CORE_STEPS: list[str] = [
+    # open workflow instances naming the leaver among a role's assignees
+    "crmcore.services.workflows:hand_over_tasks",
+]
 
 
 @frozen(kw_only=True)
 class HandoverItem:
-    role: str  # owner, co_contact, custodian, unit_manager, rule_manager, or a plugin's
+    role: str  # owner, co_contact, custodian, unit_manager, rule_manager, workflow_task, a plugin's
     client_code: str | None
     client_name: str | None
     detail: str | None

@@ -13,7 +13,7 @@ instance is now. Pass ``expected_state`` (what the user saw) to make that explic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -773,6 +773,72 @@ class WorkflowService(Service):
             actions=actions,
             signatures=signatures,
             clocks=clocks,
+        )
+
+
+# -- handover (CORE-OWN-2) --------------------------------------------------------------------
+
+
+def hand_over_tasks(
+    tx: Tx, from_user: str, to_user: str, handover_id: int, record: Callable[..., None]
+) -> None:
+    """The workflows' part of a handover: open instances naming the leaver among a role's
+    assignees name the successor instead (a step of ``services.handover.CORE_STEPS``).
+
+    Each move is an event in the instance's history and in the audit trail. A successor who
+    does not hold the role could never act, so that refuses the whole handover (Conflict):
+    nothing moves until an admin gives them the role or reassigns the instance.
+    """
+    w = t.workflow_instances.c
+    rows = tx.conn.execute(
+        select(t.workflow_instances).where(w.closed_at.is_(None)).order_by(w.id)
+    ).all()
+    successor = lookup.user_id(tx.conn, to_user, field="to")
+    held = set(
+        tx.conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == successor))
+    )
+    for row in rows:
+        assignees = {role: list(logins) for role, logins in (row.assignees or {}).items()}
+        roles = sorted(role for role, logins in assignees.items() if from_user in logins)
+        if not roles:
+            continue
+        missing = [role for role in roles if role not in held]
+        if missing:
+            raise Conflict(
+                f"handover: workflow {row.id} ({row.workflow}) names {from_user} as "
+                f"{', '.join(missing)}, which {to_user} does not hold; give {to_user} the role "
+                "or reassign the workflow first",
+                rule="CORE-OWN-2",
+            )
+        for role in roles:
+            named = [to_user if login == from_user else login for login in assignees[role]]
+            assignees[role] = list(dict.fromkeys(named))
+        done = tx.conn.execute(
+            update(t.workflow_instances)
+            .where(w.id == row.id, w.version == row.version)
+            .values(assignees=assignees, version=row.version + 1, updated_at=tx.now)
+        ).rowcount
+        if done != 1:
+            raise Conflict(f"workflow {row.id} changed meanwhile; run the handover again")
+        detail = {"roles": roles, "from": from_user, "to": to_user, "handover": handover_id}
+        _event(
+            tx,
+            row.id,
+            row.version + 1,
+            "reassign",
+            row.state,
+            row.state,
+            None,
+            f"handover {handover_id}: {from_user} -> {to_user}",
+            detail,
+        )
+        tx.audit(
+            "workflow.reassign", "workflow_instance", row.id, client_id=row.client_id, detail=detail
+        )
+        record(
+            "workflow_task",
+            row.client_id,
+            f"workflow {row.id} ({row.workflow}) at {row.state}: {', '.join(roles)}",
         )
 
 
