@@ -148,7 +148,8 @@ def crm_policies(register: Callable[..., None]) -> None:
     ``crmcore.policies.days()``, ``percent()``, ``amount()``, ``between()``). Admins change
     values with ``crm policy set KEY FIELD=VALUE --from DATE``; read the value in force with
     ``tx.crm.policies.in_force(tx, key)``, never a literal. Registered after the core's
-    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-3) and before workflows.
+    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-1/3, CORE-CONF-1, CORE-OWN-1) and
+    before workflows.
     """
 
 

@@ -80,8 +80,10 @@ MAGIC: dict[FileType, tuple[bytes, ...]] = {
 class ArchivePolicy:
     """Limits on filed documents (an installation's choice; not numbers from RULES.md)."""
 
-    max_bytes: int = 20 * 1024 * 1024
-    allowed_types: tuple[FileType, ...] = tuple(FileType)
+    max_bytes: int = field(default=20 * 1024 * 1024, validator=checks.within(1, 1 << 30, rule=RULE))
+    allowed_types: tuple[FileType, ...] = field(
+        default=tuple(FileType), converter=checks.enums_of(FileType, rule=RULE)
+    )
 
 
 def file_type(

@@ -69,6 +69,18 @@ def amount(
     return check
 
 
+def within(minimum: int, maximum: int, *, rule: str | None = None) -> Validator:
+    """A whole number from ``minimum`` to ``maximum`` (a policy's count, size or day)."""
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not minimum <= value <= maximum:
+            raise InvalidInput(
+                attribute.name, f"must be from {minimum} to {maximum}, not {value}", rule=rule
+            )
+
+    return check
+
+
 def one_of(choices: Any, *, rule: str | None = None) -> Validator:
     allowed = [getattr(c, "value", c) for c in choices]
 
@@ -94,6 +106,19 @@ def enum_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
             raise InvalidInput(
                 attribute.name, f"{value!r} is not one of {choices}", rule=rule
             ) from None
+
+    return attrs.Converter(convert, takes_self=True, takes_field=True)
+
+
+def enums_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
+    """Convert a list of texts to a non-empty tuple of ``enum_cls`` (a policy's choices)."""
+    one = enum_of(enum_cls, rule=rule).converter
+
+    def convert(value: Any, inst: Any, attribute: attrs.Attribute[Any]) -> tuple[E, ...]:
+        items = [value] if isinstance(value, (str, enum.Enum)) else list(value or ())
+        if not items:
+            raise InvalidInput(attribute.name, "must name at least one", rule=rule)
+        return tuple(one(item, inst, attribute) for item in items)
 
     return attrs.Converter(convert, takes_self=True, takes_field=True)
 

@@ -1,9 +1,10 @@
 """Confidentiality (保密), organisation and ownership: pure values, no I/O.
 
 Rules CORE-CONF-1..5 (who may read what), CORE-OWN-1..3 (who is responsible), CLS-AMT-2 (the
-tier decides the managing level). The numbers these rules fix live in the ``*Policy`` classes
-below as defaults, so they can become policies an admin changes (see ``crmcore.policies`` once
-it lands) instead of literals in code.
+tier decides the managing level). The numbers these rules fix are defaults of the ``*Policy``
+classes below, registered in ``crmcore.policies.CORE_POLICIES`` (CORE-CONF-1, CORE-OWN-1) and
+read with ``tx.crm.policies.in_force(tx, key)``; the managing level of each tier is part of
+CLS-AMT-2 (``crmcore.policies.RevenueTiers``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from crmcore.domain import checks
@@ -222,41 +224,36 @@ class FieldRule:
         return self.when is None or record is None or bool(self.when(record))
 
 
-# -- policies (defaults are the rules' numbers; they become configurable with crmcore.policies) --
+# -- policies (defaults are the rules' numbers; registered in crmcore.policies.CORE_POLICIES) --
+
+
+_level = attrs.Converter(
+    lambda value, _inst, attribute: Clearance.parse(value, attribute.name),
+    takes_self=True,
+    takes_field=True,
+)
 
 
 @frozen(kw_only=True)
 class ConfidentialityPolicy:
     """CORE-CONF-1/2: every client archive is confidential, and every look-up is recorded."""
 
-    client_level: Clearance = Clearance.CONFIDENTIAL  # a new client record's level
-    document_level: Clearance = Clearance.CONFIDENTIAL  # a new archive document's level
-    user_clearance: Clearance = Clearance.CONFIDENTIAL  # a new user's clearance
-    audit_reads_from: Clearance = (
-        Clearance.CONFIDENTIAL
-    )  # reads of records at this level leave a 查阅记录
+    #: a new client record's level
+    client_level: Clearance = field(default=Clearance.CONFIDENTIAL, converter=_level)
+    #: a new archive document's level
+    document_level: Clearance = field(default=Clearance.CONFIDENTIAL, converter=_level)
+    #: a new user's clearance
+    user_clearance: Clearance = field(default=Clearance.CONFIDENTIAL, converter=_level)
+    #: reads of records at this level or above leave a 查阅记录
+    audit_reads_from: Clearance = field(default=Clearance.CONFIDENTIAL, converter=_level)
 
 
 @frozen(kw_only=True)
 class OwnershipPolicy:
     """CORE-OWN-1: important clients have at least two staff in contact (联系报告制)."""
 
-    min_staff_in_contact: int = 2
-    important_levels: tuple[Importance, ...] = (Importance.KEY, Importance.IMPORTANT)
-
-
-@frozen(kw_only=True)
-class ManagementLevelPolicy:
-    """CLS-AMT-2: the tier decides who manages the client (management by tier, 分级管理)."""
-
-    tier_levels: tuple[tuple[str, ManagingLevel], ...] = (
-        ("diamond", ManagingLevel.PROVINCIAL),  # 钻石: the provincial centre
-        ("platinum", ManagingLevel.CITY),  # 白金: the city, under provincial oversight
-        ("gold", ManagingLevel.CITY),  # 黄金: the city
-        ("vip", ManagingLevel.COUNTY),  # VIP: the county
+    min_staff_in_contact: int = field(default=2, validator=checks.within(1, 20, rule="CORE-OWN-1"))
+    important_levels: tuple[Importance, ...] = field(
+        default=(Importance.KEY, Importance.IMPORTANT),
+        converter=checks.enums_of(Importance, rule="CORE-OWN-1"),
     )
-
-    def level_for(self, tier: str | None) -> ManagingLevel | None:
-        if tier is None:
-            return None
-        return dict(self.tier_levels).get(tier.strip().lower())

@@ -45,7 +45,6 @@ from sqlalchemy.sql import ColumnElement, Select
 from crmcore import audit
 from crmcore.domain.security import Clearance, ConfidentialityPolicy, FieldRule
 from crmcore.errors import NotFound, PermissionDenied
-from crmcore.security.policy import in_force
 from crmcore.store import tables as t
 
 if TYPE_CHECKING:
@@ -244,7 +243,7 @@ def present(
             f"{entity}: {tx.actor.login} is not cleared for {level.label} records",
             rule="CORE-CONF-2",
         )
-    policy = in_force(tx, ConfidentialityPolicy)
+    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
     masked: list[str] = []
     unmasked: list[str] = []
     for name, rules in field_rules(tx, entity).items():
@@ -339,7 +338,7 @@ def _note(
     masked: Iterable[str],
     unmasked: Iterable[str],
 ) -> None:
-    policy = in_force(tx, ConfidentialityPolicy)
+    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
     key = ("read", action, client_id if client_id is not None else entity)
     read: _Read = audit.defer(tx, key, lambda: _Read(action, client_id, policy.audit_reads_from))
     read.level = max(read.level, level)

@@ -31,17 +31,15 @@ from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.archives import (
     CORE_CATEGORIES,
     ArchiveIndexRow,
-    ArchivePolicy,
     Category,
     Document,
     DocumentVersion,
     NewDocument,
     file_type,
 )
-from crmcore.domain.security import Clearance, ConfidentialityPolicy
+from crmcore.domain.security import Clearance
 from crmcore.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PluginError
 from crmcore.security import access
-from crmcore.security.policy import in_force
 from crmcore.services import lookup
 from crmcore.store import tables as t
 
@@ -105,11 +103,11 @@ class ArchiveService(Service):
         """File a document on a client; its first version. Identical content is stored once."""
         client = access.client_for_write(tx, client_code, "archive.write")
         self._check_category(new.category)
-        policy = in_force(tx, ArchivePolicy)
+        policy = tx.crm.policies.in_force(tx, "CORE-ARC-1")
         kind = file_type(new.filename, new.content, policy)
         level = new.clearance
         if level is None:  # (Clearance.PUBLIC is 0: never test it for truth)
-            level = in_force(tx, ConfidentialityPolicy).document_level
+            level = tx.crm.policies.in_force(tx, "CORE-CONF-1").document_level
         if level > tx.actor.clearance:
             raise PermissionDenied(
                 f"clearance: {tx.actor.login} may not file a document above their own "
@@ -154,7 +152,7 @@ class ArchiveService(Service):
         row = self._row(tx, document_id)
         if row.withdrawn_at is not None:
             raise Conflict(f"document {document_id} is withdrawn")
-        kind = file_type(filename, content, in_force(tx, ArchivePolicy))
+        kind = file_type(filename, content, tx.crm.policies.in_force(tx, "CORE-ARC-1"))
         sha = self._store_blob(tx, content)
         version = row.version + 1
         done = tx.conn.execute(

@@ -17,10 +17,9 @@ from sqlalchemy.engine import Row
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
 from crmcore.domain.search_terms import name_terms, normalise_query
-from crmcore.domain.security import Clearance, ConfidentialityPolicy, Importance
+from crmcore.domain.security import Clearance, Importance
 from crmcore.errors import Conflict, InvalidInput, PermissionDenied
 from crmcore.security import access
-from crmcore.security.policy import in_force
 from crmcore.services import lookup
 from crmcore.services.counters import next_number
 from crmcore.store import search_index
@@ -57,7 +56,7 @@ class ClientService(Service):
         if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
             raise Conflict(f"code: client code {code!r} already exists")
         self._check_credit_code_free(tx, new.credit_code)
-        level = in_force(tx, ConfidentialityPolicy).client_level
+        level = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
         if level > tx.actor.clearance:
             raise PermissionDenied(
                 f"clearance: clients are registered as {level.label}, above "

@@ -37,13 +37,12 @@ from crmcore.domain.contacts import NewContact
 from crmcore.domain.logs import NewLog
 from crmcore.domain.personal import is_masked_id_number, mask_id_number
 from crmcore.domain.search_terms import name_terms
-from crmcore.domain.security import MASKED, ConfidentialityPolicy
+from crmcore.domain.security import MASKED
 from crmcore.errors import CrmError, InvalidInput, PermissionDenied
 from crmcore.io import format_of
 from crmcore.io.readers import Row, Source, open_source
 from crmcore.security import access, personal
 from crmcore.security.personal import blind_index
-from crmcore.security.policy import in_force
 from crmcore.services.org import Assigner
 from crmcore.store import bulk, search_index
 from crmcore.store import tables as t
@@ -495,7 +494,7 @@ class _ClientLoader:
         self.to_index: list[search_index.Entry] = []
         # New clients are assigned and levelled as single adds are (CORE-OWN-3, CORE-CONF-1).
         self.assigner = Assigner(tx)
-        self.level = in_force(tx, ConfidentialityPolicy).client_level
+        self.level = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
         if self.level > tx.actor.clearance:
             raise PermissionDenied(
                 f"clearance: clients are registered as {self.level.label}, above "

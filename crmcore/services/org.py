@@ -19,17 +19,14 @@ from crmcore.domain.security import (
     Assignment,
     AssignmentRule,
     Importance,
-    ManagementLevelPolicy,
     ManagingLevel,
     NewAssignmentRule,
     NewUnit,
     OrgUnit,
-    OwnershipPolicy,
     UnitKind,
 )
 from crmcore.errors import Conflict, InvalidInput, NotFound
 from crmcore.security import access, units
-from crmcore.security.policy import in_force
 from crmcore.services import lookup
 from crmcore.store import tables as t
 
@@ -116,7 +113,9 @@ class Assigner:
         """
         importance = Importance(importance) if importance else None
         matching = [rule for rule in self.rules if rule.matches(region, industry, importance)]
-        level = in_force(self.tx, ManagementLevelPolicy).level_for(tier) if tier else None
+        level = (
+            self.tx.crm.policies.in_force(self.tx, "CLS-AMT-2").level_for(tier) if tier else None
+        )
         if tier and level is None:
             raise InvalidInput("tier", f"{tier!r} is not a known tier", rule="CLS-AMT-2")
         if not matching:
@@ -404,7 +403,7 @@ class OrgService(Service):
     def rollup(self, tx: Tx) -> list[UnitTotals]:
         """Clients per unit, own and rolled up the tree (only clients the actor may read)."""
         c = t.clients.c
-        policy = in_force(tx, OwnershipPolicy)
+        policy = tx.crm.policies.in_force(tx, "CORE-OWN-1")
         counts = {
             r.unit_id: (r.n, r.important or 0)
             for r in tx.conn.execute(
@@ -445,7 +444,7 @@ class OrgService(Service):
         Staff in contact are the owner and the current co-contacts, counting active users only:
         a deactivated owner leaves the client uncovered until the handover.
         """
-        policy = in_force(tx, OwnershipPolicy)
+        policy = tx.crm.policies.in_force(tx, "CORE-OWN-1")
         c, s, u = t.clients.c, t.client_staff.c, t.users.c
         conditions = [
             access.readable_clients(tx),

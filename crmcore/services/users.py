@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from crmcore.app import Service, Tx, query, use_case
-from crmcore.domain.security import Clearance, ConfidentialityPolicy
+from crmcore.domain.security import Clearance
 from crmcore.domain.users import NewUser, User
 from crmcore.errors import Conflict, InvalidInput, PermissionDenied
-from crmcore.security.policy import in_force
 from crmcore.services import lookup
 from crmcore.store import tables as t
 
@@ -90,7 +89,7 @@ def create_user(tx: Tx, new: NewUser, *, clearance: Clearance | None = None) -> 
     # Clearance.PUBLIC is 0: test for None, never for truth
     level = next(
         (c for c in (clearance, new.clearance) if c is not None),
-        in_force(tx, ConfidentialityPolicy).user_clearance,
+        tx.crm.policies.in_force(tx, "CORE-CONF-1").user_clearance,
     )
     _no_higher_than_own(tx, level)
     unknown = [r for r in new.roles if r not in tx.crm.roles]
