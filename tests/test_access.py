@@ -358,3 +358,46 @@ def test_nobody_registers_a_client_they_could_not_read(crm, admin, make_user, cl
         "(internal) (CORE-CONF-1)"
     )
     assert row_counts(crm) == before
+
+
+# -- built-in roles: the union of the confidentiality and the workflow issues -------------------
+
+#: What each built-in role must be able to do, beyond reading clients, workflows and policies,
+#: which every role does (a plugin's approvers and every reader see what they approve or read).
+ROLE_DUTIES = {
+    "director": {
+        "client.assign",
+        "access.grant",
+        "handover.run",
+        "org.assign",
+        "archive.custodian",
+        "report.write",
+        "workflow.start",
+        "workflow.admin",
+    },
+    "account_manager": {
+        "client.write",
+        "contact.write",
+        "log.write",
+        "memo.write",
+        "workflow.start",
+    },
+    "finance": {"log.write", "report.read", "report.write", "archive.write", "workflow.start"},
+    "audit_legal": {"audit.read", "access.all_clients", "personal.reveal", "report.read"},
+    "read_only": set(),
+}
+EVERYONE = {"client.read", "log.read", "workflow.read", "policy.read"}
+ADMIN_ONLY = {"policy.admin", "calendar.admin", "keys.admin", "user.admin", "org.admin"}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_DUTIES))
+def test_built_in_roles_can_do_what_they_are_for_and_no_more(crm, make_user, role):
+    actor = make_user(f"u-{role.replace('_', '')}", role)
+    assert {p for p in EVERYONE | ROLE_DUTIES[role] if not actor.can(p)} == set()
+    assert {p for p in ADMIN_ONLY if actor.can(p)} == set()
+    if role == "read_only":
+        assert not any(actor.can(p) for p in ("client.write", "log.write", "workflow.start"))
+    # and the doors agree: lists of tasks, workflows and policies open for every role
+    assert [k for k in crm.tasks.waiting(actor) if k.kind == "workflow"] == []
+    assert crm.workflows.list(actor) == []
+    assert len(crm.policies.list(actor)) >= 8
