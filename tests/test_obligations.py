@@ -247,7 +247,10 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     assert bad.exit_code == 3 and bad.stderr.startswith("error: period: '2026Q5' is not a quarter")
     wrong = cli("report", "quarterly", "2026Q3", "--xlsx", str(tmp_path / "r.pdf"))
     assert wrong.exit_code == 3
-    assert row_counts(crm) == before
+    after = row_counts(crm)
+    # the refused --submit still read the report: its look-ups are recorded (CORE-CONF-2)
+    assert after.pop("audit_events") == before.pop("audit_events") + 2
+    assert after == before
     assert cli("obligations", "done", "CORE-ARC-3.consolidation", "2026Q3").exit_code == 0
 
 
@@ -306,3 +309,24 @@ def test_core_arc_3_each_branch_reports_and_head_office_consolidates(crm, admin,
     )
     done = crm.obligations.record_done(crm.actor("hqdir"), CONSOLIDATION, "2026Q3")
     assert (done.subject, done.status) == ("HQ", DutyStatus.DONE)
+
+
+def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
+    """CORE-CONF-2: field rules apply to its columns (the class comes from the profile), and
+    reading it is recorded per client."""
+    make_user("zhang", "director")
+    crm.clients.add(
+        admin,
+        NewClient(name="甲公司", code="KA1", owner="zhang", region="广东", profile={"class": "A"}),
+    )
+    crm.access.add_field_rule(admin, "client", "region", clearance="secret")
+    crm.access.add_field_rule(admin, "client", "profile", clearance="secret")
+    (row,) = crm.reports.quarterly(crm.actor("zhang"), "2026Q3").rows
+    assert (row["name"], row["region"], row["class"], row["masked"]) == (
+        "甲公司",
+        None,
+        None,
+        ("class", "region"),
+    )
+    assert crm.reports.quarterly(admin, "2026Q3").rows[0]["class"] == "A"
+    assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"

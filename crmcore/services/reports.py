@@ -62,7 +62,7 @@ class ReportService(Service):
         start, end = start_of_day(period.start), end_of_day(period.end)
         c = t.clients.c
         stmt = (
-            select(c.id, c.code, c.name, c.region, c.industry, c.owner_id)
+            select(c.id, c.code, c.name, c.region, c.industry, c.owner_id, c.clearance)
             .where(c.status != ClientStatus.ARCHIVED, access.readable_clients(tx))
             .order_by(c.code)
         )
@@ -104,6 +104,9 @@ class ReportService(Service):
                 select(w.client_id, func.count()).where(w.closed_at.is_(None)).group_by(w.client_id)
             ).all()
         )
+        # CLS-SCORE-1's class is read from the profile until classification lands: whoever may
+        # not read the profile does not see the class either.
+        classes_shown = access.field_readable(tx, "client", "profile")
         rows = [
             {
                 "code": r.code,
@@ -111,7 +114,7 @@ class ReportService(Service):
                 "region": r.region,
                 "industry": r.industry,
                 "owner": owners.get(r.owner_id),
-                "class": classes.get(r.id),
+                "class": classes.get(r.id) if classes_shown else None,
                 "contacts": activity[r.id].contacts if r.id in activity else 0,
                 "last_contact": last_contact.get(r.id),
                 "inquiries": activity[r.id].inquiries if r.id in activity else 0,
@@ -120,6 +123,23 @@ class ReportService(Service):
             }
             for r in clients
         ]
+        # a door like any other: field rules on client fields, and a look-up per client
+        rows = [
+            access.present(
+                tx,
+                row,
+                "client",
+                action="report.quarterly",
+                client_id=r.id,
+                clearance=r.clearance,
+                record_id=r.code,
+            )
+            for row, r in zip(rows, clients, strict=True)
+        ]
+        if not classes_shown:
+            rows = [
+                {**row, "masked": tuple(sorted({*row.get("masked", ()), "class"}))} for row in rows
+            ]
         columns = list(CORE_COLUMNS)
         codes = [r["code"] for r in rows]
         for plugin, extra in tx.hook("crm_quarterly_report", period=period, clients=codes):
