@@ -330,3 +330,21 @@ def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
     )
     assert crm.reports.quarterly(admin, "2026Q3").rows[0]["class"] == "A"
     assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"
+
+
+def test_a_branch_headed_by_someone_who_may_not_report_leaves_it_to_the_directors(
+    crm, admin, make_user
+):
+    from crmcore.domain.security import NewUnit
+
+    make_user("lina", "account_manager")
+    crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
+    crm.org.add_unit(
+        admin, NewUnit(code="GD", name="广东分公司", kind="branch", parent="HQ", manager="lina")
+    )
+    (duty,) = [
+        d
+        for d in crm.obligations.duties(admin, date(2026, 10, 1), date(2026, 10, 31))
+        if d.obligation == "CORE-ARC-3.report"
+    ]
+    assert (duty.subject, duty.assignee, duty.role) == ("GD", None, "director")

@@ -234,10 +234,15 @@ class ReportingUnit:
 def reporting_units(tx: Tx) -> tuple[list[ReportingUnit], list[ReportingUnit]]:
     """(who reports, who consolidates) for CORE-ARC-3: "each company's sales department sends
     the report; head office consolidates". Companies are the branches (分公司), or the head
-    office when it has no branch; head offices consolidate. Without units: the company."""
+    office when it has no branch; head offices consolidate, covering the clients of their own
+    departments. Each duty goes to the unit's manager if they may record reports, else to
+    the reporting role. Without units: the company."""
     u = t.org_units.c
     rows = tx.conn.execute(select(u.code, u.kind, u.manager_id).order_by(u.code)).all()
-    managers = lookup.logins(tx.conn, {r.manager_id for r in rows if r.manager_id})
+    logins = lookup.logins(tx.conn, {r.manager_id for r in rows if r.manager_id})
+    # a manager who may not record reports (an account manager heading a sales office)
+    # leaves the duty to the reporting role
+    managers = {i: login for i, login in logins.items() if _may_report(tx, login)}
 
     def unit(r: Any) -> ReportingUnit:
         return ReportingUnit(r.code, managers.get(r.manager_id) if r.manager_id else None)
@@ -246,6 +251,13 @@ def reporting_units(tx: Tx) -> tuple[list[ReportingUnit], list[ReportingUnit]]:
     heads = [unit(r) for r in rows if r.kind == "head_office"]
     branches = [unit(r) for r in rows if r.kind == "branch"] or heads or [company]
     return branches, heads or [company]
+
+
+def _may_report(tx: Tx, login: str) -> bool:
+    try:
+        return tx.crm.actor(login, tx=tx).can("report.write")
+    except PermissionDenied:  # deactivated without a handover
+        return False
 
 
 def _reporting_unit(tx: Tx, obligation: str, given: str | None) -> str:
