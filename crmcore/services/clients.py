@@ -56,13 +56,7 @@ class ClientService(Service):
         if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
             raise Conflict(f"code: client code {code!r} already exists")
         self._check_credit_code_free(tx, new.credit_code)
-        level = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
-        if level > tx.actor.clearance:
-            raise PermissionDenied(
-                f"clearance: clients are registered as {level.label}, above "
-                f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
-                rule="CORE-CONF-1",
-            )
+        level = registration_level(tx)
         prospective = self._view_from(
             dict(values, id=0, code=code, owner_id=owner_id, clearance=level), tx
         )
@@ -468,6 +462,18 @@ class ClientService(Service):
             updated_at=tx.now,
         )
         return _client(row, names, [])
+
+
+def registration_level(tx: Tx) -> Clearance:
+    """The level new clients get (CORE-CONF-1); nobody registers one they could not read."""
+    level: Clearance = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
+    if level > tx.actor.clearance:
+        raise PermissionDenied(
+            f"clearance: clients are registered as {level.label}, above "
+            f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
+            rule="CORE-CONF-1",
+        )
+    return level
 
 
 def with_search_terms(row: Row[Any], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from crmcore.domain.logs import NewLog
 from crmcore.domain.personal import is_masked_id_number, mask_id_number
 from crmcore.domain.search_terms import name_terms
 from crmcore.domain.security import MASKED
-from crmcore.errors import CrmError, InvalidInput, PermissionDenied
+from crmcore.errors import CrmError, InvalidInput
 from crmcore.io import format_of
 from crmcore.io.readers import Row, Source, open_source
 from crmcore.security import access, personal
@@ -480,7 +480,7 @@ def _china_time(value: Any) -> Any:
 class _ClientLoader:
     def __init__(self, tx: Tx, job: _Job) -> None:
         from crmcore.convert import structure, unstructure
-        from crmcore.services.clients import CLIENT_FIELDS
+        from crmcore.services.clients import CLIENT_FIELDS, registration_level
 
         self.tx, self.job = tx, job
         self.structure, self.unstructure = structure, unstructure
@@ -494,13 +494,7 @@ class _ClientLoader:
         self.to_index: list[search_index.Entry] = []
         # New clients are assigned and levelled as single adds are (CORE-OWN-3, CORE-CONF-1).
         self.assigner = Assigner(tx)
-        self.level = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
-        if self.level > tx.actor.clearance:
-            raise PermissionDenied(
-                f"clearance: clients are registered as {self.level.label}, above "
-                f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
-                rule="CORE-CONF-1",
-            )
+        self.level = registration_level(tx)
 
     def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         tx, job, c = self.tx, self.job, t.clients.c

@@ -813,13 +813,7 @@ def hand_over_tasks(
         for role in roles:
             named = [to_user if login == from_user else login for login in assignees[role]]
             assignees[role] = list(dict.fromkeys(named))
-        done = tx.conn.execute(
-            update(t.workflow_instances)
-            .where(w.id == row.id, w.version == row.version)
-            .values(assignees=assignees, version=row.version + 1, updated_at=tx.now)
-        ).rowcount
-        if done != 1:
-            raise Conflict(f"workflow {row.id} changed meanwhile; run the handover again")
+        tx.crm.workflows._bump(tx, row, assignees=assignees)
         detail = {"roles": roles, "from": from_user, "to": to_user, "handover": handover_id}
         _event(
             tx,
