@@ -114,9 +114,9 @@ def crm_sensitive_fields(register: Callable[..., None]) -> None:
     label_zh="")``. ``entity`` is the name your code passes to
     ``crmcore.security.access.present(tx, record, entity, ...)`` (prefix it with your plugin
     name, e.g. ``"realestate.price_analysis"``), or a core entity (client, contact,
-    contact_log, memo, document). A reader needs at least ``clearance`` *and* ``permission``;
-    ``when(record) -> bool`` limits the rule to some records, e.g. a cost that is secret until
-    the price is approved::
+    contact_log, memo, document, workflow_instance, workflow_event). A reader needs at least
+    ``clearance`` *and* ``permission``; ``when(record) -> bool`` limits the rule to some
+    records, e.g. a cost that is secret until the price is approved::
 
         register("realestate.price_analysis", "cost_per_m2", clearance="secret",
                  permission="realestate.cost.read", when=lambda r: r.status != "approved",
@@ -234,8 +234,9 @@ def crm_handover(
     Move every record of yours that belongs to ``from_user`` (open tasks, team seats, ...)
     to ``to_user``, and call ``record(role, client_id=None, detail=None)`` once per moved item
     so the handover lists it. Raising rolls the whole handover back: nothing moves and the
-    user stays active. Runs after the core has moved clients, co-contact roles and
-    custodianships, before the user is deactivated.
+    user stays active. Runs after the core has moved clients, co-contact roles,
+    custodianships and the open workflow approvals naming the leaver, before the user is
+    deactivated.
     """
 
 
