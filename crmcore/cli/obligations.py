@@ -137,7 +137,10 @@ def quarterly(
         for flag, key in ((submit, REPORT), (consolidate, CONSOLIDATION))
         if flag
     ]
-    rows = [[r.get(c) for c in made.columns] for r in made.rows]
+    rows = [
+        [render.MASKED if c in r.get("masked", ()) else r.get(c) for c in made.columns]
+        for r in made.rows
+    ]
     for path, _ in outputs:
         count = render.write_file(path, f"report {made.period}", made.columns, rows)
         click.echo(f"wrote {count} rows to {path}", err=as_json)
