@@ -243,3 +243,31 @@ def test_search_records_its_look_ups_and_an_export_does_not_record_one_per_clien
     crm.exports.run(lina, "clients", tmp_path / "out.jsonl")
     actions = [e.action for e in crm.audit.log(admin, user="lina", limit=50)]
     assert actions == ["export.clients", *["client.search"] * 3]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_logs_round_trip_with_their_inquiry_flag(crm, admin, tmp_path, fmt):
+    """CORE-LOG-3 counts inquiries: an exported and re-imported ledger keeps which they are."""
+    crm.clients.add(admin, NewClient(code="KA-1", name="广州恒达电子科技有限公司"))
+    crm.logs.add(admin, "KA-1", NewLog(channel="phone", summary="询价", inquiry=True))
+    crm.logs.add(admin, "KA-1", NewLog(channel="visit", summary="回访"))
+    out = tmp_path / f"logs.{fmt}"
+    crm.exports.run(admin, "logs", out)
+    crm.clients.add(admin, NewClient(code="KA-2", name="重庆银行股份有限公司"))
+    moved = tmp_path / f"moved.{fmt}"
+    if fmt == "csv":
+        moved.write_text(out.read_text("utf-8-sig").replace("KA-1", "KA-2"), "utf-8-sig")
+    elif fmt == "jsonl":
+        moved.write_text(out.read_text("utf-8").replace("KA-1", "KA-2"), "utf-8")
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(out)
+        for row in book.active.iter_rows(min_row=2):
+            row[0].value = "KA-2"
+        book.save(moved)
+    assert crm.imports.run(admin, "logs", moved).created == 2
+    assert {(g.summary, g.inquiry) for g in crm.logs.timeline(admin, "KA-2")} == {
+        ("询价", True),
+        ("回访", False),
+    }

@@ -92,6 +92,7 @@ LOG_COLUMNS: dict[str, tuple[str, ...]] = {
     "next_action": ("下一步", "下一步行动"),
     "next_action_due": ("到期日", "下一步期限"),
     "author": ("记录人",),
+    "inquiry": ("来函来电",),  # CORE-LOG-3: the client asked; answered within the policy's hours
 }
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "clients": (("name",), ("code", "credit_code")),
@@ -1104,6 +1105,7 @@ class _LogLoader:
                 summary=log.summary,
                 next_action=log.next_action,
                 next_action_due=log.next_action_due,
+                inquiry=log.inquiry,
             )
 
         if _hook_implemented(tx, "crm_import_veto"):
