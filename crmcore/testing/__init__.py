@@ -52,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="crm-test-secrets-"))
         os.environ.setdefault(KEY_FILE_ENV, str(scratch / "keys.json"))
         os.environ.setdefault(STATE_DIR_ENV, str(scratch / "state"))
+        config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
 
 
 def _backends() -> list[str]:
