@@ -247,3 +247,19 @@ def test_help_imports_neither_sqlalchemy_nor_plugins():
     ).stdout
     assert "HEAVY []" in out
     assert "Exit codes:" in out
+
+
+def test_everyday_commands_skip_the_orm_and_alembic(crm_url):
+    """`crm client list` starts faster without SQLAlchemy's ORM and Alembic (issue 2 bench)."""
+    probe = (
+        "import sys\n"
+        "from crmcore.cli import main\n"
+        f"try:\n    main(['--db', {crm_url!r}, 'client', 'list', '--json'])\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "heavy = [m for m in ('sqlalchemy.orm', 'alembic') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "HEAVY []" in out

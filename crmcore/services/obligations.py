@@ -17,7 +17,6 @@ from typing import Any
 
 from attrs import frozen
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.calendar import (
@@ -347,7 +346,7 @@ CONSOLIDATION = "CORE-ARC-3.consolidation"
 def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
     """CORE-LOG-3: every inquiry answered within the policy's hours (24)."""
     tx = ctx.tx
-    logs, reply = t.contact_logs, aliased(t.contact_logs)
+    logs, reply = t.contact_logs, t.contact_logs.alias("reply")
     answered = (
         select(func.min(reply.c.occurred_at))
         .where(
