@@ -13,14 +13,14 @@ from workflow_kit import china, freeze
 
 from crmcore import Conflict, NewClient, NewLog, NewUser, NotFound
 from crmcore.obligations import DutyStatus
-from crmcore.testing import row_counts
+from crmcore.testing import row_counts, score_clients
 
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
 
 
 @pytest.fixture
 def office(crm, admin):
-    """Three clients of lina: KA1 and KA2 class A (profile key ``class``), KA3 class B.
+    """Three clients of lina: KA1 and KA2 class A (tied at the top of CLS-SCORE-1), KA3 C.
 
     Q3 2026: KA1 visited in August, KA2 only contacted in Q2. Inquiries in September: KA3's
     answered in 5 hours, KA1's after two days, KA2's never.
@@ -28,10 +28,9 @@ def office(crm, admin):
     freeze(crm, china(2026, 10, 10, 12))
     for login, roles in (("lina", ("account_manager",)), ("zhang", ("director",))):
         crm.users.add(admin, NewUser(login=login, name=login, roles=roles))
-    for code, cls in (("KA1", "A"), ("KA2", "A"), ("KA3", "B")):
-        crm.clients.add(
-            admin, NewClient(name=f"客户{code}", code=code, owner="lina", profile={"class": cls})
-        )
+    for code in ("KA1", "KA2", "KA3"):
+        crm.clients.add(admin, NewClient(name=f"客户{code}", code=code, owner="lina"))
+    score_clients(crm, admin, {"KA1": 90, "KA2": 90, "KA3": 50})
     lina = crm.actor("lina")
     logs = [
         ("KA1", "visit", china(2026, 8, 10, 9), False),
@@ -170,12 +169,9 @@ def test_tasks_show_what_waits_on_me_overdue_first(office, admin):
 
 def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_path):
     crm.users.add(admin, NewUser(login="lina", name="李娜"))
-    crm.clients.add(
-        admin, NewClient(name="甲公司", code="KA1", owner="lina", profile={"class": "A"})
-    )
-    crm.clients.add(
-        admin, NewClient(name="乙公司", code="KA2", owner="lina", profile={"class": "A"})
-    )
+    for code, name in (("KA1", "甲公司"), ("KA2", "乙公司"), ("KA3", "丙公司")):
+        crm.clients.add(admin, NewClient(name=name, code=code, owner="lina"))
+    score_clients(crm, admin, {"KA1": 90, "KA2": 90, "KA3": 50})  # KA1, KA2 class A
     lina = crm.actor("lina")
     crm.logs.add(
         lina, "KA1", NewLog(channel="visit", summary="拜访", occurred_at=china(2026, 8, 3, 9))
@@ -224,13 +220,13 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     assert made.exit_code == 0, made.output
     report = json.loads(made.stdout)
     assert report["summary"] == {
-        "clients": 2,
+        "clients": 3,
         "class_a": 2,
         "class_a_contacted": 1,
         "inquiries": 1,
         "answered_on_time": 0,
     }
-    assert [r["code"] for r in report["rows"]] == ["KA1", "KA2"]
+    assert [r["code"] for r in report["rows"]] == ["KA1", "KA2", "KA3"]
     assert report["recorded"][0]["obligation"] == "CORE-ARC-3.report"
     with out_csv.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))

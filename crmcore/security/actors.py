@@ -15,15 +15,26 @@ from crmcore.errors import PermissionDenied
 #: "*" means every permission; "client.*" every permission under "client.".
 #: Workflow steps are not permissions: a transition names a role, see security.access.may_act.
 #: Only admin holds policy.admin (change policies) and calendar.admin (load holiday schedules).
+#: classification.figures records yearly figures, .score scorecards, .run runs a scheme.
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "director": frozenset(
-        {"client.*", "contact.*", "log.*", "memo.*", "report.*", "workflow.*", "policy.read"}
+        {
+            "client.*",
+            "contact.*",
+            "log.*",
+            "memo.*",
+            "report.*",
+            "workflow.*",
+            "policy.read",
+            "classification.*",
+        }
     ),
     "account_manager": frozenset(
         {
             "client.read",
             "client.write",
+            "classification.figures",
             "contact.*",
             "log.*",
             "memo.write",
@@ -41,6 +52,7 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "workflow.read",
             "workflow.start",
             "policy.read",
+            "classification.*",
         }
     ),
     "audit_legal": frozenset(
