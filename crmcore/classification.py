@@ -48,7 +48,19 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import field, frozen
-from sqlalchemy import Select, and_, case, func, literal, literal_column, null, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+)
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from crmcore.domain.figures import CRITERIA, METRICS, Metric, shown
@@ -236,10 +248,8 @@ class ThresholdScheme(Scheme):
         m = measured.c
         bounds = [(name, to_scaled(Decimal(b))) for name, b in plan["bounds"].items()]
         cls = case(*((m.value >= bound, literal(name)) for name, bound in bounds), else_=BELOW)
-        note = (self.note(ctx, m.value, cls) if self.note else null()).label("note")
-        stmt = select(
-            m.client_id, cls.label("class"), m.value, null().label("rank"), m.input_id, note
-        )
+        note = (self.note(ctx, m.value, cls) if self.note else no_note()).label("note")
+        stmt = select(m.client_id, cls.label("class"), m.value, no_rank(), m.input_id, note)
         if self.note:
             stmt = stmt.join_from(measured, t.clients, t.clients.c.id == m.client_id)
         return stmt
@@ -285,9 +295,7 @@ class QuotaScheme(Scheme):
             *((r.rank <= plan["cuts"][name], literal(name)) for name in names[:-1]),
             else_=names[-1],
         )
-        return select(
-            r.client_id, cls.label("class"), r.value, r.rank, r.input_id, null().label("note")
-        )
+        return select(r.client_id, cls.label("class"), r.value, r.rank, r.input_id, no_note())
 
     def reason(self, plan: Mapping[str, Any], result: Mapping[str, Any], population: int) -> str:
         names = list(plan["cuts"])
@@ -300,6 +308,15 @@ class QuotaScheme(Scheme):
             f"score {shown(result['value'])} ranks {rank} of {population} ({tie}); class {cls} is ranks "
             f"{upper + 1}-{limit}: {cls}"
         )
+
+
+def no_rank() -> ColumnElement[Any]:
+    """NULL typed as the rank column (PostgreSQL would take an untyped NULL for text)."""
+    return cast(null(), Integer).label("rank")
+
+
+def no_note() -> ColumnElement[Any]:
+    return cast(null(), String).label("note")
 
 
 def cuts(shares: Sequence[tuple[str, Decimal]], population: int) -> dict[str, int]:
