@@ -4,6 +4,7 @@ and its approvals (DIST-CRED-1/2), D's strict review and prepayment, the deliver
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal
@@ -270,3 +271,21 @@ def test_an_unscored_distributor_cannot_order(shop):
         shop.service.register(shop.admin, "X1")
     with pytest.raises(InvalidInput, match="'E' is not one of A, B, C, D"):
         shop.service.register(shop.admin, "K0", grade="E")
+
+
+def test_the_plugin_migration_creates_exactly_its_tables(shop, cli):
+    """distribution_0001 (depends on the core's 0005_classification) matches tables.py."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from crmcore.store import metadata
+
+    with shop.crm.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, metadata)
+    assert [d for d in diff if "distribution_" in repr(d)] == []
+    current = json.loads(cli("db", "current", "--json").stdout)
+    assert {k: v["up_to_date"] for k, v in current.items()} == {
+        "crmcore": True,
+        "distribution": True,
+    }
