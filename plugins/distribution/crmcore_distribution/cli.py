@@ -98,7 +98,7 @@ def show(code: str, as_json: bool) -> None:
         [
             (
                 "score class (CLS-SCORE-1)",
-                f"{view.score_class} ({view.score})" if view.score_class else None,
+                f"{view.score_class} ({view.score:.2f} points)" if view.score_class else None,
             ),
             (
                 "payment class",
@@ -344,7 +344,7 @@ def queue(spare: int, as_json: bool) -> None:
                 e.order_id,
                 e.client_code,
                 e.score_class,
-                e.score,
+                f"{e.score:.2f}",
                 "rush" if e.rush else "",
                 e.placed_on,
                 e.promised_on,

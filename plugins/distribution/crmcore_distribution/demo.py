@@ -64,22 +64,40 @@ def load(tx: Tx, clients: Sequence[Client]) -> str:
         if order.status == "accepted" and order.terms != "prepayment" and i % 2 == 0:
             service.deliver(tx, order.id)
             delivered += 1
-    summary = f"{len(registered)} distributors, {len(PRODUCTS)} products, {placed} orders, {delivered} deliveries"
-    first = next((c for c, cls in registered if cls in "AB"), None)
-    if first is not None:
-        finance = _actor(tx, "chenjing")
+    finance = _actor(tx, "chenjing")
+    paid = 0
+    for invoice in service.invoices(tx)[:2]:
+        service.pay(finance, invoice.id, (invoice.amount / 2).quantize(Decimal("0.01")))
+        paid += 1
+    waiting = []
+    b = next((c for c, cls in registered if cls == "B"), None)
+    if b is not None:  # DIST-CRED-2: over the limit, waits for the department head
+        service.place(tx, b.code, NewOrder(lines=("GP-300:30:4700.00",)))
+        placed += 1
+        waiting.append("an order over its credit limit")
+    a = next((c for c, cls in registered if cls == "A"), None)
+    if a is not None:  # DIST-PRICE-1 "in principle": a lower price waits for the GM
+        service.place(
+            tx, a.code, NewOrder(lines=("GP-100:50:900.00",), exception="竞品低价, 保住年度份额")
+        )
+        placed += 1
+        waiting.append("a price exception")
         service.propose_review(
             finance,
-            first.code,
-            grade="B",
-            limit="200000",
+            a.code,
+            grade="A",
+            limit="400000",
+            period_sales="450000",
             reason="年度信用核查: 回款及时, 建议上调额度",
         )
         service.request_investigation(
-            _actor(tx, first.owner or "admin"), first.code, reason="拟扩大授信, 需银行资信证明"
+            _actor(tx, a.owner or "admin"), a.code, reason="拟扩大授信, 需银行资信证明"
         )
-        summary += ", a credit review and an investigation waiting"
-    return summary
+        waiting += ["a credit review", "an investigation"]
+    return (
+        f"{len(registered)} distributors, {len(PRODUCTS)} products, {placed} orders, "
+        f"{delivered} deliveries, {paid} payments; waiting: {', '.join(waiting) or 'nothing'}"
+    )
 
 
 def _actor(tx: Tx, login: str) -> Any:
