@@ -32,6 +32,7 @@ from crmcore.services import lookup
 from crmcore.store import tables as t
 
 CHUNK = 5_000
+TABLES = {"figures": t.client_figures, "scorecards": t.client_scorecards}
 #: CSV columns besides the metrics and criteria: field -> headings a ledger may use.
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "client_code": ("客户编号", "编号", "code"),
@@ -183,8 +184,24 @@ class FigureService(Service):
                 f"{first.field}: {first.message}); nothing was recorded",
                 rule=first.rule,
             )
-        self._write_figures(tx, good, load)
-        self._write_scorecards(tx, good, load)
+        figures = [
+            {"client_id": cid, "year": e.year, "metric": m.value, "value": v, "source": e.source}
+            for _, cid, e in good
+            for m, v in e.figures.items()
+        ]
+        cards = [
+            {"client_id": cid, "year": e.year, **e.scores, "source": e.source}
+            for _, cid, e in good
+            if e.scores is not None
+        ]
+        for rows, keys, counter in (
+            (figures, ("client_id", "year", "metric"), "figures"),
+            (cards, ("client_id", "year"), "scorecards"),
+        ):
+            written, superseded, unchanged = _versioned(tx, TABLES[counter], keys, rows)
+            setattr(load, counter, getattr(load, counter) + written)
+            load.superseded += superseded
+            load.unchanged += unchanged
         if load.figures or load.scorecards:
             tx.audit(
                 "figures.record",
@@ -349,91 +366,33 @@ class FigureService(Service):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write_figures(
-        self, tx: Tx, good: Sequence[tuple[int, int, YearlyEntry]], load: FigureLoad
-    ) -> None:
-        f = t.client_figures.c
-        wanted = [(cid, e) for _, cid, e in good if e.figures]
-        current: dict[tuple[int, int, str], Any] = {}
-        for chunk in _chunks(sorted({cid for cid, _ in wanted})):
-            for r in tx.conn.execute(
-                select(f.id, f.client_id, f.year, f.metric, f.value, f.source).where(
-                    f.client_id.in_(chunk), f.superseded_at.is_(None)
-                )
-            ):
-                current[(r.client_id, r.year, r.metric)] = r
-        replaced: list[int] = []
-        new: list[dict[str, Any]] = []
-        for cid, entry in wanted:
-            for metric, value in entry.figures.items():
-                old = current.get((cid, entry.year, metric.value))
-                if old is not None and old.value == value and old.source == entry.source:
-                    load.unchanged += 1
-                    continue
-                if old is not None:
-                    replaced.append(old.id)
-                new.append(
-                    {
-                        "client_id": cid,
-                        "year": entry.year,
-                        "metric": metric.value,
-                        "value": value,
-                        "source": entry.source,
-                        "recorded_at": tx.now,
-                        "recorded_by": tx.actor.user_id,
-                    }
-                )
-        _supersede(tx, t.client_figures, replaced)
-        for chunk in _chunks(new):
-            tx.conn.execute(t.client_figures.insert(), chunk)
-        load.figures += len(new)
-        load.superseded += len(replaced)
 
-    def _write_scorecards(
-        self, tx: Tx, good: Sequence[tuple[int, int, YearlyEntry]], load: FigureLoad
-    ) -> None:
-        s = t.client_scorecards.c
-        wanted = [(cid, e) for _, cid, e in good if e.scores is not None]
-        current: dict[tuple[int, int], Any] = {}
-        for chunk in _chunks(sorted({cid for cid, _ in wanted})):
-            for r in tx.conn.execute(
-                select(t.client_scorecards).where(s.client_id.in_(chunk), s.superseded_at.is_(None))
-            ):
-                current[(r.client_id, r.year)] = r
-        replaced: list[int] = []
-        new: list[dict[str, Any]] = []
-        for cid, entry in wanted:
-            assert entry.scores is not None
-            old = current.get((cid, entry.year))
-            if (
-                old is not None
-                and old.source == entry.source
-                and all(old._mapping[n] == entry.scores[n] for n in CRITERIA)
-            ):
-                load.unchanged += 1
-                continue
-            if old is not None:
-                replaced.append(old.id)
-            new.append(
-                {
-                    "client_id": cid,
-                    "year": entry.year,
-                    **entry.scores,
-                    "source": entry.source,
-                    "recorded_at": tx.now,
-                    "recorded_by": tx.actor.user_id,
-                }
-            )
-        _supersede(tx, t.client_scorecards, replaced)
-        for chunk in _chunks(new):
-            tx.conn.execute(t.client_scorecards.insert(), chunk)
-        load.scorecards += len(new)
-        load.superseded += len(replaced)
-
-
-def _supersede(tx: Tx, table: Any, ids: Sequence[int]) -> None:
-    for chunk in _chunks(list(ids)):
-        tx.conn.execute(update(table).where(table.c.id.in_(chunk)).values(superseded_at=tx.now))
+def _versioned(
+    tx: Tx, table: Any, keys: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> tuple[int, int, int]:
+    """Write ``rows``, each superseding the current row with the same ``keys`` (kept, marked
+    superseded); a row equal to the current one is skipped. (written, superseded, unchanged)."""
+    c = table.c
+    current: dict[tuple[Any, ...], Any] = {}
+    for chunk in _chunks(sorted({row["client_id"] for row in rows})):
+        for r in tx.conn.execute(
+            select(table).where(c.client_id.in_(chunk), c.superseded_at.is_(None))
+        ):
+            current[tuple(r._mapping[k] for k in keys)] = r
+    replaced: list[int] = []
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        old = current.get(tuple(row[k] for k in keys))
+        if old is not None and all(old._mapping[name] == value for name, value in row.items()):
+            continue
+        if old is not None:
+            replaced.append(old.id)
+        new.append({**row, "recorded_at": tx.now, "recorded_by": tx.actor.user_id})
+    for chunk in _chunks(replaced):
+        tx.conn.execute(update(table).where(c.id.in_(chunk)).values(superseded_at=tx.now))
+    for chunk in _chunks(new):
+        tx.conn.execute(table.insert(), chunk)
+    return len(new), len(replaced), len(rows) - len(new)
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:

@@ -453,22 +453,13 @@ class DistributionService(Service):
         self, tx: Tx, *, code: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[OrderView]:
         self._read(tx)
-        o = d.orders.c
-        stmt = (
-            select(o.id)
-            .join(CLIENTS, CLIENTS.c.id == o.client_id)
-            .where(readable_clients(tx))
-            .order_by(o.id.desc())
-            .limit(limit)
-        )
-        if code:
-            stmt = stmt.where(o.distributor_id == self._distributor(tx, code).id)
+        stmt = self._newest(tx, d.orders, code, limit)
         if status:
             if status not in ("held", "accepted", "delivered", "refused"):
                 raise InvalidInput(
                     "status", f"{status!r} is not held, accepted, delivered or refused"
                 )
-            stmt = stmt.where(o.status == status)
+            stmt = stmt.where(d.orders.c.status == status)
         return [self._order_view(tx, order_id) for order_id in tx.conn.scalars(stmt)]
 
     @use_case
@@ -611,18 +602,9 @@ class DistributionService(Service):
         self, tx: Tx, *, code: str | None = None, open_only: bool = False, limit: int = 100
     ) -> list[InvoiceView]:
         self._read(tx)
-        i = d.invoices.c
-        stmt = (
-            select(i.id)
-            .join(CLIENTS, CLIENTS.c.id == i.client_id)
-            .where(readable_clients(tx))
-            .order_by(i.id.desc())
-            .limit(limit)
-        )
-        if code:
-            stmt = stmt.where(i.distributor_id == self._distributor(tx, code).id)
+        stmt = self._newest(tx, d.invoices, code, limit)
         if open_only:
-            stmt = stmt.where(i.settled_on.is_(None))
+            stmt = stmt.where(d.invoices.c.settled_on.is_(None))
         return [self._invoice_view(tx, invoice_id) for invoice_id in tx.conn.scalars(stmt)]
 
     # -- credit: reviews, investigations, the receivables record -------------------------------
@@ -896,6 +878,20 @@ class DistributionService(Service):
 
     def _read(self, tx: Tx) -> None:
         tx.actor.require("distribution.read")
+
+    def _newest(self, tx: Tx, table: Any, code: str | None, limit: int) -> Any:
+        """Ids of ``table``'s rows (orders, invoices) the actor may read, newest first; of
+        one distributor when ``code`` is given."""
+        stmt = (
+            select(table.c.id)
+            .join(CLIENTS, CLIENTS.c.id == table.c.client_id)
+            .where(readable_clients(tx))
+            .order_by(table.c.id.desc())
+            .limit(limit)
+        )
+        if code:
+            stmt = stmt.where(table.c.distributor_id == self._distributor(tx, code).id)
+        return stmt
 
     def _require_readable(self, tx: Tx, client_id: int) -> None:
         visible = tx.conn.scalar(
