@@ -1,0 +1,137 @@
+"""What the distribution services hand out: plain, frozen views (JSON through ``--json``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from attrs import frozen
+
+
+@frozen(kw_only=True)
+class Standing:
+    """Where a distributor stands today."""
+
+    score_class: str | None  # CLS-SCORE-1 in force
+    score: Decimal | None
+    score_run_id: int | None
+    downgrades: int  # DIST-PAY-2 steps since that run
+    payment_class: str | None
+    credit_grade: str
+
+
+@frozen(kw_only=True)
+class DistributorView:
+    client_code: str
+    client_name: str
+    score_class: str | None
+    score: Decimal | None
+    payment_class: str | None
+    downgrades: int
+    credit_grade: str
+    credit_limit: Decimal
+    period_sales: Decimal | None
+    terms: str | None
+    receivables: Decimal  # unpaid invoices (not prepayments)
+    committed: Decimal  # open orders on credit, not invoiced yet
+    exposure: Decimal
+    available: Decimal  # limit - exposure (negative: over the limit)
+    registered_at: datetime
+
+
+@frozen(kw_only=True)
+class LineView:
+    line_no: int
+    product: str
+    quantity: Decimal
+    unit_price: Decimal
+    control_price: Decimal
+    floor_price: Decimal
+    amount: Decimal
+
+
+@frozen(kw_only=True)
+class OrderView:
+    id: int
+    client_code: str
+    status: str
+    amount: Decimal
+    rush: bool
+    score_class: str
+    payment_class: str
+    credit_grade: str
+    terms: str
+    credit_limit: Decimal
+    exposure: Decimal
+    holds: tuple[str, ...]
+    workflows: tuple[int, ...]
+    exception: str | None
+    placed_on: date
+    accepted_on: date | None
+    promised_on: date | None
+    delivered_on: date | None
+    closed_reason: str | None
+    invoice_id: int | None
+    lines: tuple[LineView, ...]
+
+
+@frozen(kw_only=True)
+class InvoiceView:
+    id: int
+    order_id: int
+    client_code: str
+    amount: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    issued_on: date
+    due_on: date
+    settled_on: date | None
+    late_on: date | None
+    prepayment: bool
+
+
+@frozen(kw_only=True)
+class CreditEventView:
+    id: int
+    client_code: str
+    kind: str
+    rule: str
+    occurred_on: date
+    period: str | None
+    summary: str
+    detail: dict[str, Any]
+    workflow_id: int | None
+    at: datetime
+    by: str
+
+
+@frozen(kw_only=True)
+class PaymentResult:
+    invoice: InvoiceView
+    late: bool
+    downgrade: CreditEventView | None  # DIST-PAY-2, when this payment triggered one
+
+
+@frozen(kw_only=True)
+class ProductView:
+    code: str
+    name: str
+    unit: str
+    control_price: Decimal | None
+    since: date | None
+
+
+@frozen(kw_only=True)
+class QueueEntry:
+    position: int
+    order_id: int
+    client_code: str
+    client_name: str
+    score_class: str
+    score: Decimal
+    rush: bool
+    placed_on: date
+    promised_on: date | None
+    late: bool  # past its promised date
+    awaiting_prepayment: bool  # DIST-PAY-1: D ships only when paid
