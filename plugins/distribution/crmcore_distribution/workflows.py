@@ -69,6 +69,12 @@ def refuse(ctx: StepContext) -> None:
     _service(ctx).refuse(ctx.tx, _order_id(ctx), ctx.comment)
 
 
+def still_held(ctx: StepContext) -> str | None:
+    """An order refused for one reason needs no approval for another."""
+    status = _service(ctx).order(ctx.tx, _order_id(ctx)).status
+    return None if status == "held" else f"order {_order_id(ctx)} is {status} already"
+
+
 def small_excess(ctx: StepContext) -> bool:
     """DIST-CRED-2: up to the threshold the department head's approval is enough."""
     return Decimal(str(ctx.data.get("excess", "0"))) <= ctx.policy("DIST-CRED-2").gm_above
@@ -101,7 +107,7 @@ def _order_hold(name: str, title: str, title_zh: str, rule: str, role: str) -> W
             State("refused", terminal=True, label="已拒绝", on_enter=refuse),
         ),
         transitions=(
-            Transition("approve", "decision", "approved", role=role),
+            Transition("approve", "decision", "approved", role=role, guards=(still_held,)),
             Transition("reject", "decision", "refused", role=role, reject=True),
         ),
         withdrawable=False,
@@ -121,10 +127,12 @@ CREDIT_OVERRIDE = Workflow(
         State("refused", terminal=True, label="已拒绝", on_enter=refuse),
     ),
     transitions=(
-        Transition("approve", "head", "approved", role=HEAD, when=small_excess),
-        Transition("approve", "head", "gm", role=HEAD),
+        Transition(
+            "approve", "head", "approved", role=HEAD, when=small_excess, guards=(still_held,)
+        ),
+        Transition("approve", "head", "gm", role=HEAD, guards=(still_held,)),
         Transition("reject", "head", "refused", role=HEAD, reject=True),
-        Transition("approve", "gm", "approved", role=GM),
+        Transition("approve", "gm", "approved", role=GM, guards=(still_held,)),
         Transition("reject", "gm", "refused", role=GM, reject=True),
     ),
     withdrawable=False,

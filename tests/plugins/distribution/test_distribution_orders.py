@@ -13,7 +13,7 @@ import pytest
 from crmcore_distribution.domain import NewOrder
 from workflow_kit import china, freeze
 
-from crmcore import Conflict, InvalidInput, NotFound, PermissionDenied
+from crmcore import Conflict, InvalidInput, NotFound, PermissionDenied, Vetoed
 from crmcore.testing import check_plugin, row_counts
 
 
@@ -289,3 +289,22 @@ def test_the_plugin_migration_creates_exactly_its_tables(shop, cli):
         "crmcore": True,
         "distribution": True,
     }
+
+
+def test_an_order_held_twice_is_accepted_only_when_both_approve(shop):
+    """A price exception (DIST-PRICE-1) and an excess over the limit (DIST-CRED-2) at once."""
+    shop.service.place(shop.lina, "K2", order("P1:1000:100.00"))
+    held = shop.service.place(shop.lina, "K2", order("P1:10:90.00", exception="保大客户"))
+    assert held.holds == ("price_exception", "credit_override")
+    price, credit = held.workflows
+    shop.crm.workflows.advance(shop.sun, credit)
+    assert shop.service.order(shop.admin, held.id).status == "held"
+    shop.crm.workflows.advance(shop.zhou, price)
+    assert shop.service.order(shop.admin, held.id).status == "accepted"
+    again = shop.service.place(shop.lina, "K2", order("P1:10:90.00", exception="保大客户"))
+    price, credit = again.workflows
+    shop.crm.workflows.reject(shop.zhou, price, "不同意降价")
+    with pytest.raises(Vetoed, match=f"order {again.id} is refused already"):
+        shop.crm.workflows.advance(shop.sun, credit)
+    shop.crm.workflows.reject(shop.sun, credit, "订单已被拒绝")
+    assert shop.service.order(shop.admin, again.id).status == "refused"
