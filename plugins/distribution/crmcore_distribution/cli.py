@@ -90,15 +90,23 @@ def show(code: str, as_json: bool) -> None:
     view = service.get(actor, code)
     invoices = service.invoices(actor, code=code, open_only=True)
     events = service.events(actor, code)
+    cards = current().crm.figures.sheet(actor, code).scorecards  # CLS-SCORE-1, newest first
     if as_json:
-        render.emit_json({"distributor": view, "open_invoices": invoices, "events": events})
+        render.emit_json(
+            {
+                "distributor": view,
+                "scorecards": cards,
+                "open_invoices": invoices,
+                "events": events,
+            }
+        )
         return
     render.fields(
         f"{view.client_code} {view.client_name}",
         [
             (
                 "score class (CLS-SCORE-1)",
-                f"{view.score_class} ({view.score:.2f} points)" if view.score_class else None,
+                f"{view.score_class} ({view.score.normalize():f} points)" if view.score_class else None,
             ),
             (
                 "payment class",
@@ -114,6 +122,12 @@ def show(code: str, as_json: bool) -> None:
             ("available", f"{view.available:,.2f}"),
         ],
     )
+    if cards:
+        render.table(
+            f"Scorecard {cards[0].year} (CLS-SCORE-1)",
+            ["criterion", "score"],
+            list(cards[0].scores.items()),
+        )
     if invoices:
         _invoice_table(invoices)
     if events:
@@ -344,7 +358,7 @@ def queue(spare: int, as_json: bool) -> None:
                 e.order_id,
                 e.client_code,
                 e.score_class,
-                f"{e.score:.2f}",
+                f"{e.score.normalize():f}",
                 "rush" if e.rush else "",
                 e.placed_on,
                 e.promised_on,

@@ -40,6 +40,7 @@ def test_order_deliver_pay_and_show_through_the_cli(cli, shop):
     assert paid.exit_code == 0 and f"settled {delivered['delivered_on']}" in paid.stdout
     shown = json.loads(cli("distribution", "show", "K2", "--json").stdout)
     assert shown["distributor"]["score_class"] == "B"
+    assert shown["scorecards"][0]["scores"]["sales_scale"] == "85.0"  # K2 scored 85
     assert [e["kind"] for e in shown["events"]] == ["registered"]
     assert "K2" in cli("distribution", "list").stdout
     assert "Delivery queue" in cli("distribution", "queue").stdout
