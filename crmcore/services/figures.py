@@ -6,9 +6,14 @@ moment it was superseded, so ``crm figures show CLIENT --history`` and every cla
 that used it can still show it. Recording the same value from the same source again changes
 nothing.
 
-``record_many`` is the bulk path (set-based: a few queries per call, not per row); the CSV
-import of ``crm figures import`` and the generic bulk importer (``crm import``, issue 9) feed
-it ``YearlyEntry`` rows. Either all rows are recorded or none, unless ``skip_invalid``.
+``record_many`` is the bulk path (set-based: a few queries per call, not per row). Either all
+rows are recorded or none, unless ``skip_invalid``. ``crm figures import FILE`` reads a CSV
+into it. The generic bulk importer (``crm import``, issue 9) can offer a ``figures`` kind the
+same way: map headings with :func:`column_names`, build one
+:class:`crmcore.domain.figures.YearlyEntry` per row (``figures`` by metric, ``scores`` by
+criterion; its validators raise the row's InvalidInput), and call
+``crm.figures.record_many(tx, entries, rows=row_numbers, skip_invalid=True)`` once per batch;
+``FigureLoad.problems`` are the rows it refused (unknown client, a figure twice).
 """
 
 from __future__ import annotations
