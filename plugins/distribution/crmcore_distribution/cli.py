@@ -10,7 +10,8 @@ from crmcore.cli import render
 from crmcore.cli.context import current, json_option, parse_date
 
 if TYPE_CHECKING:
-    from crmcore_distribution.services import DistributionService, OrderView
+    from crmcore_distribution.services import DistributionService
+    from crmcore_distribution.views import OrderView
 
 
 def _service() -> tuple[DistributionService, Any]:
@@ -106,7 +107,9 @@ def show(code: str, as_json: bool) -> None:
         [
             (
                 "score class (CLS-SCORE-1)",
-                f"{view.score_class} ({view.score.normalize():f} points)" if view.score_class else None,
+                f"{view.score_class} ({view.score.normalize():f} points)"
+                if view.score_class
+                else None,
             ),
             (
                 "payment class",
