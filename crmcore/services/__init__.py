@@ -13,6 +13,13 @@ SERVICES: dict[str, str] = {
     "memos": "crmcore.services.memos:MemoService",
     "plugins": "crmcore.services.plugins:PluginService",
     "demo": "crmcore.services.demo:DemoService",
+    # issue 4: confidentiality, organisation, audit, archives, handover
+    "access": "crmcore.services.access:AccessService",
+    "org": "crmcore.services.org:OrgService",
+    "audit": "crmcore.services.audit:AuditService",
+    "archives": "crmcore.services.archives:ArchiveService",
+    "handover": "crmcore.services.handover:HandoverService",
+    "personal": "crmcore.services.personal:PersonalDataService",
     "calendar": "crmcore.services.calendar:CalendarService",
     "policies": "crmcore.services.policies:PolicyService",
     "workflows": "crmcore.services.workflows:WorkflowService",
@@ -21,4 +28,6 @@ SERVICES: dict[str, str] = {
     "reports": "crmcore.services.reports:ReportService",
     "figures": "crmcore.services.figures:FigureService",
     "classification": "crmcore.services.classification:ClassificationService",
+    "imports": "crmcore.services.imports:ImportService",
+    "exports": "crmcore.services.exports:ExportService",
 }

@@ -5,7 +5,7 @@ classification schemes and their results). Decimal columns keep their scale: fig
 scores 1, measured values 4 (scaled integers on SQLite, NUMERIC on PostgreSQL).
 
 Revision ID: 0005_classification
-Revises: 0002_workflows
+Revises: 0004_security
 Create Date: 2026-11-27 02:03:06.538275
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import crmcore.store.types
 
 revision: str = "0005_classification"
-down_revision: str | Sequence[str] | None = "0002_workflows"
+down_revision: str | Sequence[str] | None = "0004_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
