@@ -27,12 +27,15 @@ PRODUCTS = (
     ("GP-200", "金鹏开关 GP-200", "台", Decimal("250.00")),
     ("GP-300", "金鹏配电箱 GP-300", "套", Decimal("4800.00")),
 )
+UNIT = "HQ"  # the core demo's head office
+FINANCE_GRANT = "经销商应收账款与信用调查 (DIST-PAY-2, DIST-CRED-4)"
 GRADES = {"A": ("A", "300000"), "B": ("B", "120000"), "C": ("C", "0"), "D": ("D", "0")}
 
 
 def load(tx: Tx, clients: Sequence[Client]) -> str:
     for login, name, role in STAFF:
         tx.crm.users.add(tx, NewUser(login=login, name=name, roles=(role,)))
+        tx.crm.org.add_member(tx, UNIT, login)  # head office sees every unit's clients
     service = DistributionService(tx.crm)
     for code, name, unit, price in PRODUCTS:
         service.add_product(tx, code, name, price, unit=unit)
@@ -44,6 +47,9 @@ def load(tx: Tx, clients: Sequence[Client]) -> str:
             continue
         grade, limit = GRADES[classes[client.id].cls]
         service.register(tx, client.code, grade=grade, limit=limit)
+        # finance sits beside the sales units, not above them: it reads the distributors it
+        # invoices, collects from and investigates through a grant (CORE-CONF-2)
+        tx.crm.access.grant(tx, client.code, role="finance", reason=FINANCE_GRANT)
         registered.append((client, classes[client.id].cls))
     placed = delivered = 0
     for i, (client, cls) in enumerate(registered):

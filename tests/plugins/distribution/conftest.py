@@ -3,6 +3,8 @@
 Ten clients K0..K9 scored 95, 90, ..., 50 on CLS-SCORE-1 (run as of 2026-01-05 on 2025):
 K0-K1 class A, K2-K4 B, K5-K8 C, K9 D. Each is a distributor at the credit grade of its score
 class, with a limit of 100,000 (A, B), 0 (C, D). Product P1's control price is 100.00.
+The staff work at the head office (总部) with the owner lina, so each may read every
+distributor (CORE-CONF-2).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from workflow_kit import china, freeze
 
-from crmcore import Crm, NewClient, NewUser
+from crmcore import Crm, NewClient, NewUnit, NewUser
 from crmcore.testing import score_clients
 
 STAFF = {
@@ -38,8 +40,10 @@ def shop(crm: Crm, admin) -> Iterator[SimpleNamespace]:
     from crmcore_distribution.services import DistributionService
 
     freeze(crm, china(2026, 1, 5, 9))
+    crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
     for login, role in STAFF.items():
         crm.users.add(admin, NewUser(login=login, name=login, roles=(role,)))
+        crm.org.add_member(admin, "HQ", login)
     for code in CLASSES:
         crm.clients.add(admin, NewClient(name=f"经销商{code}", code=code, owner="lina"))
     crm.clients.add(admin, NewClient(name="未登记客户", code="X1", owner="lina"))
