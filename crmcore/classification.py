@@ -363,17 +363,19 @@ def _revenue_bounds(p: Any) -> tuple[tuple[str, Decimal], ...]:
 def _managed_by(
     ctx: RunContext, value: ColumnElement[Any], cls: ColumnElement[Any]
 ) -> ColumnElement[Any]:
-    """CLS-AMT-2: who manages the client (management by tier, 属地管理); beyond the city with
-    revenue of 3M or more counts as diamond (rules audit 1.2)."""
+    """CLS-AMT-2: the level that manages the client (分级管理: provincial, city, county, the
+    levels ``crm org assign --tier`` moves a client to); beyond the city with revenue of 3M or
+    more counts as diamond (rules audit 1.2). Platinum's "city under provincial oversight"
+    is the city level: a provincial unit sees every client of the units below it."""
     p = ctx.policy
     beyond = t.clients.c.profile["mails_beyond_city"].as_string().in_(YES)
     elevated = and_(beyond, value >= to_scaled(p.beyond_city_diamond_from))
     return case(
-        (cls == "diamond", p.diamond_managed_by),
-        (elevated, p.diamond_managed_by),
-        (cls == "platinum", p.platinum_managed_by),
-        (cls == "gold", p.gold_managed_by),
-        (cls == "vip", p.vip_managed_by),
+        (cls == "diamond", p.diamond_managed_by.value),
+        (elevated, p.diamond_managed_by.value),
+        (cls == "platinum", p.platinum_managed_by.value),
+        (cls == "gold", p.gold_managed_by.value),
+        (cls == "vip", p.vip_managed_by.value),
         else_=null(),
     )
 

@@ -163,8 +163,8 @@ def test_cls_amt_2_branch_scale_management_level_and_the_beyond_city_override(of
     office.classification.run(admin, "CLS-AMT-2")
     listing = office.classification.show(admin, "CLS-AMT-2")
     assert {r.client_code: (r.cls, r.note) for r in listing.rows} == {
-        "KA1": ("platinum", "city_under_provincial_oversight"),
-        "KA3": ("platinum", "provincial_centre"),  # beyond the city with 3M: as diamond
+        "KA1": ("platinum", "city"),  # under provincial oversight: the province sees it
+        "KA3": ("platinum", "provincial"),  # beyond the city with 3M: as diamond
         "KA2": ("below", None),
     }
     office.policies.set(admin, "CLS-AMT-2", {"branch_scale": "0.8"}, reason="第三组市局")

@@ -118,7 +118,11 @@ def test_unknown_client_and_missing_source_are_refused(two, admin):
 
 
 def test_who_may_record_figures_and_scores(two, admin, make_user):
+    """The permission decides what one may record, the access model for which clients."""
     manager = make_user("lina", "account_manager")
+    with pytest.raises(PermissionDenied, match="CORE-CONF-2"):
+        two.figures.record(manager, "KA1", 2025, {"sales_amount": "1"}, source="销售台账")
+    two.clients.assign(admin, "KA1", "lina")
     two.figures.record(manager, "KA1", 2025, {"sales_amount": "1"}, source="销售台账")
     with pytest.raises(PermissionDenied, match=re.escape("classification.score")):
         two.figures.record(manager, "KA1", 2025, source="自评", scores=SCORES)
@@ -126,6 +130,7 @@ def test_who_may_record_figures_and_scores(two, admin, make_user):
     with pytest.raises(PermissionDenied, match=re.escape("classification.figures")):
         two.figures.record(reader, "KA1", 2025, {"sales_amount": "2"}, source="x")
     finance = make_user("chen", "finance")
+    two.access.grant(admin, "KA1", role="finance", reason="年度评分")
     two.figures.record(finance, "KA1", 2025, source="财务部评分", scores=SCORES)
 
 

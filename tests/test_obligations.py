@@ -244,8 +244,8 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     wrong = cli("report", "quarterly", "2026Q3", "--xlsx", str(tmp_path / "r.pdf"))
     assert wrong.exit_code == 3
     after = row_counts(crm)
-    # the refused --submit still read the report: its look-ups are recorded (CORE-CONF-2)
-    assert after.pop("audit_events") == before.pop("audit_events") + 2
+    # the refused --submit still read the report: one look-up per client (CORE-CONF-2)
+    assert after.pop("audit_events") == before.pop("audit_events") + 3
     assert after == before
     assert cli("obligations", "done", "CORE-ARC-3.consolidation", "2026Q3").exit_code == 0
 
@@ -308,15 +308,14 @@ def test_core_arc_3_each_branch_reports_and_head_office_consolidates(crm, admin,
 
 
 def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
-    """CORE-CONF-2: field rules apply to its columns (the class comes from the profile), and
-    reading it is recorded per client."""
+    """CORE-CONF-2: field rules apply to its columns (the class is CLS-SCORE-1's, the figures
+    CORE-REC-3's), and reading it is recorded per client."""
     make_user("zhang", "director")
-    crm.clients.add(
-        admin,
-        NewClient(name="甲公司", code="KA1", owner="zhang", region="广东", profile={"class": "A"}),
-    )
+    crm.clients.add(admin, NewClient(name="甲公司", code="KA1", owner="zhang", region="广东"))
+    score_clients(crm, admin, {"KA1": 90}, as_of=date(2026, 7, 1))
+    crm.figures.record(admin, "KA1", 2025, {"sales_amount": "1200000"}, source="2025年报")
     crm.access.add_field_rule(admin, "client", "region", clearance="secret")
-    crm.access.add_field_rule(admin, "client", "profile", clearance="secret")
+    crm.access.add_field_rule(admin, "client", "class", clearance="secret")
     (row,) = crm.reports.quarterly(crm.actor("zhang"), "2026Q3").rows
     assert (row["name"], row["region"], row["class"], row["masked"]) == (
         "甲公司",
@@ -324,7 +323,13 @@ def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
         None,
         ("class", "region"),
     )
-    assert crm.reports.quarterly(admin, "2026Q3").rows[0]["class"] == "A"
+    (clear,) = crm.reports.quarterly(admin, "2026Q3").rows
+    # one client alone: 20% of 1 rounds to no A, 50% of 1 to one B (CLS-SCORE-1)
+    assert (clear["class"], clear["figures_year"], clear["sales_amount"]) == (
+        "B",
+        2025,
+        Decimal("1200000.00"),
+    )
     assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"
 
 
