@@ -20,6 +20,7 @@ from crmcore import (
     readable_clients,
 )
 from crmcore.calendar import china_date
+from crmcore.security import access
 from crmcore.store import metadata
 from crmcore_distribution import domain
 from crmcore_distribution import tables as d
@@ -65,6 +66,13 @@ class Base(Service):
                 f"distribution: {tx.actor.login} may not read this client's records",
                 rule="CORE-CONF-2",
             )
+
+    def _present(self, tx: Tx, view: Any, entity: str, client_id: int, action: str | None) -> Any:
+        """``view`` as the actor may see it: credit figures masked without
+        ``distribution.credit.read`` (views.SENSITIVE); a read door's look-up is recorded
+        (CORE-CONF-2). ``action`` None: the result of a write, audited by the write itself."""
+        level = tx.conn.scalar(select(CLIENTS.c.clearance).where(CLIENTS.c.id == client_id))
+        return access.present(tx, view, entity, action=action, client_id=client_id, clearance=level)
 
     def _today(self, tx: Tx) -> date:
         return china_date(tx.now)

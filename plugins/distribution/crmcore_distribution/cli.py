@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -39,7 +40,7 @@ def register(code: str, grade: str | None, limit: str | None) -> None:
     service, actor = _service()
     view = service.register(actor, code, grade=grade, limit=limit)
     render.done(
-        f"{view.client_code} is a distributor: credit grade {view.credit_grade}, limit {view.credit_limit:,.2f}"
+        f"{view.client_code} is a distributor: credit grade {view.credit_grade}, limit {_money(view, 'credit_limit')}"
     )
 
 
@@ -73,9 +74,9 @@ def list_(as_json: bool) -> None:
                 v.payment_class,
                 v.credit_grade,
                 v.terms,
-                f"{v.credit_limit:,.2f}",
-                f"{v.exposure:,.2f}",
-                f"{v.available:,.2f}",
+                _money(v, "credit_limit"),
+                _money(v, "exposure"),
+                _money(v, "available"),
             )
             for v in views
         ],
@@ -107,9 +108,7 @@ def show(code: str, as_json: bool) -> None:
         [
             (
                 "score class (CLS-SCORE-1)",
-                f"{view.score_class} ({view.score.normalize():f} points)"
-                if view.score_class
-                else None,
+                f"{view.score_class} ({_points(view.score)})" if view.score_class else None,
             ),
             (
                 "payment class",
@@ -118,11 +117,11 @@ def show(code: str, as_json: bool) -> None:
             ),
             ("payment terms", view.terms),
             ("credit grade", view.credit_grade),
-            ("credit limit", f"{view.credit_limit:,.2f}"),
-            ("period sales", view.period_sales),
-            ("receivables", f"{view.receivables:,.2f}"),
-            ("open orders on credit", f"{view.committed:,.2f}"),
-            ("available", f"{view.available:,.2f}"),
+            ("credit limit", _money(view, "credit_limit")),
+            ("period sales", render.shown(view, "period_sales")),
+            ("receivables", _money(view, "receivables")),
+            ("open orders on credit", _money(view, "committed")),
+            ("available", _money(view, "available")),
         ],
     )
     if cards:
@@ -361,7 +360,7 @@ def queue(spare: int, as_json: bool) -> None:
                 e.order_id,
                 e.client_code,
                 e.score_class,
-                f"{e.score.normalize():f}",
+                f"{e.score.normalize():f}" if e.score is not None else render.MASKED,
                 "rush" if e.rush else "",
                 e.placed_on,
                 e.promised_on,
@@ -431,7 +430,10 @@ def _print_order(view: OrderView) -> None:
                 f"{view.score_class} / {view.payment_class} / {view.credit_grade}",
             ),
             ("terms", view.terms),
-            ("credit limit / exposure", f"{view.credit_limit:,.2f} / {view.exposure:,.2f}"),
+            (
+                "credit limit / exposure",
+                f"{_money(view, 'credit_limit')} / {_money(view, 'exposure')}",
+            ),
             ("held for", view.holds),
             ("approvals", [f"workflow {w}" for w in view.workflows]),
             (
@@ -478,3 +480,13 @@ def _invoice_table(views: Any) -> None:
             for v in views
         ],
     )
+
+
+def _money(view: Any, name: str) -> str:
+    """An amount with thousands separators, or ``(masked)`` (views.SENSITIVE)."""
+    value = render.shown(view, name)
+    return f"{value:,.2f}" if isinstance(value, Decimal) else render.cell(value)
+
+
+def _points(score: Decimal | None) -> str:
+    return f"{score.normalize():f} points" if score is not None else "score masked"

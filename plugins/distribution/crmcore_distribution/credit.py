@@ -93,7 +93,7 @@ class Credit(Base):
     @query
     def get(self, tx: Tx, code: str) -> DistributorView:
         self._read(tx)
-        return self._views(tx, [self._distributor(tx, code)])[0]
+        return self._views(tx, [self._distributor(tx, code)], action="distribution.show")[0]
 
     @query
     def list(self, tx: Tx) -> list[DistributorView]:
@@ -104,7 +104,7 @@ class Credit(Base):
             .where(readable_clients(tx))
             .order_by(CLIENTS.c.code)
         ).all()
-        return self._views(tx, rows)
+        return self._views(tx, rows, action="distribution.list")
 
     # -- credit: reviews, investigations, the receivables record -------------------------------
 
@@ -356,7 +356,9 @@ class Credit(Base):
                     )
                     yield dist.code, label, finish, done
 
-    def _views(self, tx: Tx, rows: Sequence[Row[Any]]) -> list[DistributorView]:
+    def _views(
+        self, tx: Tx, rows: Sequence[Row[Any]], *, action: str | None = None
+    ) -> list[DistributorView]:
         exposure = self._exposure(tx, [r.id for r in rows]) if rows else {}
         clients = {
             r.id: r
@@ -395,7 +397,10 @@ class Credit(Base):
                     registered_at=r.registered_at,
                 )
             )
-        return views
+        return [
+            self._present(tx, view, "distribution.distributor", r.client_id, action)
+            for view, r in zip(views, rows, strict=True)
+        ]
 
     def _proposal(
         self, tx: Tx, dist: Row[Any], grade: Any, limit: Any, period_sales: Any

@@ -189,7 +189,7 @@ class Orders(Base):
     def order(self, tx: Tx, order_id: int) -> OrderView:
         self._read(tx)
         self._order_row(tx, order_id)
-        return self._order_view(tx, order_id)
+        return self._order_view(tx, order_id, action="distribution.order.show")
 
     @query
     def orders(
@@ -203,7 +203,10 @@ class Orders(Base):
                     "status", f"{status!r} is not held, accepted, delivered or refused"
                 )
             stmt = stmt.where(d.orders.c.status == status)
-        return [self._order_view(tx, order_id) for order_id in tx.conn.scalars(stmt)]
+        return [
+            self._order_view(tx, order_id, action="distribution.orders")
+            for order_id in tx.conn.scalars(stmt)
+        ]
 
     @use_case
     def deliver(self, tx: Tx, order_id: int, *, on: date | None = None) -> OrderView:
@@ -259,7 +262,7 @@ class Orders(Base):
         }
         by_id = {r.id: r for r in rows}
         today = self._today(tx)
-        return [
+        entries = [
             QueueEntry(
                 position=i,
                 order_id=q.order_id,
@@ -275,6 +278,12 @@ class Orders(Base):
                 awaiting_prepayment=q.order_id in unpaid,
             )
             for i, q in enumerate(domain.delivery_order(list(items.values()), spare), 1)
+        ]
+        return [
+            self._present(
+                tx, e, "distribution.queue_entry", by_id[e.order_id].client_id, "distribution.queue"
+            )
+            for e in entries
         ]
 
     # -- for the workflows -----------------------------------------------------------------------
@@ -481,7 +490,7 @@ class Orders(Base):
         self._require_readable(tx, row.client_id)
         return row
 
-    def _order_view(self, tx: Tx, order_id: int) -> OrderView:
+    def _order_view(self, tx: Tx, order_id: int, *, action: str | None = None) -> OrderView:
         row = tx.conn.execute(select(d.orders).where(d.orders.c.id == order_id)).one()
         l_, p = d.order_lines.c, d.products.c
         lines = tx.conn.execute(
@@ -497,7 +506,7 @@ class Orders(Base):
             if tx.actor.can("workflow.read")
             else ()
         )
-        return OrderView(
+        view = OrderView(
             id=row.id,
             client_code=code,
             status=row.status,
@@ -531,6 +540,7 @@ class Orders(Base):
                 for x in lines
             ),
         )
+        return self._present(tx, view, "distribution.order", row.client_id, action)
 
     def _invoice_of(self, tx: Tx, order_id: int) -> Row[Any] | None:
         return tx.conn.execute(select(d.invoices).where(d.invoices.c.order_id == order_id)).first()

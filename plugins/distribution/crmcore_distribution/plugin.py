@@ -50,6 +50,22 @@ def crm_roles(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    from crmcore_distribution.views import CREDIT_READ, SENSITIVE
+
+    for entity, fields in SENSITIVE.items():
+        for name, label in fields.items():
+            register(
+                entity,
+                name,
+                clearance="confidential",
+                permission=CREDIT_READ,
+                rule="DIST-CRED-1",
+                label_zh=label,
+            )
+
+
+@hookimpl
 def crm_policies(register: Callable[..., None]) -> None:
     from crmcore_distribution.policies import POLICIES
 

@@ -8,6 +8,25 @@ from typing import Any
 
 from attrs import frozen
 
+#: Who sees the credit figures (DIST-CRED-1): those who sell, approve, collect or audit on
+#: credit; not logistics (储运) nor read-only users, who see the classes and the terms only.
+CREDIT_READ = "distribution.credit.read"
+#: Fields of these views that need CREDIT_READ (crm_sensitive_fields; None and named in
+#: ``masked`` for the others). The entity names are what the services pass to access.present.
+SENSITIVE: dict[str, dict[str, str]] = {
+    "distribution.distributor": {
+        "score": "评分",
+        "credit_limit": "信用限度",
+        "period_sales": "期间销售额",
+        "receivables": "应收账款",
+        "committed": "在途订单",
+        "exposure": "信用占用",
+        "available": "可用额度",
+    },
+    "distribution.order": {"credit_limit": "信用限度", "exposure": "信用占用"},
+    "distribution.queue_entry": {"score": "评分"},  # the order of the queue shows the ranking
+}
+
 
 @frozen(kw_only=True)
 class Standing:
@@ -30,14 +49,15 @@ class DistributorView:
     payment_class: str | None
     downgrades: int
     credit_grade: str
-    credit_limit: Decimal
+    credit_limit: Decimal | None
     period_sales: Decimal | None
     terms: str | None
-    receivables: Decimal  # unpaid invoices (not prepayments)
-    committed: Decimal  # open orders on credit, not invoiced yet
-    exposure: Decimal
-    available: Decimal  # limit - exposure (negative: over the limit)
+    receivables: Decimal | None  # unpaid invoices (not prepayments)
+    committed: Decimal | None  # open orders on credit, not invoiced yet
+    exposure: Decimal | None
+    available: Decimal | None  # limit - exposure (negative: over the limit)
     registered_at: datetime
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (CREDIT_READ)
 
 
 @frozen(kw_only=True)
@@ -62,8 +82,8 @@ class OrderView:
     payment_class: str
     credit_grade: str
     terms: str
-    credit_limit: Decimal
-    exposure: Decimal
+    credit_limit: Decimal | None
+    exposure: Decimal | None
     holds: tuple[str, ...]
     workflows: tuple[int, ...]
     exception: str | None
@@ -74,6 +94,7 @@ class OrderView:
     closed_reason: str | None
     invoice_id: int | None
     lines: tuple[LineView, ...]
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (CREDIT_READ)
 
 
 @frozen(kw_only=True)
@@ -129,9 +150,10 @@ class QueueEntry:
     client_code: str
     client_name: str
     score_class: str
-    score: Decimal
+    score: Decimal | None
     rush: bool
     placed_on: date
     promised_on: date | None
     late: bool  # past its promised date
     awaiting_prepayment: bool  # DIST-PAY-1: D ships only when paid
+    masked: tuple[str, ...] = ()

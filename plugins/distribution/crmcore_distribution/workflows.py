@@ -29,22 +29,23 @@ FINANCE = "finance"  # 财务部 (a core role)
 LOGISTICS = "dist_logistics"  # 储运 / 生产计划: ships orders
 
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    HEAD: ("部长", ("distribution.read", "distribution.order")),
-    GM: ("总经理", ("distribution.read",)),
-    COMMITTEE: ("授信额度管理小组", ("distribution.read",)),
+    HEAD: ("部长", ("distribution.read", "distribution.credit.read", "distribution.order")),
+    GM: ("总经理", ("distribution.read", "distribution.credit.read")),
+    COMMITTEE: ("授信额度管理小组", ("distribution.read", "distribution.credit.read")),
     LOGISTICS: ("储运", ("distribution.read", "distribution.deliver")),
 }
 #: What core roles may do in this plugin.
 CORE_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "account_manager": ("distribution.read", "distribution.order"),
+    "account_manager": ("distribution.read", "distribution.credit.read", "distribution.order"),
     "finance": (
         "distribution.read",
+        "distribution.credit.read",
         "distribution.credit",
         "distribution.pay",
         "distribution.manage",
     ),
     "director": ("distribution.*",),
-    "audit_legal": ("distribution.read",),
+    "audit_legal": ("distribution.read", "distribution.credit.read"),
     "read_only": ("distribution.read",),
 }
 
