@@ -387,3 +387,31 @@ def test_every_run_is_audited(office, admin):
             )
         ).one()
     assert row.entity_id == str(run.id) and '"scheme":"CLS-AMT-1"' in row.body
+
+
+def test_scores_amounts_and_figures_are_masked_below_their_clearance(office, admin, make_user):
+    """CORE-REC-3, CLS-SCORE-1 under CORE-CONF-2: a reader cleared only for internal records
+    sees the classes but not the figures, scores or the reasons that quote them; a reader in
+    clear leaves a look-up record."""
+    add_clients(office, admin, ["KA1", "KA2"])
+    score_clients(office, admin, {"KA1": 90, "KA2": 80})
+    office.figures.record(admin, "KA1", 2025, {"sales_amount": "1200000"}, source="年报")
+    office.access.set_level(admin, "KA1", "internal")
+    office.access.set_level(admin, "KA2", "internal")
+    make_user("qian", "director")
+    office.users.set_clearance(admin, "qian", "internal")
+    office.access.grant(admin, "KA1", user="qian", reason="季度分析")
+    low = office.actor("qian")
+    (row,) = office.classification.show(low, "CLS-SCORE-1").rows  # KA2 is not granted
+    assert (row.client_code, row.cls, row.value, row.masked) == ("KA1", "B", None, ("value",))
+    (why,) = office.classification.explain(low, "KA1", scheme="CLS-SCORE-1")
+    assert (why.cls, why.value, why.reasons) == ("B", None, None)
+    sheet = office.figures.sheet(low, "KA1")
+    assert [(f.metric, f.value) for f in sheet.figures] == [("sales_amount", None)]
+    assert sheet.scorecards[0].scores is None
+    assert office.figures.sheet(admin, "KA1").figures[0].value == Decimal("1200000.00")
+    read = office.audit.log(admin, user="admin")[0]
+    assert (read.action, read.detail["unmasked"]) == (
+        "figures.sheet",
+        ["figure.value", "scorecard.scores"],
+    )

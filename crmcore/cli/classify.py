@@ -93,7 +93,15 @@ def show_figures(code: str, year: int | None, history: bool, as_json: bool) -> N
         f"Figures of {sheet.client_code}",
         columns,
         [
-            (f.year, f.metric, f.label_zh, _amount(f.value), f.source, f.recorded_at, f.recorded_by)
+            (
+                f.year,
+                f.metric,
+                f.label_zh,
+                _amount(render.shown(f, "value")),
+                f.source,
+                f.recorded_at,
+                f.recorded_by,
+            )
             + ((f.superseded_at,) if history else ())
             for f in sheet.figures
         ],
@@ -102,7 +110,11 @@ def show_figures(code: str, year: int | None, history: bool, as_json: bool) -> N
         render.fields(
             f"Scorecard {card.year}"
             + (f" (superseded {render.cell(card.superseded_at)})" if card.superseded_at else ""),
-            [*card.scores.items(), ("source", card.source), ("recorded", card.recorded_at)],
+            [
+                *(card.scores or {"scores": render.MASKED}).items(),
+                ("source", card.source),
+                ("recorded", card.recorded_at),
+            ],
         )
 
 
@@ -156,7 +168,7 @@ def top(metric: str, year: int | None, limit: int, as_json: bool) -> None:
         f"Clients by {metric}",
         ["#", "client", "name", "year", metric],
         [
-            (i, x.client_code, x.client_name, x.year, _amount(x.value))
+            (i, x.client_code, x.client_name, x.year, _amount(render.shown(x, "value")))
             for i, x in enumerate(leaders, 1)
         ],
     )
@@ -277,7 +289,15 @@ def show_classes(
         f"{run_.scheme}: run {run_.id} as of {run_.as_of} on {run_.year} figures",
         ["#", "class", "client", "name", "value", "rank", "note"],
         [
-            (r.position, r.cls, r.client_code, r.client_name, _amount(r.value), r.rank, r.note)
+            (
+                r.position,
+                r.cls,
+                r.client_code,
+                r.client_name,
+                _amount(render.shown(r, "value")),
+                r.rank,
+                r.note,
+            )
             for r in listing.rows
         ],
     )
@@ -297,7 +317,7 @@ def explain(code: str, scheme: str | None, on: str | None, as_json: bool) -> Non
         return
     for e in found:
         click.echo(f"{e.scheme} ({e.title}): {e.cls or 'no class'}")
-        for line in e.reasons:
+        for line in e.reasons if e.reasons is not None else (render.MASKED,):
             click.echo(f"  {line}")
 
 
@@ -322,7 +342,7 @@ def history_of(code: str, scheme: str | None, as_json: bool) -> None:
                 e.as_of,
                 e.year,
                 e.cls,
-                _amount(e.value),
+                _amount(render.shown(e, "value")),
                 e.rank,
                 e.note,
                 e.policy_from or "default",

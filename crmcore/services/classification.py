@@ -73,9 +73,10 @@ class Classified:
     client_code: str
     client_name: str
     cls: str
-    value: Decimal
+    value: Decimal | None  # None: masked (access.CORE_FIELD_RULES)
     rank: int | None
     note: str | None
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -107,7 +108,8 @@ class Explanation:
     value: Decimal | None
     rank: int | None
     note: str | None
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...] | None  # None: masked, they quote the figures measured
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -117,11 +119,12 @@ class HistoryEntry:
     as_of: date
     year: int
     cls: str
-    value: Decimal
+    value: Decimal | None
     rank: int | None
     note: str | None
     policy_from: date | None
     ran_at: datetime
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -272,7 +275,7 @@ class ClassificationService(Service):
             {name: i for i, name in enumerate(classes)}, value=r["class"], else_=len(classes)
         )
         stmt = (
-            select(c.code, c.name, r["class"], r.value, r.rank, r.note)
+            select(c.code, c.name, r["class"], r.value, r.rank, r.note, c.id, c.clearance)
             .join(t.clients, c.id == r.client_id)
             .where(r.run_id == row.id, access.readable_clients(tx))
             .order_by(order, r.value.desc(), c.code)
@@ -283,14 +286,20 @@ class ClassificationService(Service):
         return Listing(
             run=view,
             rows=tuple(
-                Classified(
-                    position=offset + i + 1,
-                    client_code=x.code,
-                    client_name=x.name,
-                    cls=x[2],
-                    value=x.value,
-                    rank=x.rank,
-                    note=x.note,
+                self._present(
+                    tx,
+                    Classified(
+                        position=offset + i + 1,
+                        client_code=x.code,
+                        client_name=x.name,
+                        cls=x[2],
+                        value=x.value,
+                        rank=x.rank,
+                        note=x.note,
+                    ),
+                    "classification.show",
+                    x,
+                    row.id,
                 )
                 for i, x in enumerate(rows)
             ),
@@ -375,16 +384,22 @@ class ClassificationService(Service):
             if found.note:
                 reasons.append(f"note: {found.note}")
             result.append(
-                Explanation(
-                    scheme=reg.scheme.key,
-                    title=title,
-                    client_code=client.code,
-                    cls=mapping["class"],
-                    run=view,
-                    value=found.value,
-                    rank=found.rank,
-                    note=found.note,
-                    reasons=tuple(reasons),
+                self._present(
+                    tx,
+                    Explanation(
+                        scheme=reg.scheme.key,
+                        title=title,
+                        client_code=client.code,
+                        cls=mapping["class"],
+                        run=view,
+                        value=found.value,
+                        rank=found.rank,
+                        note=found.note,
+                        reasons=tuple(reasons),
+                    ),
+                    "classification.explain",
+                    client,
+                    run.id,
                 )
             )
         return result
@@ -403,17 +418,23 @@ class ClassificationService(Service):
         if scheme:
             stmt = stmt.where(runs.scheme == self._scheme(scheme).scheme.key)
         return [
-            HistoryEntry(
-                run_id=x.run_id,
-                scheme=x.scheme,
-                as_of=x.as_of,
-                year=x.year,
-                cls=x._mapping["class"],
-                value=x.value,
-                rank=x.rank,
-                note=x.note,
-                policy_from=x.policy_from,
-                ran_at=x.ran_at,
+            self._present(
+                tx,
+                HistoryEntry(
+                    run_id=x.run_id,
+                    scheme=x.scheme,
+                    as_of=x.as_of,
+                    year=x.year,
+                    cls=x._mapping["class"],
+                    value=x.value,
+                    rank=x.rank,
+                    note=x.note,
+                    policy_from=x.policy_from,
+                    ran_at=x.ran_at,
+                ),
+                "classification.history",
+                client,
+                x.run_id,
             )
             for x in tx.conn.execute(stmt)
         ]
@@ -461,6 +482,19 @@ class ClassificationService(Service):
         return found
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _present(self, tx: Tx, view: Any, action: str, client: Any, run_id: int) -> Any:
+        """``view`` with the measured value (and the reasons quoting it) masked for a reader
+        below the field rules (access.CORE_FIELD_RULES); the look-up is recorded."""
+        return access.present(
+            tx,
+            view,
+            "classification",
+            action=action,
+            client_id=client.id,
+            clearance=client.clearance,
+            record_id=f"run {run_id}",
+        )
 
     def _scheme(self, key: str) -> Registered:
         reg = self.crm.classification_schemes.get(key) or self.crm.classification_schemes.get(

@@ -52,22 +52,24 @@ class FigureView:
     year: int
     metric: str
     label_zh: str
-    value: Decimal
+    value: Decimal | None  # None: masked (access.CORE_FIELD_RULES, CORE-REC-3)
     source: str
     recorded_at: datetime
     recorded_by: str
     superseded_at: datetime | None
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
 class ScorecardView:
     client_code: str
     year: int
-    scores: dict[str, Decimal]
+    scores: dict[str, Decimal] | None  # None: masked (CLS-SCORE-1)
     source: str
     recorded_at: datetime
     recorded_by: str
     superseded_at: datetime | None
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -106,7 +108,8 @@ class Leader:
     client_code: str
     client_name: str
     year: int
-    value: Decimal
+    value: Decimal | None  # None: masked (CORE-REC-3)
+    masked: tuple[str, ...] = ()
 
 
 class FigureService(Service):
@@ -126,7 +129,7 @@ class FigureService(Service):
             client_code=code, year=year, source=source, figures=figures or {}, scores=scores
         )
         self.record_many(tx, [entry])
-        return self.sheet(tx, code, year=entry.year)
+        return self._sheet(tx, code, entry.year, False, action=None)  # the write's audit says it
 
     @use_case
     def record_many(
@@ -277,6 +280,11 @@ class FigureService(Service):
         self, tx: Tx, code: str, *, year: int | None = None, history: bool = False
     ) -> FigureSheet:
         """A client's figures and scorecards, newest year first (superseded ones on request)."""
+        return self._sheet(tx, code, year, history, action="figures.sheet")
+
+    def _sheet(
+        self, tx: Tx, code: str, year: int | None, history: bool, *, action: str | None
+    ) -> FigureSheet:
         client = lookup.readable_client(tx, code)
         f, s = t.client_figures.c, t.client_scorecards.c
         fig_stmt = select(t.client_figures).where(f.client_id == client.id)
@@ -290,31 +298,49 @@ class FigureService(Service):
         cards = tx.conn.execute(card_stmt.order_by(s.year.desc(), s.id)).all()
         names = lookup.logins(tx.conn, {r.recorded_by for r in [*figures, *cards]})
         order = {m.value: i for i, m in enumerate(Metric)}
+
+        def shown(view: Any, entity: str) -> Any:
+            return access.present(
+                tx,
+                view,
+                entity,
+                action=action,
+                client_id=client.id,
+                clearance=client.clearance,
+                record_id=f"{view.year}",
+            )
+
         return FigureSheet(
             client_code=client.code,
             figures=tuple(
-                FigureView(
-                    client_code=client.code,
-                    year=r.year,
-                    metric=r.metric,
-                    label_zh=METRICS[Metric(r.metric)].label_zh,
-                    value=r.value,
-                    source=r.source,
-                    recorded_at=r.recorded_at,
-                    recorded_by=names[r.recorded_by],
-                    superseded_at=r.superseded_at,
+                shown(
+                    FigureView(
+                        client_code=client.code,
+                        year=r.year,
+                        metric=r.metric,
+                        label_zh=METRICS[Metric(r.metric)].label_zh,
+                        value=r.value,
+                        source=r.source,
+                        recorded_at=r.recorded_at,
+                        recorded_by=names[r.recorded_by],
+                        superseded_at=r.superseded_at,
+                    ),
+                    "figure",
                 )
                 for r in sorted(figures, key=lambda r: (-r.year, order[r.metric], r.id))
             ),
             scorecards=tuple(
-                ScorecardView(
-                    client_code=client.code,
-                    year=r.year,
-                    scores={name: r._mapping[name] for name in CRITERIA},
-                    source=r.source,
-                    recorded_at=r.recorded_at,
-                    recorded_by=names[r.recorded_by],
-                    superseded_at=r.superseded_at,
+                shown(
+                    ScorecardView(
+                        client_code=client.code,
+                        year=r.year,
+                        scores={name: r._mapping[name] for name in CRITERIA},
+                        source=r.source,
+                        recorded_at=r.recorded_at,
+                        recorded_by=names[r.recorded_by],
+                        superseded_at=r.superseded_at,
+                    ),
+                    "scorecard",
                 )
                 for r in cards
             ),
@@ -339,14 +365,23 @@ class FigureService(Service):
             if year is None:
                 return []
         rows = tx.conn.execute(
-            select(c.code, c.name, f.year, f.value)
+            select(c.id, c.clearance, c.code, c.name, f.year, f.value)
             .join(t.clients, c.id == f.client_id)
             .where(current, f.year == year, access.readable_clients(tx))
             .order_by(f.value.desc(), c.code)
             .limit(limit)
         )
         return [
-            Leader(client_code=r.code, client_name=r.name, year=r.year, value=r.value) for r in rows
+            access.present(
+                tx,
+                Leader(client_code=r.code, client_name=r.name, year=r.year, value=r.value),
+                "figure",
+                action="figures.leaders",
+                client_id=r.id,
+                clearance=r.clearance,
+                record_id=f"{r.year}/{known.value}",
+            )
+            for r in rows
         ]
 
     def latest(

@@ -124,7 +124,7 @@ def show(code: str, as_json: bool) -> None:
             ("available", _money(view, "available")),
         ],
     )
-    if cards:
+    if cards and cards[0].scores is not None:  # None: masked (CLS-SCORE-1)
         render.table(
             f"Scorecard {cards[0].year} (CLS-SCORE-1)",
             ["criterion", "score"],
