@@ -13,6 +13,7 @@ from sqlalchemy.engine import Row
 
 from crmcore import (
     InvalidInput,
+    NewDocument,
     NotFound,
     PermissionDenied,
     Service,
@@ -153,6 +154,25 @@ class Base(Service):
         score_run_id: int | None = None,
         workflow_id: int | None = None,
     ) -> int:
+        """Record a credit event in the receivables record, and file it as a text document in
+        the client's archive, category receivables (应收账款, CORE-ARC-1): a downgrade
+        (DIST-PAY-2), a review (DIST-CRED-3) or an investigation (DIST-CRED-4) is found where
+        every other paper of the client is, at the archive's level and under its access."""
+        code = tx.conn.scalar(select(CLIENTS.c.code).where(CLIENTS.c.id == client_id))
+        lines = [summary, f"rule: {rule}", f"date: {day}", f"period: {period or '-'}"]
+        lines += [f"{key}: {value}" for key, value in detail.items()]
+        filed = tx.crm.archives.file(
+            tx,
+            code,
+            NewDocument(
+                category="receivables",
+                title=f"{rule} {kind}: {summary}"[:200],
+                filename=f"distribution-{kind}-{day}.txt",
+                content=("\n".join(lines) + "\n").encode("utf-8"),
+                dated=day,
+            ),
+        )
+        detail = {**detail, "document": filed.id}
         return int(
             tx.conn.execute(
                 d.credit_events.insert().values(

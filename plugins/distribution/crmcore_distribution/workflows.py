@@ -31,7 +31,11 @@ LOGISTICS = "dist_logistics"  # 储运 / 生产计划: ships orders
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     HEAD: ("部长", ("distribution.read", "distribution.credit.read", "distribution.order")),
     GM: ("总经理", ("distribution.read", "distribution.credit.read")),
-    COMMITTEE: ("授信额度管理小组", ("distribution.read", "distribution.credit.read")),
+    # the committee's decisions are filed in the client's archive (DIST-CRED-3)
+    COMMITTEE: (
+        "授信额度管理小组",
+        ("distribution.read", "distribution.credit.read", "archive.write"),
+    ),
     LOGISTICS: ("储运", ("distribution.read", "distribution.deliver")),
 }
 #: What core roles may do in this plugin.

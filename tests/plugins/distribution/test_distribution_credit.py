@@ -62,6 +62,15 @@ def test_dist_pay_2_the_second_late_payment_in_a_quarter_lowers_the_terms_at_onc
             select(t.audit_events.c.body).where(t.audit_events.c.action == "distribution.downgrade")
         )
     assert '"from":"B"' in body and '"to":"C"' in body
+    # filed in the client's archive, receivables category (CORE-ARC-1)
+    (filed,) = shop.crm.archives.list(shop.chen, "K2", category="receivables")[1:]
+    assert filed.id == again.downgrade.detail["document"]
+    assert (filed.title, filed.dated) == (
+        "DIST-PAY-2 downgrade: " + again.downgrade.summary,
+        date(2026, 3, 20),
+    )
+    _, text = shop.crm.archives.content(shop.chen, filed.id)
+    assert "to: C" in text.decode("utf-8")
 
 
 def test_dist_pay_2_two_late_payments_straddling_a_quarter_boundary_lower_nothing(shop):
@@ -229,6 +238,12 @@ def test_dist_cred_4_sales_asks_finance_files_the_report(shop, admin):
         "AA",
     )
     assert report.detail["requested_by"] == "lina" and report.by == "chen"
+    filed = shop.crm.archives.get(admin, report.detail["document"])  # in the client's archive
+    assert (filed.client_code, filed.category, filed.filename) == (
+        "K5",
+        "receivables",
+        "distribution-investigation-2026-01-05.txt",
+    )
 
 
 def test_the_quarterly_report_shows_credit_receivables_and_late_payments(shop, admin):
