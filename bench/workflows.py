@@ -1,6 +1,6 @@
 """How fast workflows, obligations, tasks and the SLA report are on a realistic SQLite database.
 
-Builds N clients (a fifth of them class A) with ten contact logs each (one in ten an inquiry)
+Builds N clients (a fifth of them class A by a CLS-SCORE-1 run) with ten contact logs each (one in ten an inquiry)
 through SQLAlchemy Core, then measures through the services: starting and advancing approval
 instances (one transaction each), the quarter's obligations (CORE-LOG-3, CORE-ARC-3), one
 account manager's tasks, the SLA report, and working-day arithmetic. Writes
@@ -21,6 +21,7 @@ import tempfile
 import time
 import types
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import cli_startup  # the same clients as the start-up benchmark
@@ -28,6 +29,7 @@ from sqlalchemy import insert, update
 
 from crmcore import Chain, Crm, NewUnit, NewUser, State, Workflow, hookimpl
 from crmcore.calendar import CHINA, WorkCalendar
+from crmcore.domain.figures import CRITERIA
 from crmcore.domain.plugins import PluginInfo
 from crmcore.store import tables as t
 from crmcore.store.engine import make_engine
@@ -74,7 +76,7 @@ def plugin() -> types.ModuleType:
 
 
 def build(path: Path, clients: int) -> str:
-    """The start-up benchmark's clients, a fifth of them class A, ten logs each in 2026Q3."""
+    """The start-up benchmark's clients, ten logs each in 2026Q3, and their scorecards."""
     url = cli_startup.build(path, clients)
     engine = make_engine(url)
     now = datetime.now(UTC)
@@ -94,10 +96,16 @@ def build(path: Path, clients: int) -> str:
         for c in range(1, clients + 1)
         for _ in range(10)
     ]
+    # CLS-SCORE-1 scorecards: every fifth client 90 on all criteria, the rest 50 (a run as
+    # of the quarter makes the 90s class A: tied, they share the better class)
+    cards = [
+        {"client_id": c, "year": 2025, **dict.fromkeys(CRITERIA, Decimal(90 if c % 5 == 0 else 50))}
+        | {"source": "bench", "recorded_at": now, "recorded_by": 1}
+        for c in range(1, clients + 1)
+    ]
     with engine.begin() as conn:
-        conn.execute(
-            update(t.clients).where(t.clients.c.id % 5 == 0).values(profile={"class": "A"})
-        )
+        for i in range(0, len(cards), 10_000):
+            conn.execute(insert(t.client_scorecards), cards[i : i + 10_000])
         for i in range(0, len(logs), 10_000):
             conn.execute(insert(t.contact_logs), logs[i : i + 10_000])
     engine.dispose()
@@ -130,6 +138,7 @@ def main() -> None:
             with crm.engine.begin() as conn:
                 conn.execute(update(t.clients).values(unit_id=hq.id))
             head, boss = crm.actor("head"), crm.actor("boss")
+            crm.classification.run(admin, "CLS-SCORE-1", as_of=QUARTER[0])
             crm.clock = lambda: datetime(2026, 9, 1, 10, tzinfo=CHINA).astimezone(UTC)
             ids: list[int] = []
             start_ms = timed(

@@ -2,18 +2,20 @@
 
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
-types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
-and ``crmcore.obligations``, whose docstrings are their guides), never from internals. Public
-modules besides: ``crmcore.security.access`` (the one enforcement point:
-``readable_client_ids``, ``client_for_read``, ``client_by_id``, ``present``, ``check_write``,
-``record_export``) and ``crmcore.security.personal`` (ID numbers).
+types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``,
+``crmcore.obligations`` and ``crmcore.classification``, whose docstrings are their guides),
+never from internals. ``Service`` (with ``use_case``/``query``) is the base of a plugin's own
+services. Public modules besides: ``crmcore.security.access`` (the one enforcement point:
+``readable_clients``, the WHERE clause that limits a query joining ``clients`` to the rows the
+acting user may read, ``readable_client_ids``, ``client_for_read``, ``client_by_id``,
+``present``, ``check_write``, ``record_export``) and ``crmcore.security.personal`` (ID numbers).
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crmcore.app import Crm, Tx, query, use_case
+    from crmcore.app import Crm, Service, Tx, query, use_case
     from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
     from crmcore.domain.archives import Document, NewDocument
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     )
     from crmcore.hookspecs import hookimpl
     from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
+    from crmcore.security.access import readable_clients
     from crmcore.security.actors import Actor
     from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
     from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 # and the services load when first used.
 _EXPORTS = {
     "Crm": "crmcore.app",
+    "Service": "crmcore.app",
     "Tx": "crmcore.app",
     "query": "crmcore.app",
     "use_case": "crmcore.app",
@@ -73,6 +77,7 @@ _EXPORTS = {
     "PluginError": "crmcore.errors",
     "hookimpl": "crmcore.hookspecs",
     "Actor": "crmcore.security.actors",
+    "readable_clients": "crmcore.security.access",
     "DayUnit": "crmcore.calendar",
     "NoCalendarData": "crmcore.calendar",
     "Period": "crmcore.calendar",
@@ -145,6 +150,7 @@ __all__ = [
     "PermissionDenied",
     "PluginError",
     "PluginInfo",
+    "Service",
     "State",
     "StepContext",
     "Transition",
@@ -157,5 +163,6 @@ __all__ = [
     "__version__",
     "hookimpl",
     "query",
+    "readable_clients",
     "use_case",
 ]

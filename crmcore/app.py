@@ -34,6 +34,7 @@ from crmcore.store import tables as t
 from crmcore.store.engine import WRITE, make_engine
 
 if TYPE_CHECKING:
+    from crmcore import classification
     from crmcore.obligations import Registered
     from crmcore.policies import PolicySpec
     from crmcore.workflow import Definition
@@ -96,6 +97,7 @@ class Crm:
         self.policy_specs: dict[str, PolicySpec] = {}
         self.workflow_definitions: dict[str, Definition] = {}
         self.obligation_definitions: dict[str, Registered] = {}
+        self.classification_schemes: dict[str, classification.Registered] = {}
         self._collect_registries()
 
     def __getattr__(self, name: str) -> Any:
@@ -191,8 +193,9 @@ class Crm:
         self._collect_processes()
 
     def _collect_processes(self) -> None:
-        """Policies, then workflows (they name roles and policy fields), then obligations."""
-        from crmcore import obligations, policies, workflow
+        """Policies, then workflows (they name roles and policy fields), then obligations,
+        then classification schemes (they name policies)."""
+        from crmcore import classification, obligations, policies, workflow
         from crmcore.services.obligations import CORE_OBLIGATIONS
 
         def add_policy(
@@ -223,6 +226,16 @@ class Crm:
         for core in CORE_OBLIGATIONS:
             add_obligation("crmcore", core)
         self.host.collect("crm_obligations", add_obligation)
+
+        def add_scheme(plugin: str, scheme: classification.Scheme) -> None:
+            classification.check_scheme(
+                plugin, scheme, self.classification_schemes, self.policy_specs
+            )
+            self.classification_schemes[scheme.key] = classification.Registered(plugin, scheme)
+
+        for scheme in classification.CORE_SCHEMES:
+            add_scheme("crmcore", scheme)
+        self.host.collect("crm_classifiers", add_scheme)
 
     # -- keys and checkpoint --------------------------------------------------------------------
 

@@ -180,6 +180,21 @@ def crm_obligations(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def crm_classifiers(register: Callable[..., None]) -> None:
+    """Declare classification schemes (客户分级方案): ``register(scheme)``.
+
+    ``scheme`` is a :class:`crmcore.classification.ThresholdScheme` (classes by lower bounds
+    on an amount), a :class:`crmcore.classification.QuotaScheme` (rank by a score, split by
+    shares) or your own subclass of :class:`crmcore.classification.Scheme`; its key is the
+    rule ID and it names the policy (``crm_policies``) that holds its numbers. A run classifies
+    every client in one SQL statement; write measures as SQL, never a loop per client. Checked
+    on registration (unknown policy, a duplicate key, no classes); registered after the core's
+    CLS-AMT-1, CLS-AMT-2 and CLS-SCORE-1. Read classes with
+    ``tx.crm.classification.classes_of(tx, key, client_ids)``.
+    """
+
+
+@hookspec
 def crm_quarterly_report(tx: Tx, period: Period, clients: Sequence[str]) -> Any:
     """Columns for the CORE-ARC-3 period report: ``{column: {client code: value}}``.
 

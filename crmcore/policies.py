@@ -157,6 +157,17 @@ def amount() -> Any:
     return check
 
 
+def places(count: int) -> Any:
+    """At most ``count`` decimal places."""
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -count:
+            raise InvalidInput(attribute.name, f"{value} has more than {count} decimal places")
+
+    return check
+
+
 def ascending(*names: str, rule: str) -> Any:
     """A class-level check: the named thresholds must rise strictly in this order."""
 
@@ -208,8 +219,13 @@ _managing_level = attrs.Converter(_level, takes_self=True, takes_field=True)
 class RevenueTiers:
     """CLS-AMT-2: tiers by annual revenue (CNY), lower bounds, and who manages each tier.
 
-    ``branch_scale`` multiplies every threshold for smaller branches (0.8 to 0.9 in the rule;
-    1 is head office).
+    ``branch_scale`` multiplies the thresholds for a branch in revenue groups 2 and 3 (0.8 to
+    0.9 in the source; 1 is the standard). The source attaches it to the VIP item; by default
+    it scales all four thresholds (rules audit A7), ``scale_applies_to=vip`` scales VIP only.
+    A client that mails beyond its city with revenue of ``beyond_city_diamond_from`` or more is
+    managed like a diamond client (rules audit 1.2; the client's profile key
+    ``mails_beyond_city``). The source's 1M-3M beyond-city band is cut off mid-sentence and is
+    not implemented.
     """
 
     vip_from: Decimal = field(default=Decimal("10000"), validator=amount())  # VIP
@@ -217,8 +233,10 @@ class RevenueTiers:
     platinum_from: Decimal = field(default=Decimal("2000000"), validator=amount())  # 白金
     diamond_from: Decimal = field(default=Decimal("5000000"), validator=amount())  # 钻石
     branch_scale: Decimal = field(
-        default=Decimal("1"), validator=between(Decimal("0.8"), Decimal("1"))
+        default=Decimal("1"), validator=[between(Decimal("0.8"), Decimal("1")), places(2)]
     )
+    scale_applies_to: str = field(default="all", validator=checks.one_of(("all", "vip")))
+    beyond_city_diamond_from: Decimal = field(default=Decimal("3000000"), validator=amount())
     # Who manages each tier (分级管理): ``crm org assign CODE --tier T`` moves a client to the
     # unit at this level. "The city under provincial oversight" needs no flag: a provincial
     # unit sees every client of the units below it.
@@ -248,21 +266,62 @@ class RevenueTiers:
         }.get(tier.strip().lower())
 
 
+#: A CLS-SCORE-1 weight: a percentage with at most one decimal (keeps scores exact).
+WEIGHT = (percent(), places(1))
+EQUAL = Decimal("12.5")  # 100% / 8: the source gives no weights (rules audit A6)
+
+
 @frozen(kw_only=True)
 class ScoreShares:
-    """CLS-SCORE-1: clients ranked by a 100-point score; top 20% A, 30% B, 40% C, 10% D."""
+    """CLS-SCORE-1: clients ranked by a 100-point score; top 20% A, 30% B, 40% C, 10% D.
 
-    max_points: int = field(default=100, validator=between(1, 1000, unit="points"))
-    criteria: int = field(default=8, validator=between(1, 50))
+    Each of the eight criteria is scored 0-100; the score is their weighted mean (weights in
+    percent, adding up to 100). The source gives no weights: equal weights (12.5 each) are an
+    assumption (rules audit A6). Class sizes come from rounding the cumulative shares half up
+    (A = round(20% of n), A+B = round(50% of n), A+B+C = round(90% of n)). ``ties``:
+    ``share_better_class`` (the default, rules audit A6) puts every client tied with the last
+    one inside a class into that class, so a class can outgrow its share; ``by_code`` keeps the
+    shares exact and ranks equal scores by client code.
+    """
+
     share_a: Decimal = field(default=Decimal("20"), validator=percent())
     share_b: Decimal = field(default=Decimal("30"), validator=percent())
     share_c: Decimal = field(default=Decimal("40"), validator=percent())
     share_d: Decimal = field(default=Decimal("10"), validator=percent())
+    ties: str = field(
+        default="share_better_class", validator=checks.one_of(("share_better_class", "by_code"))
+    )
+    weight_sales_scale: Decimal = field(default=EQUAL, validator=WEIGHT)  # 销售规模
+    weight_payment_reliability: Decimal = field(default=EQUAL, validator=WEIGHT)  # 付款信誉
+    weight_product_margin: Decimal = field(default=EQUAL, validator=WEIGHT)  # 产品利润率
+    weight_order_volume: Decimal = field(default=EQUAL, validator=WEIGHT)  # 产品订量
+    weight_sales_model: Decimal = field(default=EQUAL, validator=WEIGHT)  # 销售模式
+    weight_product_share: Decimal = field(
+        default=EQUAL, validator=WEIGHT
+    )  # 我方产品在其销售总额中的比例
+    weight_years_selling: Decimal = field(default=EQUAL, validator=WEIGHT)  # 经营产品历史
+    weight_industry_reputation: Decimal = field(default=EQUAL, validator=WEIGHT)  # 行业知名度
 
     def __attrs_post_init__(self) -> None:
         total = self.share_a + self.share_b + self.share_c + self.share_d
         if total != 100:
             raise InvalidInput("share_d", f"the four shares add up to {total}%, not 100%")
+        weights = sum(self.weights().values(), Decimal(0))
+        if weights != 100:
+            raise InvalidInput(
+                "weight_industry_reputation", f"the eight weights add up to {weights}%, not 100%"
+            )
+
+    def weights(self) -> dict[str, Decimal]:
+        """Criterion -> weight in percent, in the source's order."""
+        return {
+            f.name.removeprefix("weight_"): getattr(self, f.name)
+            for f in attrs.fields(type(self))
+            if f.name.startswith("weight_")
+        }
+
+    def shares(self) -> tuple[tuple[str, Decimal], ...]:
+        return (("A", self.share_a), ("B", self.share_b), ("C", self.share_c), ("D", self.share_d))
 
 
 @frozen(kw_only=True)

@@ -1,6 +1,6 @@
 """Schema migrations on both backends: the chain 0001_core -> 0002_workflows -> 0003_search ->
-0004_security matches tables.py, and a database made before the confidentiality issue (at
-0003_search, with clients) upgrades in place with ``crm db upgrade`` and keeps working: search
+0004_security -> 0005_classification matches tables.py, and a database made before the
+confidentiality issue (at 0003_search, with clients) upgrades in place with ``crm db upgrade`` and keeps working: search
 still finds its clients, the records get the default level (CORE-CONF-1), the key file for seals
 and ID numbers is created, and the audit trail verifies."""
 
@@ -135,7 +135,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0004_security"
+    assert migrate.core_head() == "0005_classification"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -164,7 +164,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0004_security"' in upgraded.stdout
+    assert '"current": "0005_classification"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")

@@ -13,14 +13,14 @@ from workflow_kit import china, freeze
 
 from crmcore import Conflict, NewClient, NewLog, NewUser, NotFound
 from crmcore.obligations import DutyStatus
-from crmcore.testing import row_counts
+from crmcore.testing import row_counts, score_clients
 
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
 
 
 @pytest.fixture
 def office(crm, admin):
-    """Three clients of lina: KA1 and KA2 class A (profile key ``class``), KA3 class B.
+    """Three clients of lina: KA1 and KA2 class A (tied at the top of CLS-SCORE-1), KA3 C.
 
     Q3 2026: KA1 visited in August, KA2 only contacted in Q2. Inquiries in September: KA3's
     answered in 5 hours, KA1's after two days, KA2's never.
@@ -28,10 +28,9 @@ def office(crm, admin):
     freeze(crm, china(2026, 10, 10, 12))
     for login, roles in (("lina", ("account_manager",)), ("zhang", ("director",))):
         crm.users.add(admin, NewUser(login=login, name=login, roles=roles))
-    for code, cls in (("KA1", "A"), ("KA2", "A"), ("KA3", "B")):
-        crm.clients.add(
-            admin, NewClient(name=f"客户{code}", code=code, owner="lina", profile={"class": cls})
-        )
+    for code in ("KA1", "KA2", "KA3"):
+        crm.clients.add(admin, NewClient(name=f"客户{code}", code=code, owner="lina"))
+    score_clients(crm, admin, {"KA1": 90, "KA2": 90, "KA3": 50})
     lina = crm.actor("lina")
     logs = [
         ("KA1", "visit", china(2026, 8, 10, 9), False),
@@ -170,12 +169,9 @@ def test_tasks_show_what_waits_on_me_overdue_first(office, admin):
 
 def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_path):
     crm.users.add(admin, NewUser(login="lina", name="李娜"))
-    crm.clients.add(
-        admin, NewClient(name="甲公司", code="KA1", owner="lina", profile={"class": "A"})
-    )
-    crm.clients.add(
-        admin, NewClient(name="乙公司", code="KA2", owner="lina", profile={"class": "A"})
-    )
+    for code, name in (("KA1", "甲公司"), ("KA2", "乙公司"), ("KA3", "丙公司")):
+        crm.clients.add(admin, NewClient(name=name, code=code, owner="lina"))
+    score_clients(crm, admin, {"KA1": 90, "KA2": 90, "KA3": 50})  # KA1, KA2 class A
     lina = crm.actor("lina")
     crm.logs.add(
         lina, "KA1", NewLog(channel="visit", summary="拜访", occurred_at=china(2026, 8, 3, 9))
@@ -224,13 +220,13 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     assert made.exit_code == 0, made.output
     report = json.loads(made.stdout)
     assert report["summary"] == {
-        "clients": 2,
+        "clients": 3,
         "class_a": 2,
         "class_a_contacted": 1,
         "inquiries": 1,
         "answered_on_time": 0,
     }
-    assert [r["code"] for r in report["rows"]] == ["KA1", "KA2"]
+    assert [r["code"] for r in report["rows"]] == ["KA1", "KA2", "KA3"]
     assert report["recorded"][0]["obligation"] == "CORE-ARC-3.report"
     with out_csv.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -248,8 +244,8 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     wrong = cli("report", "quarterly", "2026Q3", "--xlsx", str(tmp_path / "r.pdf"))
     assert wrong.exit_code == 3
     after = row_counts(crm)
-    # the refused --submit still read the report: its look-ups are recorded (CORE-CONF-2)
-    assert after.pop("audit_events") == before.pop("audit_events") + 2
+    # the refused --submit still read the report: one look-up per client (CORE-CONF-2)
+    assert after.pop("audit_events") == before.pop("audit_events") + 3
     assert after == before
     assert cli("obligations", "done", "CORE-ARC-3.consolidation", "2026Q3").exit_code == 0
 
@@ -312,15 +308,14 @@ def test_core_arc_3_each_branch_reports_and_head_office_consolidates(crm, admin,
 
 
 def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
-    """CORE-CONF-2: field rules apply to its columns (the class comes from the profile), and
-    reading it is recorded per client."""
+    """CORE-CONF-2: field rules apply to its columns (the class is CLS-SCORE-1's, the figures
+    CORE-REC-3's), and reading it is recorded per client."""
     make_user("zhang", "director")
-    crm.clients.add(
-        admin,
-        NewClient(name="甲公司", code="KA1", owner="zhang", region="广东", profile={"class": "A"}),
-    )
+    crm.clients.add(admin, NewClient(name="甲公司", code="KA1", owner="zhang", region="广东"))
+    score_clients(crm, admin, {"KA1": 90}, as_of=date(2026, 7, 1))
+    crm.figures.record(admin, "KA1", 2025, {"sales_amount": "1200000"}, source="2025年报")
     crm.access.add_field_rule(admin, "client", "region", clearance="secret")
-    crm.access.add_field_rule(admin, "client", "profile", clearance="secret")
+    crm.access.add_field_rule(admin, "client", "class", clearance="secret")
     (row,) = crm.reports.quarterly(crm.actor("zhang"), "2026Q3").rows
     assert (row["name"], row["region"], row["class"], row["masked"]) == (
         "甲公司",
@@ -328,7 +323,13 @@ def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
         None,
         ("class", "region"),
     )
-    assert crm.reports.quarterly(admin, "2026Q3").rows[0]["class"] == "A"
+    (clear,) = crm.reports.quarterly(admin, "2026Q3").rows
+    # one client alone: 20% of 1 rounds to no A, 50% of 1 to one B (CLS-SCORE-1)
+    assert (clear["class"], clear["figures_year"], clear["sales_amount"]) == (
+        "B",
+        2025,
+        Decimal("1200000.00"),
+    )
     assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"
 
 

@@ -60,6 +60,14 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
         "crmcore.cli.calendar:calendar",
         "Working days: holidays and make-up days (工作日历).",
     ),
+    "figures": (
+        "crmcore.cli.classify:figures",
+        "Yearly figures and scorecards of clients (CORE-REC-3).",
+    ),
+    "classify": (
+        "crmcore.cli.classify:classify",
+        "Classification (客户分级): run schemes, classes, explain, history.",
+    ),
     "import": (
         "crmcore.cli.transfer:import_",
         "Bulk import clients, contacts, logs (CSV, JSONL, XLSX).",

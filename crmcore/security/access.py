@@ -64,6 +64,16 @@ CORE_FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule("contact", "id_number", Clearance.INTERNAL, rule="CORE-CONF-5", label_zh="身份证号"),
     # what was negotiated (CORE-LOG-2)
     FieldRule("memo", "body", Clearance.CONFIDENTIAL, rule="CORE-LOG-2", label_zh="备忘录正文"),
+    # issue 5: yearly figures and scorecards are business secrets (CORE-REC-3), and so are the
+    # scores and amounts a classification measured (its class is not: it decides service)
+    FieldRule("figure", "value", Clearance.CONFIDENTIAL, rule="CORE-REC-3", label_zh="年度数据"),
+    FieldRule("scorecard", "scores", Clearance.CONFIDENTIAL, rule="CLS-SCORE-1", label_zh="评分"),
+    FieldRule(
+        "classification", "value", Clearance.CONFIDENTIAL, rule="CLS-SCORE-1", label_zh="分值"
+    ),
+    FieldRule(
+        "classification", "reasons", Clearance.CONFIDENTIAL, rule="CLS-SCORE-1", label_zh="依据"
+    ),
 )
 
 #: Record classes whose entity name need not be passed to :func:`present`.

@@ -21,7 +21,8 @@ from crmcore.errors import PermissionDenied
 #: must be able to look at any archive. ``personal.reveal`` shows an ID number in clear.
 #: Workflow steps are not permissions: a transition names a role, and the actor must also be
 #: able to read the client (security.access.may_act). Only admin holds policy.admin (change
-#: policies) and calendar.admin (load holiday schedules).
+#: policies) and calendar.admin (load holiday schedules). classification.figures records
+#: yearly figures, .score scorecards, .run runs a scheme.
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "director": frozenset(  # key-account director (大客户总监)
@@ -37,12 +38,14 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "access.grant",
             "handover.run",
             "policy.read",
+            "classification.*",
         }
     ),
     "account_manager": frozenset(
         {
             "client.read",
             "client.write",
+            "classification.figures",
             "contact.*",
             "log.*",
             "memo.write",
@@ -62,6 +65,7 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "workflow.read",
             "workflow.start",
             "policy.read",
+            "classification.*",
         }
     ),
     "audit_legal": frozenset(

@@ -26,6 +26,8 @@ SERVICES: dict[str, str] = {
     "obligations": "crmcore.services.obligations:ObligationService",
     "tasks": "crmcore.services.tasks:TaskService",
     "reports": "crmcore.services.reports:ReportService",
+    "figures": "crmcore.services.figures:FigureService",
+    "classification": "crmcore.services.classification:ClassificationService",
     "imports": "crmcore.services.imports:ImportService",
     "exports": "crmcore.services.exports:ExportService",
 }

@@ -109,8 +109,6 @@ class DemoService(Service):
         for i, company in enumerate(sample.companies(clients)):
             importance = "key" if i % 4 == 0 else "important" if i % 4 == 1 else "normal"
             data = dict(company, owner=managers[i % len(managers)], importance=importance)
-            # scored class (CLS-SCORE-1) until classification lands: 20% A, 30% B, 40% C, 10% D
-            data["profile"] = {**data.get("profile", {}), "class": "AABBBCCCCD"[i % 10]}
             created.append(tx.crm.clients.add(tx, structure(data, NewClient)))
         tx.crm.archives.set_custodian(tx, created[0].code, "chenjing")
         logs = 0
@@ -148,6 +146,7 @@ class DemoService(Service):
                 signers=("zhangwei", "lina", "chenjing"),
             ),
         )
+        runs = _figures_and_classes(tx, created, seed, today)
         tx.conn.execute(t.counters.insert().values(name=MARKER, value=seed))
         summary: dict[str, Any] = {
             "users": len(STAFF) + 1,
@@ -156,10 +155,47 @@ class DemoService(Service):
             "contacts": sum(2 + i % 3 for i in range(len(created))),
             "contact logs": logs,
             "memos": 1,
+            "classification runs": runs,
         }
         for plugin, result in tx.hook("crm_demo_data", sample=sample, clients=created):
             summary[f"plugin {plugin}"] = result
         return summary
+
+
+def _figures_and_classes(tx: Tx, clients: list[Client], seed: int, today: date) -> int:
+    """Last year's figures and scorecard for every client (CORE-REC-3), then a run of each
+    core scheme as of today (CLS-AMT-1/2, CLS-SCORE-1)."""
+    from random import Random
+
+    from crmcore.domain.figures import CRITERIA, YearlyEntry
+
+    rng = Random(seed)
+    year = today.year - 1
+
+    def amount(low: int, high: int) -> str:
+        return f"{rng.randint(low, high) * 10_000}.00"
+
+    entries = [
+        YearlyEntry(
+            client_code=client.code,
+            year=year,
+            source=f"{year}年度经营数据(演示)",
+            figures={
+                "purchase_amount": amount(200, 8_000),
+                "sales_amount": amount(300, 9_000),
+                "revenue": amount(1, 900),
+                "collection_rate": f"{rng.randint(700, 1000) / 10}",
+                "credit_standing": str(rng.randint(55, 98)),
+                "net_profit": amount(-300, 2_000),
+            },
+            scores={name: str(rng.randint(40, 100)) for name in CRITERIA},
+        )
+        for client in clients
+    ]
+    tx.crm.figures.record_many(tx, entries)
+    for scheme in ("CLS-AMT-1", "CLS-AMT-2", "CLS-SCORE-1"):
+        tx.crm.classification.run(tx, scheme, as_of=today)
+    return 3
 
 
 def _organisation(tx: Tx) -> None:

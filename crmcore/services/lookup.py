@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
@@ -10,11 +10,29 @@ from sqlalchemy.engine import Connection, Row
 from crmcore.errors import NotFound, PermissionDenied
 from crmcore.store import tables as t
 
+if TYPE_CHECKING:
+    from crmcore.app import Tx
+
 
 def client_row(conn: Connection, code: str) -> Row[Any]:
     row = conn.execute(select(t.clients).where(t.clients.c.code == code)).first()
     if row is None:
         raise NotFound(f"client: unknown client {code!r}")
+    return row
+
+
+def readable_client(tx: Tx, code: str) -> Row[Any]:
+    """The client's row if ``tx.actor`` may read it (CORE-CONF-2), else NotFound/PermissionDenied."""
+    from crmcore.security import access
+
+    row = client_row(tx.conn, code)
+    visible = tx.conn.scalar(
+        select(t.clients.c.id).where(t.clients.c.id == row.id, access.readable_clients(tx))
+    )
+    if visible is None:
+        raise PermissionDenied(
+            f"client: {tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
+        )
     return row
 
 

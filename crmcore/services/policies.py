@@ -102,6 +102,13 @@ class PolicyService(Service):
 
         return resolve
 
+    def effective_from(self, tx: Tx, key: str, at: datetime | date | None = None) -> date | None:
+        """The date the value in force at ``at`` took effect (None: the rule's defaults), to
+        name the policy version a decision used."""
+        moment = tx.now if at is None else at if isinstance(at, datetime) else end_of_day(at)
+        row = _row_in_force(tx, policies.lookup(self.crm.policy_specs, key).key, moment)
+        return None if row is None else row.effective_from
+
     @query
     def list(self, tx: Tx, *, at: date | None = None) -> list[PolicyView]:
         tx.actor.require("policy.read")

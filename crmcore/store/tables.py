@@ -24,10 +24,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
+from crmcore.domain.figures import CRITERIA
 from crmcore.store.personal import id_number_columns
-from crmcore.store.types import JsonDict, Money, UTCDateTime
+from crmcore.store.types import ExactDecimal, JsonDict, Money, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -498,4 +500,93 @@ handover_items = Table(
     Column("role", String(32), nullable=False),  # owner, co_contact, custodian, or a plugin's
     Column("detail", String(200)),
     Index("ix_handover_items_handover_id", "handover_id"),
+)
+
+
+# -- issue 5: yearly figures, scorecards, classification runs ---------------------------------
+
+# rule CORE-REC-3: one number per client, year and metric, with its source. A correction is a
+# new row; the old one gets ``superseded_at`` (history kept, never deleted). The partial
+# unique index allows one current row per (metric, year, client).
+client_figures = Table(
+    "client_figures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("metric", String(40), nullable=False),
+    Column("value", ExactDecimal(scale=2, precision=18), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", ForeignKey("users.id"), nullable=False),
+    Column("superseded_at", UTCDateTime),
+    Index(
+        "ix_client_figures_current",
+        "metric",
+        "year",
+        "client_id",
+        unique=True,
+        sqlite_where=text("superseded_at IS NULL"),
+        postgresql_where=text("superseded_at IS NULL"),
+    ),
+    Index("ix_client_figures_client_id", "client_id", "year"),
+)
+
+# rule CLS-SCORE-1: the eight criteria scored 0-100 (one decimal) for one year; versioned like
+# client_figures. One column per criterion so a run weighs a million cards in one scan.
+client_scorecards = Table(
+    "client_scorecards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    *(Column(name, ExactDecimal(scale=1, precision=4), nullable=False) for name in CRITERIA),
+    Column("source", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", ForeignKey("users.id"), nullable=False),
+    Column("superseded_at", UTCDateTime),
+    Index(
+        "ix_client_scorecards_current",
+        "year",
+        "client_id",
+        unique=True,
+        sqlite_where=text("superseded_at IS NULL"),
+        postgresql_where=text("superseded_at IS NULL"),
+    ),
+    Index("ix_client_scorecards_client_id", "client_id", "year"),
+)
+
+# One run of a classification scheme: which scheme, as of which date, on which year's figures,
+# under which policy value (kept whole, with the date it took effect), and what came out.
+classification_runs = Table(
+    "classification_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("policy_key", String(64), nullable=False),
+    Column("policy_from", Date),  # None: the rule's defaults
+    Column("policy", JsonDict, nullable=False),
+    Column("detail", JsonDict, nullable=False, default=dict),  # cuts or bounds, as applied
+    Column("population", Integer, nullable=False),
+    Column("counts", JsonDict, nullable=False, default=dict),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("ran_by", ForeignKey("users.id"), nullable=False),
+    Index("ix_classification_runs_scheme", "scheme", "as_of", "id"),
+)
+
+# Each classified client of a run: its class, the measured value (score or amount), its rank
+# (scored schemes), the input row it was measured from (a figure or a scorecard), and a note.
+classification_results = Table(
+    "classification_results",
+    metadata,
+    Column("run_id", ForeignKey("classification_runs.id"), primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), primary_key=True),
+    Column("class", String(32), nullable=False),
+    Column("value", ExactDecimal(scale=4, precision=22), nullable=False),
+    Column("rank", Integer),
+    Column("input_id", Integer),
+    Column("note", String(100)),
+    Index("ix_classification_results_client_id", "client_id", "run_id"),
 )

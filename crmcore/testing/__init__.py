@@ -32,8 +32,11 @@ import attrs
 import pytest
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from crmcore.app import Crm
     from crmcore.security.actors import Actor
+    from crmcore.services.classification import RunView
 
 BACKENDS_ENV = "CRM_TEST_BACKENDS"
 
@@ -313,6 +316,29 @@ def check_plugin(crm: Crm, name: str) -> None:
     assert not missing, f"plugin {name}: its migrations do not create {missing}"
 
 
+def score_clients(
+    crm: Crm,
+    actor: Actor,
+    scores: dict[str, int | str],
+    *,
+    year: int | None = None,
+    as_of: date | None = None,
+) -> RunView:
+    """Give each client (code -> score) a scorecard with that score on all eight criteria,
+    then run CLS-SCORE-1 (as of ``as_of``, default today, on the year before it). Classes
+    follow from the ranking: with three clients, two tied at the top are A, the third C."""
+    from crmcore.calendar import china_date
+    from crmcore.domain.figures import CRITERIA
+
+    as_of = as_of or china_date(crm.clock())
+    year = year or as_of.year - 1
+    for code, score in scores.items():
+        crm.figures.record(
+            actor, code, year, source="test", scores=dict.fromkeys(CRITERIA, str(score))
+        )
+    return crm.classification.run(actor, "CLS-SCORE-1", as_of=as_of, year=year)
+
+
 #: Valid unified social credit codes (CORE-REC-1) for tests that need real-looking ones.
 VALID_CREDIT_CODES = ("91110000600037341L", "91440300192185379H", "91310000132149237G")
 
@@ -342,4 +368,5 @@ __all__ = [
     "install_plugin",
     "row_counts",
     "run_cli",
+    "score_clients",
 ]
