@@ -305,6 +305,33 @@ def test_a_plugin_declaring_a_bad_sensitive_field_is_named(crm_url):
         Crm.open(crm_url, extra_plugins={"bad": Bad})
 
 
+def test_a_plugin_may_name_a_workflow_data_key_but_no_key_of_another_core_field(crm_url):
+    """Only workflow data is masked key by key; a rule on ``client.profile.age`` would be
+    judged nowhere else (exports, imports), so it is refused when the plugin loads."""
+    from crmcore import PluginError
+
+    class Keys:
+        fields: tuple[tuple[str, str], ...] = ()
+
+        @staticmethod
+        @hookimpl
+        def crm_plugin_info():
+            return PluginInfo(name="keys")
+
+        @staticmethod
+        @hookimpl
+        def crm_sensitive_fields(register):
+            for entity, name in Keys.fields:
+                register(entity, name, clearance="secret")
+
+    Keys.fields = (("workflow_instance", "data.cost_per_m2"), ("keys.record", "data.x"))
+    with Crm.open(crm_url, extra_plugins={"keys": Keys}) as crm:
+        assert {(r.entity, r.field) for r in crm.field_rules} == set(Keys.fields)
+    Keys.fields = (("client", "profile.age"),)
+    with pytest.raises(PluginError, match=r"plugin keys: .*client\.profile\.age: name a whole"):
+        Crm.open(crm_url, extra_plugins={"keys": Keys})
+
+
 def test_cli_grants_and_levels(org, cli, admin):
     crm = org
     c = crm.clients.add(admin, NewClient(name="甲公司", owner="gzam"))
