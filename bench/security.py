@@ -137,6 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     events, people, runs = (2_000, 200, 20) if args.quick else (20_000, 2_000, 200)
     results: dict[str, dict[str, object]] = {}
+    load_before, wall, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         os.environ["CRM_KEY_FILE"] = str(Path(tmp) / "keys.json")
         os.environ["CRM_STATE_DIR"] = str(Path(tmp) / "state")
@@ -149,17 +150,22 @@ def main() -> None:
                 results["postgresql"] = measure(
                     postgres.create_database(admin_url, "crm_bench_security"), events, people, runs
                 )
+    # a shared machine: how busy it was, and how much of the run this process got a core
+    share = (time.process_time() - cpu) / (time.perf_counter() - wall)
     report = {
         "benchmark": "security",
         "events": events,
         "id_numbers": people,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "cpu_share_of_this_process": round(share, 2),
         "results": results,
     }
     if not args.quick:
         RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"{events:,} audit events, {people:,} ID numbers ({report['machine']})")
+    print(f"  load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}; CPU share {share:.0%}")
     for backend, figures in results.items():
         print(f"  {backend}")
         width = max(map(len, figures))

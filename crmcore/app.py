@@ -179,6 +179,11 @@ class Crm:
                 level = Clearance.parse(clearance)
             except InvalidInput as exc:
                 raise PluginError(plugin, f"sensitive field {entity}.{field_name}: {exc}") from None
+            from crmcore.security.access import rule_field_problem
+
+            problem = rule_field_problem(entity, field_name)
+            if problem:
+                raise PluginError(plugin, f"sensitive field {problem}")
             if when is not None and not callable(when):
                 raise PluginError(
                     plugin, f"sensitive field {entity}.{field_name}: when= must be callable"

@@ -125,6 +125,12 @@ def crm_sensitive_fields(register: Callable[..., None]) -> None:
     Every rule on a field applies (the most restrictive wins); admins can add rules but never
     relax yours. A masked field is None in the view and named in its ``masked`` tuple, and
     ``check_write`` refuses writing it.
+
+    A rule may name one key of a mapping field (``"data.cost_per_m2"``): only that key is
+    withheld, the others stay readable. On core entities that is allowed for workflow data
+    only (``register("workflow_instance", "data.cost_per_m2", ...)``; it withholds the key in
+    the instance and in the history of the steps that gave it); other core fields are named
+    whole. A rule on ``"data"`` itself withholds all of it.
     """
 
 

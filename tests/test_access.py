@@ -305,6 +305,33 @@ def test_a_plugin_declaring_a_bad_sensitive_field_is_named(crm_url):
         Crm.open(crm_url, extra_plugins={"bad": Bad})
 
 
+def test_a_plugin_may_name_a_workflow_data_key_but_no_key_of_another_core_field(crm_url):
+    """Only workflow data is masked key by key; a rule on ``client.profile.age`` would be
+    judged nowhere else (exports, imports), so it is refused when the plugin loads."""
+    from crmcore import PluginError
+
+    class Keys:
+        fields: tuple[tuple[str, str], ...] = ()
+
+        @staticmethod
+        @hookimpl
+        def crm_plugin_info():
+            return PluginInfo(name="keys")
+
+        @staticmethod
+        @hookimpl
+        def crm_sensitive_fields(register):
+            for entity, name in Keys.fields:
+                register(entity, name, clearance="secret")
+
+    Keys.fields = (("workflow_instance", "data.cost_per_m2"), ("keys.record", "data.x"))
+    with Crm.open(crm_url, extra_plugins={"keys": Keys}) as crm:
+        assert {(r.entity, r.field) for r in crm.field_rules} == set(Keys.fields)
+    Keys.fields = (("client", "profile.age"),)
+    with pytest.raises(PluginError, match=r"plugin keys: .*client\.profile\.age: name a whole"):
+        Crm.open(crm_url, extra_plugins={"keys": Keys})
+
+
 def test_cli_grants_and_levels(org, cli, admin):
     crm = org
     c = crm.clients.add(admin, NewClient(name="甲公司", owner="gzam"))
@@ -401,3 +428,59 @@ def test_built_in_roles_can_do_what_they_are_for_and_no_more(crm, make_user, rol
     assert [k for k in crm.tasks.waiting(actor) if k.kind == "workflow"] == []
     assert crm.workflows.list(actor) == []
     assert len(crm.policies.list(actor)) >= 8
+
+
+def test_a_taken_credit_code_names_the_other_client_only_to_who_may_read_it(
+    org, admin, cli, tmp_path
+):
+    """CORE-REC-1 refuses a second client with the same credit code; the refusal must not
+    disclose a client the user may not read (CORE-CONF-2): it says the code is taken, not by
+    whom. Someone who may read the holder is told which client it is."""
+    from crmcore import Conflict
+    from crmcore.services.imports import ImportRefused
+    from crmcore.testing import VALID_CREDIT_CODES
+
+    crm = org
+    taken, free = VALID_CREDIT_CODES[0], VALID_CREDIT_CODES[1]
+    holder = crm.clients.add(
+        admin, NewClient(name="北京保密客户有限公司", owner="bjam", credit_code=taken)
+    )
+    mine = crm.clients.add(admin, NewClient(name="广州客户", owner="gzam", credit_code=free))
+    gzam = crm.actor("gzam")  # may not read the Beijing client
+    assert holder.code not in codes(crm.clients.list(gzam))
+    hidden = (
+        f"credit_code: {taken} is already registered for another client, which you may not read"
+    )
+    before = row_counts(crm)
+    with pytest.raises(Conflict) as err:
+        crm.clients.add(gzam, NewClient(name="广州新客户", credit_code=taken))
+    assert (err.value.message, err.value.rule) == (hidden, "CORE-REC-1")
+    with pytest.raises(Conflict) as err:
+        crm.clients.edit(gzam, mine.code, {"credit_code": taken})
+    assert err.value.message == hidden
+    result = cli("client", "add", "--name", "广州新客户", "--credit-code", taken, user="gzam")
+    assert result.exit_code == 5 and result.stdout == ""
+    assert result.stderr.strip() == f"error: {hidden} (CORE-REC-1)"
+    # an import: neither a new row with the code nor a row matched by it names the holder
+    errors = []
+    for n, row in enumerate((f"GZ-9,广州新客户,{taken}", f",改名,{taken}")):
+        rows = tmp_path / f"clients{n}.csv"
+        rows.write_text(f"code,name,credit_code\n{row}\n", "utf-8")
+        with pytest.raises(ImportRefused) as refused:
+            crm.imports.run(gzam, "clients", rows)
+        errors.extend(refused.value.report.errors)
+    assert [(e.field, e.check) for e in errors] == [
+        ("credit_code", "CORE-REC-1"),
+        ("credit_code", "CORE-CONF-2"),
+    ]
+    for text in (repr(errors), result.stderr, hidden):
+        assert holder.code not in text and "北京" not in text
+    assert row_counts(crm) == before
+    # the head office reads both: it is told which client holds the code
+    boss = crm.actor("boss")
+    with pytest.raises(Conflict, match=f"already registered for client {holder.code}"):
+        crm.clients.edit(boss, mine.code, {"credit_code": taken})
+    named = cli("client", "add", "--name", "新客户", "--credit-code", taken, user="boss")
+    assert named.exit_code == 5
+    assert f"already registered for client {holder.code} (CORE-REC-1)" in named.stderr
+    assert row_counts(crm) == before

@@ -105,8 +105,9 @@ class MatrixPlugin:
             when=lambda record: getattr(record, "status", None) != "dormant",
             rule="CORE-CONF-4",
         )
-        # a workflow's data (e.g. a price under approval) only for those cleared for secret
-        register("workflow_instance", "data", clearance="secret", rule="CORE-CONF-4")
+        # one key of a workflow's data (e.g. a cost under approval) only for those cleared for
+        # secret; its other keys stay readable
+        register("workflow_instance", "data.note", clearance="secret", rule="CORE-CONF-4")
 
 
 class Case:
@@ -134,6 +135,7 @@ class Case:
             "document.content": f"DOCBYTES-{self.code}",
             "workflow.comment": f"WFCOMMENT-{self.code}",
             "workflow.data": f"WFDATA-{self.code}",
+            "workflow.stage": f"WFSTAGE-{self.code}",
         }
 
 
@@ -171,7 +173,8 @@ def field_visible(user: User, case: Case, name: str) -> bool:
         "document.title": True,
         "document.content": True,
         "workflow.comment": True,
-        "workflow.data": level == Clearance.SECRET,  # the plugin's rule
+        "workflow.data": level == Clearance.SECRET,  # the plugin's rule on data.note
+        "workflow.stage": True,  # another key of the same data: no rule
     }[name]
 
 
@@ -184,7 +187,7 @@ CONTACT_ROW = {"contact.phone", "contact.email", "contact.id_number"}
 LOGS = {"log.summary", "log.next_action"}
 MEMO = {"memo.body"}
 DOCS = {"document.title"}
-WORKFLOW = {"name", "workflow.data"}
+WORKFLOW = {"name", "workflow.data", "workflow.stage"}
 HISTORY = {"workflow.comment"}
 #: What each export writes (CSV and JSON Lines), by kind.
 EXPORTS = {"clients": CLIENT_FULL, "contacts": CONTACTS, "logs": LOGS}
@@ -372,7 +375,7 @@ def _fill(crm: Crm, tx: Any, case: Case, users: list[User]) -> None:
         tx,
         "matrix.review",
         case.code,
-        data={"note": m["workflow.data"]},
+        data={"note": m["workflow.data"], "stage": m["workflow.stage"]},
         comment=m["workflow.comment"],
     )
 

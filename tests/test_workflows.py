@@ -650,6 +650,73 @@ def test_workflow_doors_mask_fields_and_record_look_ups(wf, cli):
     assert "成本加成合理" not in cli("workflow", "history", str(instance_id), user="fin").stdout
 
 
+def test_a_rule_on_one_data_key_masks_that_key_only_through_every_workflow_door(wf, cli):
+    """CORE-CONF-4: a cost under approval is secret while the average price beside it is not.
+
+    A rule on ``data.cost_per_m2`` withholds that key alone: the API, ``workflow show`` and
+    ``list`` (tables and JSON) show the other keys; history withholds the same key where a
+    step gave it; a reader who may not read it may not write it either (CORE-CONF-2).
+    """
+    admin = wf.actor("admin")
+    wf.access.add_field_rule(admin, "workflow_instance", "data.cost_per_m2", clearance="secret")
+    for login in ("kad", "mkt"):
+        wf.users.set_clearance(admin, login, "secret")
+    kad = wf.actor("kad")
+    started = wf.workflows.start(
+        kad, "retest.price", "KA1", data={"average_price": "12800", "cost_per_m2": "9050"}
+    )
+    wf.workflows.advance(kad, started.id, "submit")
+    wf.workflows.advance(
+        wf.actor("mkt"), started.id, data={"cost_per_m2": "9100", "remark": "成本加成合理"}
+    )
+    fin = wf.actor("fin")  # cleared for confidential, not secret
+    shown = wf.workflows.get(fin, started.id)
+    expected = {"average_price": "12800", "cost_per_m2": None, "remark": "成本加成合理"}
+    assert (shown.data, shown.masked) == (expected, ("data.cost_per_m2",))
+    assert [(i.data, i.masked) for i in wf.workflows.list(fin)] == [
+        (expected, ("data.cost_per_m2",))
+    ]
+    step = wf.workflows.history(fin, started.id)[-1]
+    assert (step.detail, step.masked) == (
+        {"cost_per_m2": None, "remark": "成本加成合理"},
+        ("detail.cost_per_m2",),
+    )
+    # the look-up record names the withheld key, never its value
+    events = wf.audit.log(admin, user="fin", limit=10)
+    assert [e.action for e in events] == ["workflow.history", "workflow.list", "workflow.get"]
+    assert events[-1].detail["masked"] == ["workflow_instance.data.cost_per_m2"]
+    assert "9100" not in repr(events)
+    # cleared readers see it all, and their reading the key in clear is recorded
+    assert wf.workflows.get(admin, started.id).data["cost_per_m2"] == "9100"
+    assert wf.audit.log(admin, user="admin", limit=1)[0].detail["unmasked"] == [
+        "workflow_instance.data.cost_per_m2"
+    ]
+    # writing the key one may not read is refused; other keys may be written
+    before = row_counts(wf)
+    with pytest.raises(
+        PermissionDenied, match=r"fin may not write workflow_instance\.data\.cost_per_m2"
+    ):
+        wf.workflows.advance(fin, started.id, data={"cost_per_m2": "1"})
+    assert row_counts(wf) == before
+    assert wf.workflows.advance(fin, started.id, data={"checked": "是"}).state == (
+        "approval:project_gm"
+    )
+    # the command line shows what the API shows: the other keys in clear, this one (masked)
+    text = cli("workflow", "show", str(started.id), user="fin").stdout
+    assert "12800" in text and "cost_per_m2=(masked)" in text.replace(" ", "")
+    assert "9100" not in text and "9050" not in text
+    for args in (["show", str(started.id)], ["list"]):
+        out = json.loads(cli("workflow", *args, "--json", user="fin").stdout)
+        view = out if isinstance(out, dict) else out[0]
+        assert view["data"] == {**expected, "checked": "是"}
+        assert view["masked"] == ["data.cost_per_m2"]
+    history = cli("workflow", "history", str(started.id), "--json", user="fin").stdout
+    assert "成本加成合理" in history and "9100" not in history
+    # keys of other core fields are judged whole: a rule may not name one
+    refused = cli("access", "field", "client", "profile.age", "--level", "secret")
+    assert refused.exit_code == 3 and "name a whole field" in refused.stderr
+
+
 # -- handover (CORE-OWN-2): a leaver's open approvals move with the rest -------------------------
 
 

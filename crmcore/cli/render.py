@@ -56,10 +56,15 @@ def cell(value: Any) -> str:
 
 
 def shown(view: Any, name: str) -> Any:
-    """A view's field for a table, or ``(masked)`` when access control withheld it."""
-    if name in getattr(view, "masked", ()):
+    """A view's field for a table, or ``(masked)`` when access control withheld it; in a
+    mapping field, ``(masked)`` for each key withheld (``data.cost`` in ``masked``)."""
+    masked = getattr(view, "masked", ())
+    if name in masked:
         return MASKED
-    return getattr(view, name)
+    value = getattr(view, name)
+    if isinstance(value, dict):
+        return {k: MASKED if f"{name}.{k}" in masked else v for k, v in value.items()}
+    return value
 
 
 def write_file(path: str, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

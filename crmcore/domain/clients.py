@@ -134,3 +134,13 @@ class Client:
     unit: str | None = None  # code of the organisation unit it is assigned to (CORE-OWN-3)
     custodian: str | None = None  # login of the archive custodian (CORE-ARC-2)
     masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)
+
+
+def credit_code_taken(credit_code: str, holder: str | None) -> str:
+    """CORE-REC-1's refusal of a second client with the same credit code.
+
+    ``holder`` is the other client's code, None when the user may not read that client: the
+    message must not disclose a client the user could not look up (CORE-CONF-2).
+    """
+    other = f"client {holder}" if holder else "another client, which you may not read"
+    return f"{credit_code} is already registered for {other}"

@@ -23,6 +23,9 @@ and level; an archive document also needs the actor's clearance to reach its own
 ``crm_sensitive_fields``, admins add more in the database (``crm access field``). Every rule
 that applies to a field must be met: the highest clearance and every permission (the most
 restrictive wins). A masked field is ``None`` in the view and named in its ``masked`` tuple.
+A rule may name one key of a mapping field, ``"data.cost_per_m2"``: only that key is withheld
+(``None`` in the mapping, ``"data.cost_per_m2"`` in ``masked``) and the others stay readable;
+a rule on the whole field (``"data"``) withholds all of it, its keys included.
 
 **Look-up records** (查阅记录): a read of a record at or above the policy's level
 (confidential by default, and client records are confidential by default, CORE-CONF-1), or a
@@ -33,7 +36,7 @@ masked/unmasked fields, never their values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -84,6 +87,23 @@ ENTITY_OF_CLASS = {
     "Memo": "memo",
     "Document": "document",
 }
+
+#: Mapping fields of core records whose keys take rules of their own (``"data.KEY"``). Other
+#: core fields are judged whole: exports, imports and history treat them whole.
+KEYED_FIELDS: dict[str, tuple[str, ...]] = {"workflow_instance": ("data",)}
+CORE_ENTITIES = frozenset({*ENTITY_OF_CLASS.values(), "workflow_instance", "workflow_event"})
+
+
+def rule_field_problem(entity: str, name: str) -> str | None:
+    """Why a field rule cannot name ``entity.name``, or None: on core records, only the keys
+    of :data:`KEYED_FIELDS` may be named one by one."""
+    head, dot, key = name.partition(".")
+    if not dot or entity not in CORE_ENTITIES:
+        return None
+    if key and head in KEYED_FIELDS.get(entity, ()):
+        return None
+    keyed = ", ".join(f"{e}.{f}.KEY" for e, fs in KEYED_FIELDS.items() for f in fs)
+    return f"{entity}.{name}: name a whole field (only {keyed} takes a rule per key)"
 
 
 # -- which clients --------------------------------------------------------------------------------
@@ -212,7 +232,10 @@ def field_readable(tx: Tx, entity: str, name: str, record: Any = None) -> bool:
 
 
 def check_write(tx: Tx, entity: str, fields: Iterable[str], record: Any = None) -> None:
-    """Refuse writing a field the actor may not read (it would let them probe or overwrite it)."""
+    """Refuse writing a field the actor may not read (it would let them probe or overwrite it).
+
+    For a key of a mapping field name both: ``["data", "data.cost_per_m2"]``.
+    """
     for name in sorted(fields):
         if not field_readable(tx, entity, name, record):
             raise PermissionDenied(
@@ -230,6 +253,7 @@ def present(
     client_id: int | None = None,
     clearance: Clearance | int | None = None,
     record_id: object | None = None,
+    only: Collection[str] | None = None,
 ) -> Any:
     """The view of ``record`` that ``tx.actor`` may see, with the look-up recorded.
 
@@ -241,6 +265,8 @@ def present(
     which its own audit event already records. ``client_id`` and ``clearance`` give the
     record's client and level; the caller must have checked the client is readable (it came
     from a query scoped by :func:`readable_clients`, or :func:`client_for_read`).
+    ``only`` limits the judging to these fields (and their keys), for a door that shows just
+    part of the record.
     """
     entity = entity or ENTITY_OF_CLASS.get(type(record).__name__)
     if entity is None:
@@ -257,13 +283,19 @@ def present(
     masked: list[str] = []
     unmasked: list[str] = []
     for name, rules in field_rules(tx, entity).items():
+        if only is not None and name.partition(".")[0] not in only:
+            continue
         applicable = [r for r in rules if r.applies_to(record)]
-        if not applicable or not _has(record, name):
+        value = _value(record, name)
+        if not applicable or value is _ABSENT:
             continue
         if not _meets(tx.actor, applicable):
             masked.append(name)
-        elif _sensitive(applicable, policy) and _get(record, name, None) not in (None, "", {}, ()):
+        elif _sensitive(applicable, policy) and value not in (None, "", {}, ()):
             unmasked.append(name)
+    # a key of a field withheld as a whole is neither masked on its own nor shown in clear
+    masked = [n for n in masked if not _under(n, masked)]
+    unmasked = [n for n in unmasked if not _under(n, masked)]
     if action is not None:
         rid = record_id if record_id is not None else _get(record, "id", None)
         _note(tx, action, client_id, entity, rid, level, masked, unmasked)
@@ -296,10 +328,36 @@ def _get(record: Any, name: str, default: Any) -> Any:
     return getattr(record, name, default)
 
 
+_ABSENT = object()
+
+
+def _value(record: Any, name: str) -> Any:
+    """The field's value, or a key's (``data.cost``) in a mapping field; ``_ABSENT`` if none."""
+    if _has(record, name):
+        return _get(record, name, None)
+    head, dot, key = name.partition(".")
+    inner = _get(record, head, None) if dot and _has(record, head) else None
+    if isinstance(inner, Mapping) and key in inner:
+        return inner[key]
+    return _ABSENT
+
+
+def _under(name: str, masked: Sequence[str]) -> bool:
+    """Whether ``name`` is a key of a field in ``masked`` (``data.cost`` under ``data``)."""
+    head, dot, _ = name.partition(".")
+    return bool(dot) and head in masked
+
+
 def _masked(record: Any, names: Sequence[str]) -> Any:
+    values: dict[str, Any] = {}
+    for name in names:
+        if _has(record, name):
+            values[name] = None
+            continue
+        head, _, key = name.partition(".")  # a key of a mapping field: withhold that key only
+        values[head] = {**(values.get(head) or _get(record, head, {})), key: None}
     if isinstance(record, Mapping):
-        return {**record, **dict.fromkeys(names), "masked": tuple(sorted(names))}
-    values: dict[str, Any] = dict.fromkeys(names)
+        return {**record, **values, "masked": tuple(sorted(names))}
     if any(a.name == "masked" for a in attrs.fields(type(record))):
         values["masked"] = tuple(sorted(names))
     return attrs.evolve(record, **values)

@@ -198,6 +198,9 @@ class AccessService(Service):
             raise InvalidInput(
                 "field", "name an entity and a field, e.g. client registered_capital"
             )
+        problem = access.rule_field_problem(entity.strip(), field.strip())
+        if problem:
+            raise InvalidInput("field", problem, rule="CORE-CONF-2")
         if level == Clearance.PUBLIC and not permission:
             raise InvalidInput("clearance", "a rule needs a clearance above public or a permission")
         rule_id = tx.conn.execute(

@@ -15,7 +15,14 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
-from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
+from crmcore.domain.clients import (
+    EDITABLE_FIELDS,
+    Client,
+    ClientSize,
+    ClientStatus,
+    NewClient,
+    credit_code_taken,
+)
 from crmcore.domain.search_terms import name_terms, normalise_query
 from crmcore.domain.security import Clearance, Importance
 from crmcore.errors import Conflict, InvalidInput, PermissionDenied
@@ -373,13 +380,13 @@ class ClientService(Service):
     def _check_credit_code_free(self, tx: Tx, credit_code: str | None) -> None:
         if credit_code is None:
             return
-        holder = tx.conn.scalar(
-            select(t.clients.c.code).where(t.clients.c.credit_code == credit_code)
-        )
+        holder = tx.conn.execute(
+            select(t.clients.c.id, t.clients.c.code).where(t.clients.c.credit_code == credit_code)
+        ).first()
         if holder is not None:
+            named = holder.code if access.may_read_client(tx, holder.id) else None
             raise Conflict(
-                f"credit_code: {credit_code} is already registered for client {holder}",
-                rule="CORE-REC-1",
+                f"credit_code: {credit_code_taken(credit_code, named)}", rule="CORE-REC-1"
             )
 
     def _update(self, tx: Tx, row: Row[Any], values: Mapping[str, Any]) -> None:

@@ -32,7 +32,7 @@ from attrs import define, field, frozen
 from sqlalchemy import case, select, tuple_, update
 
 from crmcore.app import Service, Tx, use_case
-from crmcore.domain.clients import Client, ClientStatus, NewClient
+from crmcore.domain.clients import Client, ClientStatus, NewClient, credit_code_taken
 from crmcore.domain.contacts import NewContact
 from crmcore.domain.logs import NewLog
 from crmcore.domain.personal import is_masked_id_number, mask_id_number
@@ -551,15 +551,17 @@ class _ClientLoader:
         for number, data, code, credit in rows:
             existing = by_code.get(code) if code else holders.get(credit)
             if existing is not None and existing.id not in readable:
+                # the row's own code may be echoed; a client found by credit code may not be named
+                which = f"client {code}" if code else f"the client with credit code {credit}"
                 job.error(
                     number,
-                    "code",
+                    "code" if code else "credit_code",
                     "CORE-CONF-2",
-                    f"{tx.actor.login} may not read client {existing.code}, so may not change it",
+                    f"{tx.actor.login} may not read {which}, so may not change it",
                 )
                 continue
             try:
-                outcome = self._check(number, data, code, credit, existing, holders)
+                outcome = self._check(number, data, code, existing, holders, readable)
             except CrmError as exc:
                 job.error(number, getattr(exc, "field", "row"), exc.rule, exc.message)
                 continue
@@ -607,9 +609,9 @@ class _ClientLoader:
         number: int,
         data: dict[str, Any],
         code: str | None,
-        credit: str | None,
         existing: Any,
         holders: Mapping[str, Any],
+        readable: set[int],
     ) -> dict[str, Any] | None:
         """The row's values to write, None when it changes nothing; raises when invalid."""
         owner = _text(data.pop("owner", None))
@@ -631,9 +633,10 @@ class _ClientLoader:
         values = {n: getattr(merged, n) for n in self.fields}
         holder = holders.get(values["credit_code"]) if values["credit_code"] else None
         if holder is not None and (existing is None or holder.id != existing.id):
+            named = holder.code if holder.id in readable else None
             raise InvalidInput(
                 "credit_code",
-                f"{values['credit_code']} is already registered for client {holder.code}",
+                credit_code_taken(values["credit_code"], named),
                 rule="CORE-REC-1",
             )
         if existing is not None:

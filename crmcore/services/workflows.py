@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from attrs import frozen
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Row
@@ -75,7 +76,9 @@ class Instance:
     started_by: str
     updated_at: datetime
     closed_at: datetime | None
-    data: dict[str, Any] | None  # None when masked (a field rule on workflow_instance.data)
+    # None when withheld as a whole (a rule on workflow_instance "data"); a key withheld by a
+    # rule on "data.KEY" is None in it and "data.KEY" is in masked, the other keys are shown
+    data: dict[str, Any] | None
     assignees: dict[str, list[str]]
     waiting_for: tuple[str, ...]  # roles that may act now (sign-offs: those still to sign)
     actions: tuple[str, ...]  # actions possible at this state
@@ -100,7 +103,9 @@ class WorkflowEvent:
     actor: str
     at: datetime
     comment: str | None  # None also when masked (a field rule on workflow_event.comment)
-    detail: dict[str, Any] | None  # None when masked
+    # a step's data: withheld as the instance's data is (a key masked is "detail.KEY"), and
+    # as a whole by a rule on workflow_event "detail"
+    detail: dict[str, Any] | None
     masked: tuple[str, ...] = ()  # fields withheld from this reader
 
 
@@ -138,23 +143,37 @@ class WorkflowService(Service):
         """Every event of an instance, oldest first: who did what, when, and why.
 
         A door like the client record: the same visibility, field rules on
-        ``workflow_event`` fields (comment, detail), and a look-up record.
+        ``workflow_event`` fields (comment, detail), and a look-up record. The data a step
+        gave is the instance's data, so the instance's rules on ``data`` keys withhold it here
+        too: history is no side door to what ``get`` masks.
         """
         tx.actor.require("workflow.read")
         row = self._row(tx, instance_id)
-        level = _client_level(tx, row.client_id)
-        return [
-            access.present(
-                tx,
-                event,
-                "workflow_event",
-                action="workflow.history",
-                client_id=row.client_id,
-                clearance=level,
-                record_id=row.id,
-            )
-            for event in _events(tx, row.id)
-        ]
+        instance = self._build(tx, row)
+        place = {
+            "action": "workflow.history",
+            "client_id": row.client_id,
+            "clearance": _client_level(tx, row.client_id),
+            "record_id": row.id,
+        }
+        events = []
+        for event in _events(tx, row.id):
+            shown = access.present(tx, event, "workflow_event", **place)
+            if shown.detail and event.action not in _BOOKKEEPING:
+                as_data = access.present(
+                    tx,
+                    attrs.evolve(instance, data=shown.detail),
+                    "workflow_instance",
+                    only=("data",),
+                    **place,
+                )
+                hidden = tuple("detail" + name.removeprefix("data") for name in as_data.masked)
+                if hidden:
+                    shown = attrs.evolve(
+                        shown, detail=as_data.data, masked=(*shown.masked, *hidden)
+                    )
+            events.append(shown)
+        return events
 
     @query
     def list(
@@ -268,6 +287,7 @@ class WorkflowService(Service):
         if (entity_type is None) != (entity_id is None):
             raise InvalidInput("entity", "give both the entity type and its id, or neither")
         client = access.client_for_read(tx, client_code, action=None)
+        _check_data_write(tx, data, None)
         named = _check_assignees(tx, definition, assignees or {})
         initial = definition.workflow.initial
         instance_id = tx.conn.execute(
@@ -485,6 +505,7 @@ class WorkflowService(Service):
         tr, role = self._choose(tx, definition, row, view, action, reject)
         if reject:
             comment = _required(comment, "reason", "a rejection needs a reason")
+        _check_data_write(tx, data, view)
         merged = {**row.data, **(data or {})}
         ctx = StepContext(tx, view, tr.action, role, tr.target, comment, merged)
         for guard in tr.guards:
@@ -837,6 +858,16 @@ def hand_over_tasks(
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+#: Events whose detail is the core's own bookkeeping, not a step's data.
+_BOOKKEEPING = frozenset({"reassign"})
+
+
+def _check_data_write(tx: Tx, data: Mapping[str, Any] | None, view: Instance | None) -> None:
+    """Refuse data keys the actor may not read (CORE-CONF-2), as the instance stands."""
+    if data:
+        names = ["data", *(f"data.{key}" for key in data)]
+        access.check_write(tx, "workflow_instance", names, view)
 
 
 def _client_level(tx: Tx, client_id: int) -> Clearance:
