@@ -46,16 +46,24 @@ def upgrade(
 def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, tuple[str, str]]:
     """Per branch: (revision applied in this database, head available in the code)."""
     script = ScriptDirectory.from_config(_config(conn, plugin_locations))
-    applied = set(MigrationContext.configure(conn).get_current_heads())
+    heads = MigrationContext.configure(conn).get_current_heads()
+    # Everything those heads stand for, dependencies included (Alembic stores a core
+    # revision that a plugin revision depends on only as the plugin's).
+    applied = (
+        {rev.revision for rev in script.iterate_revisions(heads, "base") if rev} if heads else set()
+    )
     result: dict[str, tuple[str, str]] = {}
-    for head in script.get_revisions("heads"):
+    # Heads of each branch by down_revision alone: a plugin branch that ``depends_on`` the
+    # core head must not hide the core's head, nor count the core's revisions as its own.
+    for head_id in script.revision_map.heads:
+        head = script.get_revision(head_id)
         assert head is not None
         label = next(iter(sorted(head.branch_labels)), head.revision)
         current = next(
             (
                 rev.revision
                 for rev in script.iterate_revisions(head.revision, "base")
-                if rev.revision in applied
+                if rev.revision in applied and (label in rev.branch_labels or label == rev.revision)
             ),
             "-",
         )
