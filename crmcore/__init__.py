@@ -3,14 +3,17 @@
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
 types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
-and ``crmcore.obligations``, whose docstrings are their guides), never from internals.
+and ``crmcore.obligations``, whose docstrings are their guides; ``crmcore.domain.checks`` for
+attrs validators that name the field and rule; ``crmcore.convert`` for ``structure`` and
+``unstructure``), never from internals. A plugin's own services subclass ``Service`` and
+decorate their methods with ``use_case``/``query``.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crmcore.app import Crm, Tx, query, use_case
+    from crmcore.app import Crm, Service, Tx, query, use_case
     from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
     from crmcore.domain.contacts import Contact, NewContact
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 # and the services load when first used.
 _EXPORTS = {
     "Crm": "crmcore.app",
+    "Service": "crmcore.app",
     "Tx": "crmcore.app",
     "query": "crmcore.app",
     "use_case": "crmcore.app",
@@ -128,6 +132,7 @@ __all__ = [
     "PermissionDenied",
     "PluginError",
     "PluginInfo",
+    "Service",
     "State",
     "StepContext",
     "Transition",
