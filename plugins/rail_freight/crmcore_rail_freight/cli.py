@@ -18,6 +18,8 @@ from crmcore.cli.context import current, json_option, pairs, parse_date
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from crmcore import Instance
+
     from .domain.qualification import QualificationCheck
     from .domain.volumes import Signing, VolumeFigures
     from .services import Rail
@@ -217,10 +219,7 @@ def cert() -> None:
 def cert_apply(client_code: str, comment: str | None) -> None:
     """The client applies; the bureau verifies next, then the ministry approves."""
     app = current()
-    started = _rail().certificates.apply(app.actor, client_code, comment=comment)
-    render.done(
-        f"application workflow {started.id} started; waiting for {', '.join(started.waiting_for)}"
-    )
+    _started("application", _rail().certificates.apply(app.actor, client_code, comment=comment))
 
 
 @cert.command(name="renew")
@@ -229,9 +228,12 @@ def cert_apply(client_code: str, comment: str | None) -> None:
 def cert_renew(number: str, comment: str | None) -> None:
     """Apply to renew a certificate (in force or expired)."""
     app = current()
-    started = _rail().certificates.renew(app.actor, number, comment=comment)
+    _started("renewal", _rail().certificates.renew(app.actor, number, comment=comment))
+
+
+def _started(what: str, started: Instance) -> None:
     render.done(
-        f"renewal workflow {started.id} started; waiting for {', '.join(started.waiting_for)}"
+        f"{what} workflow {started.id} started; waiting for {', '.join(started.waiting_for)}"
     )
 
 
@@ -500,15 +502,7 @@ def _signing(options: dict[str, Any], default_signer: bool) -> Signing:
 @figure_options
 def volume_file(client_code: str, **options: Any) -> None:
     """The client files its signed and sealed form (by 10 December)."""
-    app = current()
-    form = _rail().volumes.file(
-        app.actor,
-        client_code,
-        options["year"],
-        _figures(options, options["year"], required=True),
-        _signing(options, default_signer=False),
-    )
-    _signed(form)
+    _sign("client", client_code, options)
 
 
 @volume.command(name="agree")
@@ -518,15 +512,7 @@ def volume_file(client_code: str, **options: Any) -> None:
 def volume_agree(client_code: str, **options: Any) -> None:
     """The bureau signs the proposal agreed with the client (by the 20th); without figures
     it endorses what the client filed."""
-    app = current()
-    form = _rail().volumes.agree(
-        app.actor,
-        client_code,
-        options["year"],
-        _signing(options, default_signer=True),
-        _figures(options, options["year"], required=False),
-    )
-    _signed(form)
+    _sign("bureau", client_code, options)
 
 
 @volume.command(name="approve")
@@ -535,14 +521,21 @@ def volume_agree(client_code: str, **options: Any) -> None:
 @figure_options
 def volume_approve(client_code: str, **options: Any) -> None:
     """The ministry signs (by the 31st): the annual volume takes effect."""
+    _sign("ministry", client_code, options)
+
+
+def _sign(stage: str, client_code: str, options: dict[str, Any]) -> None:
     app = current()
-    form = _rail().volumes.approve(
-        app.actor,
-        client_code,
-        options["year"],
-        _signing(options, default_signer=True),
-        _figures(options, options["year"], required=False),
-    )
+    year = options["year"]
+    signing = _signing(options, default_signer=stage != "client")
+    figures = _figures(options, year, required=stage == "client")
+    volumes = _rail().volumes
+    if stage == "client":
+        assert figures is not None
+        form = volumes.file(app.actor, client_code, year, figures, signing)
+    else:
+        step = volumes.agree if stage == "bureau" else volumes.approve
+        form = step(app.actor, client_code, year, signing, figures)
     _signed(form)
 
 

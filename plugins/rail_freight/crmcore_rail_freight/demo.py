@@ -41,6 +41,21 @@ DECLARED = {
 }
 
 
+def declare(
+    tx: Tx, code: str, party: str, station: str, year: int, tonnage: str, freight: str
+) -> None:
+    """Record what a client declares, every yes/no condition met (RAIL-QUAL-1)."""
+    facts = QualificationFacts(
+        party=party,
+        station=station,
+        year=year,
+        annual_tonnage=Decimal(tonnage),
+        annual_freight=Decimal(freight),
+        **DECLARED,
+    )
+    rail(tx.crm).qualification.record(tx, code, facts)
+
+
 def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
     r = rail(tx.crm)
     for login, name, role in STAFF:
@@ -57,18 +72,7 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
         return Tx(tx.crm, tx.conn, actor_tx.actor, min(moment, tx.now), tx.state)
 
     # The key account: qualified two years ago, certified, two approved annual volumes.
-    r.qualification.record(
-        at(tx, year - 2, 3, 1),
-        key.code,
-        QualificationFacts(
-            party="shipper",
-            station="DTV",
-            year=year - 3,
-            annual_tonnage=Decimal("3150000"),
-            annual_freight=Decimal("352000000"),
-            **DECLARED,
-        ),
-    )
+    declare(at(tx, year - 2, 3, 1), key.code, "shipper", "DTV", year - 3, "3150000", "352000000")
     r.certificates.apply(at(tx, year - 2, 3, 2), key.code)
     r.certificates.approve(at(tx.acting_as(bureau), year - 2, 3, 12), key.code)
     r.certificates.approve(at(tx.acting_as(ministry), year - 2, 3, 20), key.code)
@@ -156,35 +160,13 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
     if len(clients) > 1:
         # An applicant qualifying by freight, waiting for the ministry.
         applicant = clients[1]
-        r.qualification.record(
-            tx,
-            applicant.code,
-            QualificationFacts(
-                party="consignee",
-                station="SHH",
-                year=year - 1,
-                annual_tonnage=Decimal("850000"),
-                annual_freight=Decimal("120000000"),
-                **DECLARED,
-            ),
-        )
+        declare(tx, applicant.code, "consignee", "SHH", year - 1, "850000", "120000000")
         r.certificates.apply(tx, applicant.code)
         r.certificates.approve(tx.acting_as(bureau), applicant.code)
         summary.append(f"applicant {applicant.code}")
     if len(clients) > 2:
         # Just short of the volume, and its station cannot unload whole trains.
         refused = clients[2]
-        r.qualification.record(
-            tx,
-            refused.code,
-            QualificationFacts(
-                party="consignee",
-                station="BJP",
-                year=year - 1,
-                annual_tonnage=Decimal("999999"),
-                annual_freight=Decimal("98000000"),
-                **DECLARED,
-            ),
-        )
+        declare(tx, refused.code, "consignee", "BJP", year - 1, "999999", "98000000")
         summary.append(f"not qualified {refused.code}")
     return ", ".join(summary)

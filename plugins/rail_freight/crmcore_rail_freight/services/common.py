@@ -93,17 +93,17 @@ clients_table = metadata.tables["clients"]
 
 def visible_clients(tx: Tx, client_ids: Iterable[int]) -> dict[int, Client]:
     """The clients among ``client_ids`` the actor may read, through the core's access check
-    (so list views honour whatever the confidentiality model decides)."""
-    wanted = sorted(set(client_ids))
-    if not wanted:
-        return {}
-    codes = tx.conn.execute(
-        select(clients_table.c.id, clients_table.c.code).where(clients_table.c.id.in_(wanted))
-    )
-    result: dict[int, Client] = {}
-    for row in codes:
-        try:
-            result[row.id] = tx.crm.clients.get(tx, row.code)
-        except PermissionDenied:
-            continue
-    return result
+    (so list views honour whatever the confidentiality model decides). Remembered for the
+    transaction: the three deadline obligations ask for the same clients."""
+    seen: dict[int, Client | None] = tx.state.setdefault("rail_visible_clients", {})
+    wanted = sorted(set(client_ids) - set(seen))
+    if wanted:
+        codes = tx.conn.execute(
+            select(clients_table.c.id, clients_table.c.code).where(clients_table.c.id.in_(wanted))
+        )
+        for row in codes:
+            try:
+                seen[row.id] = tx.crm.clients.get(tx, row.code)
+            except PermissionDenied:
+                seen[row.id] = None
+    return {i: c for i in set(client_ids) if (c := seen.get(i)) is not None}

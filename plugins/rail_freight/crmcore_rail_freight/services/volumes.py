@@ -38,7 +38,7 @@ from ..domain.volumes import (
 )
 from ..domain.years import check_year
 from ..tables import region_growth, volume_forms, volume_lines, volume_signatures
-from .actuals import actuals
+from .actuals import Actuals, actuals
 from .common import (
     BUREAU,
     MINISTRY,
@@ -581,6 +581,8 @@ class VolumeService(Service):
             )
         figures = stages[-1].figures
         client_signed = signatures[Stage.CLIENT].signed_on
+        last = actuals(tx, record.id, form.year - 1)
+        approved = self._signature(tx, record.id, form.year - 1, Stage.MINISTRY)
         return VolumeForm(
             client_code=record.code,
             client_name=record.name,
@@ -591,15 +593,15 @@ class VolumeService(Service):
             figures=figures,
             stages=stages,
             due=tuple(due),
-            verification=self._verification(tx, record, form.year, figures),
-            growth=self._growth(tx, record, form.year, figures.total),
+            verification=self._verification(
+                year=form.year, figures=figures, last=last, approved=approved
+            ),
+            growth=self._growth(tx, record, form.year, figures.total, last, approved),
         )
 
     def _verification(
-        self, tx: Tx, record: Client, year: int, figures: VolumeFigures
+        self, *, year: int, figures: VolumeFigures, last: Actuals, approved: Row[Any] | None
     ) -> Verification:
-        last = actuals(tx, record.id, year - 1)
-        approved = self._signature(tx, record.id, year - 1, Stage.MINISTRY)
         notes = []
         if figures.contracted is not None and figures.total > figures.contracted:
             notes.append(
@@ -619,13 +621,20 @@ class VolumeService(Service):
             notes=tuple(notes),
         )
 
-    def _growth(self, tx: Tx, record: Client, year: int, total: Decimal) -> Growth:
+    def _growth(
+        self,
+        tx: Tx,
+        record: Client,
+        year: int,
+        total: Decimal,
+        last: Actuals,
+        approved: Row[Any] | None,
+    ) -> Growth:
+        """RAIL-VOL-2 against last year's actuals or approved volume (the policy's base)."""
         base_kind = tx.crm.policies.in_force(tx, GROWTH_RULE).base
-        last = actuals(tx, record.id, year - 1)
         if base_kind == "actual":
             base = last.total if last.months else None
         else:
-            approved = self._signature(tx, record.id, year - 1, Stage.MINISTRY)
             base = approved.total if approved is not None else None
         return growth(
             total=total,
