@@ -32,6 +32,7 @@ from crmcore_rail_freight.domain.qualification import QualificationFacts
 from crmcore_rail_freight.domain.stations import parse_register
 from crmcore_rail_freight.domain.volumes import Direction, Signing, VolumeFigures
 from crmcore_rail_freight.services import rail
+from workflows import timed
 
 from crmcore import Crm, NewUser
 from crmcore.calendar import CHINA
@@ -44,13 +45,6 @@ DESTINATIONS = ("QTP", "TJP", "SHH", "NJH", "GZQ")
 def at(crm: Crm, *moment: int) -> None:
     when = datetime(*moment, 10, tzinfo=CHINA)  # type: ignore[misc]
     crm.clock = lambda: when.astimezone(UTC)
-
-
-def timed(fn, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
-    began = time.perf_counter()
-    for _ in range(repeat):
-        fn()
-    return (time.perf_counter() - began) * 1000 / repeat
 
 
 def main() -> None:
