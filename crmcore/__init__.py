@@ -5,8 +5,11 @@ may change without notice. Plugins import from here (and from ``crmcore.store`` 
 types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
 and ``crmcore.obligations``, whose docstrings are their guides; ``crmcore.domain.checks`` for
 attrs validators that name the field and rule; ``crmcore.convert`` for ``structure`` and
-``unstructure``), never from internals. A plugin's own services subclass ``Service`` and
-decorate their methods with ``use_case``/``query``.
+``unstructure``), never from internals. Public modules besides: ``crmcore.security.access``
+(the one enforcement point: ``readable_client_ids``, ``client_for_read``, ``client_by_id``,
+``present``, ``check_write``, ``record_export``) and ``crmcore.security.personal`` (ID
+numbers). A plugin's own services subclass ``Service`` and decorate their methods with
+``use_case``/``query``.
 """
 
 import importlib
@@ -15,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from crmcore.app import Crm, Service, Tx, query, use_case
     from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
+    from crmcore.domain.archives import Document, NewDocument
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
     from crmcore.domain.contacts import Contact, NewContact
     from crmcore.domain.logs import Channel, ContactLog, Memo, NewLog, NewMemo
     from crmcore.domain.plugins import PluginInfo
+    from crmcore.domain.security import Clearance, Importance, NewAssignmentRule, NewUnit
     from crmcore.domain.users import NewUser, User
     from crmcore.errors import (
         Conflict,
@@ -55,6 +60,12 @@ _EXPORTS = {
     "NewLog": "crmcore.domain.logs",
     "NewMemo": "crmcore.domain.logs",
     "PluginInfo": "crmcore.domain.plugins",
+    "Document": "crmcore.domain.archives",
+    "NewDocument": "crmcore.domain.archives",
+    "Clearance": "crmcore.domain.security",
+    "Importance": "crmcore.domain.security",
+    "NewAssignmentRule": "crmcore.domain.security",
+    "NewUnit": "crmcore.domain.security",
     "NewUser": "crmcore.domain.users",
     "User": "crmcore.domain.users",
     "Conflict": "crmcore.errors",
@@ -103,6 +114,7 @@ __all__ = [
     "AllOf",
     "Chain",
     "Channel",
+    "Clearance",
     "Client",
     "ClientSize",
     "ClientStatus",
@@ -113,16 +125,21 @@ __all__ = [
     "Crm",
     "CrmError",
     "DayUnit",
+    "Document",
     "Duty",
     "DutyContext",
     "DutyStatus",
+    "Importance",
     "Instance",
     "InvalidInput",
     "Memo",
+    "NewAssignmentRule",
     "NewClient",
     "NewContact",
+    "NewDocument",
     "NewLog",
     "NewMemo",
+    "NewUnit",
     "NewUser",
     "NoCalendarData",
     "NotFound",

@@ -71,6 +71,12 @@ def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, 
     return result
 
 
+def known_revisions(plugin_locations: Mapping[str, Path]) -> set[str]:
+    """Every revision this code (core and the given plugins) knows, e.g. to vet a backup."""
+    script = ScriptDirectory.from_config(_config(None, plugin_locations))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
 def core_head() -> str:
     """The newest core revision (what a new plugin's first revision depends on)."""
     head = ScriptDirectory.from_config(_config(None, {})).get_current_head()
