@@ -6,10 +6,11 @@ types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmco
 and ``crmcore.obligations``, whose docstrings are their guides; ``crmcore.domain.checks`` for
 attrs validators that name the field and rule; ``crmcore.convert`` for ``structure`` and
 ``unstructure``), never from internals. Public modules besides: ``crmcore.security.access``
-(the one enforcement point: ``readable_client_ids``, ``client_for_read``, ``client_by_id``,
-``present``, ``check_write``, ``record_export``) and ``crmcore.security.personal`` (ID
-numbers). A plugin's own services subclass ``Service`` and decorate their methods with
-``use_case``/``query``.
+(the one enforcement point: ``readable_clients``, ``readable_client_ids``, ``client_for_read``,
+``client_for_write``, ``client_by_id``, ``present``, ``check_write``, ``record_export``, and
+``may_act``, the one decision of who may act in a named role on a client, for plugin steps
+that are not workflow transitions) and ``crmcore.security.personal`` (ID numbers). A plugin's
+own services subclass ``Service`` and decorate their methods with ``use_case``/``query``.
 """
 
 import importlib
