@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcore import InvalidInput
+from crmcore.cli.render import shown
 
 from .domain.operations import Fulfilment, FulfilmentRow
 
@@ -77,7 +78,7 @@ def xlsx(report: Fulfilment, path: str) -> Path:
 def _cells(row: FulfilmentRow, months: bool) -> Sequence[Any]:
     cells: list[Any] = [row.key, row.plan, row.actual, row.difference, row.rate]
     if months:
-        cells += [row.freight, row.settled]
+        cells += [shown(row, "freight"), shown(row, "settled")]
     return cells
 
 

@@ -607,7 +607,7 @@ def volume_show(client_code: str, year: int, as_json: bool) -> None:
                 d.stage,
                 d.deadline,
                 d.signed_on,
-                next((s.signer for s in form.stages if s.stage is d.stage), None),
+                next((render.shown(s, "signer") for s in form.stages if s.stage is d.stage), None),
                 next((_yes(s.sealed) for s in form.stages if s.stage is d.stage), None),
                 "-"
                 if d.late is None and not d.overdue
@@ -928,7 +928,10 @@ def settlement_list(client_code: str, year: int, as_json: bool) -> None:
     render.table(
         f"{client_code}: freight settlements {year}",
         ["month", "reference", "amount (CNY)", "settled on", "reverses", "reason"],
-        [(s.month, s.reference, s.amount, s.settled_on, s.reverses, s.reason) for s in found],
+        [
+            (s.month, s.reference, render.shown(s, "amount"), s.settled_on, s.reverses, s.reason)
+            for s in found
+        ],
     )
 
 
@@ -981,7 +984,7 @@ def report(
                 r.actual,
                 r.difference,
                 r.rate,
-                *((r.freight, r.settled) if months else ()),
+                *((render.shown(r, "freight"), render.shown(r, "settled")) if months else ()),
             )
             for r in [*found.rows, found.total]
         ],

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 REGISTER = Path(__file__).parent / "data" / "stations-demo.csv"
 STAFF = (("zhoujianguo", "周建国", BUREAU), ("sunliping", "孙立平", MINISTRY))
+#: The bureau and the ministry are not units of the company: they read the key accounts they
+#: supervise through grants to their roles (查阅权限, CORE-CONF-2).
+GRANT_REASON = "铁路局/铁道部 verify and approve the key account (RAIL-QUAL-2, RAIL-VOL-1)"
 #: Month-to-month swing of the key account's loadings, in percent of an even month.
 SWING = (96, 92, 103, 101, 99, 104, 106, 105, 98, 100, 97, 99)
 FREIGHT_PER_TONNE = Decimal("112.50")
@@ -63,6 +66,9 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
     r.stations.load(tx, parse_register(REGISTER.read_text(encoding="utf-8"), REGISTER.name))
     if not clients:
         return "stations only"
+    for record in clients[:3]:
+        for _, _, role in STAFF:
+            tx.crm.access.grant(tx, record.code, role=role, reason=GRANT_REASON)
     year = china_date(tx.now).year
     bureau, ministry = (tx.crm.actor(login, tx=tx) for login, _, _ in STAFF)
     key = clients[0]

@@ -15,7 +15,7 @@ from crmcore import Duty, DutyContext, Obligation
 from crmcore.calendar import end_of_day
 
 from .domain.volumes import RULE, Stage, deadline
-from .services.common import BUREAU, MINISTRY, visible_clients
+from .services.common import BUREAU, MINISTRY, clients_by_id, logins
 from .tables import certificates, volume_forms, volume_signatures
 
 ROLE = {Stage.BUREAU: BUREAU, Stage.MINISTRY: MINISTRY}
@@ -56,8 +56,10 @@ def duties(stage: Stage, ctx: DutyContext) -> Iterator[Duty]:
                 )
             )
         }
-        clients = visible_clients(tx, subjects | set(forms))
+        clients = clients_by_id(tx, subjects | set(forms))
+        owners = logins(tx, [r.owner_id for r in clients.values()])
         for client_id, record in sorted(clients.items(), key=lambda i: i[1].code):
+            owner = owners.get(record.owner_id) if record.owner_id else None
             signature = signed.get(forms.get(client_id, -1))
             done: datetime | None = None
             if signature is not None:
@@ -73,8 +75,8 @@ def duties(stage: Stage, ctx: DutyContext) -> Iterator[Duty]:
                 due_at=end_of_day(signature.deadline if signature is not None else due),
                 done_at=done,
                 client_code=record.code,
-                assignee=record.owner if stage is Stage.CLIENT else None,
-                role=ROLE.get(stage, None if record.owner else "account_manager"),
+                assignee=owner if stage is Stage.CLIENT else None,
+                role=ROLE.get(stage, None if owner else "account_manager"),
                 period=str(year),
                 detail=f"annual volume form for {year}{waiting}",
             )

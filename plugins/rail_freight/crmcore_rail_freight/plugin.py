@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from crmcore.sampledata import SampleData
 
 #: role -> (permissions, label). Approvers need client.read and workflow.read to see what
-#: they approve; admin holds every permission already.
+#: they approve (and, to act, must be able to read the client: units, grants, clearance);
+#: admin holds every permission already. The ministry files what it issues and approves in
+#: the client's archive (archive.write). ``rail.freight.read`` shows freight amounts.
 ROLES: dict[str, tuple[tuple[str, ...], str]] = {
     "rail_bureau": (
         (
@@ -26,17 +28,25 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
             "report.read",
             "rail.read",
             "rail.write",
+            "rail.freight.read",
         ),
         "铁路局(大客户管理)",
     ),
     "rail_ministry": (
-        ("client.read", "workflow.read", "report.read", "rail.read"),
+        (
+            "client.read",
+            "workflow.read",
+            "report.read",
+            "archive.write",
+            "rail.read",
+            "rail.freight.read",
+        ),
         "铁道部(运输局)",
     ),
     "account_manager": (("rail.read", "rail.write"), ""),
-    "director": (("rail.read", "rail.write"), ""),
-    "finance": (("rail.read", "rail.settle"), ""),
-    "audit_legal": (("rail.read",), ""),
+    "director": (("rail.read", "rail.write", "rail.freight.read"), ""),
+    "finance": (("rail.read", "rail.settle", "rail.freight.read"), ""),
+    "audit_legal": (("rail.read", "rail.freight.read"), ""),
     "read_only": (("rail.read",), ""),
 }
 
@@ -74,6 +84,30 @@ def crm_cli_group() -> click.Group:
 def crm_roles(register: Callable[..., None]) -> None:
     for role, (permissions, label) in ROLES.items():
         register(role, permissions, label_zh=label)
+
+
+@hookimpl
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    from .confidentiality import SENSITIVE
+
+    for entity, field, clearance, permission, when, rule, label in SENSITIVE:
+        register(
+            entity,
+            field,
+            clearance=clearance,
+            permission=permission,
+            when=when,
+            rule=rule,
+            label_zh=label,
+        )
+
+
+@hookimpl
+def crm_archive_categories(register: Callable[..., None]) -> None:
+    from .archive import CATEGORIES
+
+    for code, label, label_zh in CATEGORIES:
+        register(code, label, label_zh)
 
 
 @hookimpl

@@ -100,6 +100,7 @@ certificates = Table(
     Column("ended_at", UTCDateTime),
     Column("ended_by", ForeignKey("users.id")),
     Column("end_reason", Text),
+    Column("document_id", ForeignKey("documents.id")),  # filed in the client's archive
     CheckConstraint("status IN ('issued', 'revoked', 'superseded', 'expired')", name="status"),
     CheckConstraint("valid_until >= valid_from", name="validity"),
     Index("ix_rail_certificates_client", "client_id"),
@@ -124,6 +125,7 @@ volume_forms = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("document_id", ForeignKey("documents.id")),  # filed once the ministry signed
     CheckConstraint("stage IN ('client', 'bureau', 'ministry')", name="stage"),
     Index("ix_rail_volume_forms_year", "client_id", "year", unique=True),
 )

@@ -19,7 +19,7 @@ from crmcore_rail_freight.domain.volumes import (
 )
 from crmcore_rail_freight.services import Rail, rail
 
-from crmcore import Actor, Crm, NewClient, NewUser
+from crmcore import Actor, Crm, NewClient, NewUnit, NewUser
 
 CHINA = ZoneInfo("Asia/Shanghai")
 D = Decimal
@@ -104,18 +104,26 @@ def china(*args: int) -> datetime:
 
 
 class Kit:
-    """One test database with the rail plugin: staff, stations, client KA1 (山西/大同)."""
+    """One test database with the rail plugin: staff, stations, client KA1 (山西/大同).
+
+    The staff work in one unit, 太原局大客户部, so each reads the clients its account manager
+    owns (CORE-CONF-2): approvers must be able to read what they approve (access.may_act).
+    """
 
     def __init__(self, crm: Crm) -> None:
         self.crm = crm
         admin = crm.actor("admin")
+        crm.org.add_unit(admin, NewUnit(code="TYJ", name="太原局大客户部", kind="head_office"))
         for login, role in STAFF.items():
             crm.users.add(admin, NewUser(login=login, name=f"{login} 姓名", roles=(role,)))
+            crm.org.add_member(admin, "TYJ", login)
         crm.clients.add(
             admin,
             NewClient(name="大同煤矿集团有限责任公司", code="KA1", region="山西/大同", owner="am"),
         )
-        crm.clients.add(admin, NewClient(name="上海电力燃料有限公司", code="KA2", region="上海"))
+        crm.clients.add(
+            admin, NewClient(name="上海电力燃料有限公司", code="KA2", region="上海", owner="am")
+        )
         self.rail.stations.load(admin, list(STATIONS))
 
     @property

@@ -136,6 +136,7 @@ class FulfilmentRow:
     rate: Decimal | None  # actual as a percentage of plan; None when nothing was planned
     freight: Decimal | None = None  # freight billed on the loadings (by month only)
     settled: Decimal | None = None  # freight settled (by month only)
+    masked: tuple[str, ...] = ()  # fields withheld from the reader (crm access field rules)
 
 
 def row(

@@ -82,6 +82,7 @@ class QualificationCheck:
     facts_id: int
     criteria: tuple[Criterion, ...]
     rule: str = RULE
+    masked: tuple[str, ...] = ()  # fields withheld from the reader (crm access field rules)
 
     @property
     def failed(self) -> tuple[Criterion, ...]:

@@ -234,6 +234,7 @@ class SignedStage:
     late_reason: str | None
     recorded_at: datetime
     recorded_by: str
+    masked: tuple[str, ...] = ()  # fields withheld from the reader (crm access field rules)
 
 
 @frozen(kw_only=True)

@@ -3,7 +3,7 @@ annual volume forms and their signatures, region growth figures, monthly plans, 
 freight settlements.
 
 The first revision of the ``rail`` branch; it depends on the core revision that holds the
-workflow tables its certificates refer to.
+workflow and archive tables its certificates and forms refer to (0004_security: documents).
 
 Revision ID: rail_0001
 Revises:
@@ -20,7 +20,7 @@ import crmcore.store.types
 revision: str = "rail_0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("rail",)
-depends_on: str | Sequence[str] | None = "0002_workflows"
+depends_on: str | Sequence[str] | None = "0004_security"
 
 
 def upgrade() -> None:
@@ -226,11 +226,17 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", crmcore.store.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", crmcore.store.types.UTCDateTime(), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "stage IN ('client', 'bureau', 'ministry')", name=op.f("ck_rail_volume_forms_stage")
         ),
         sa.ForeignKeyConstraint(
             ["client_id"], ["clients.id"], name=op.f("fk_rail_volume_forms_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_rail_volume_forms_document_id_documents"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rail_volume_forms")),
     )
@@ -252,6 +258,7 @@ def upgrade() -> None:
         sa.Column("ended_at", crmcore.store.types.UTCDateTime(), nullable=True),
         sa.Column("ended_by", sa.Integer(), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=True),
+        sa.Column("document_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('issued', 'revoked', 'superseded', 'expired')",
             name=op.f("ck_rail_certificates_status"),
@@ -259,6 +266,11 @@ def upgrade() -> None:
         sa.CheckConstraint("valid_until >= valid_from", name=op.f("ck_rail_certificates_validity")),
         sa.ForeignKeyConstraint(
             ["client_id"], ["clients.id"], name=op.f("fk_rail_certificates_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_rail_certificates_document_id_documents"),
         ),
         sa.ForeignKeyConstraint(
             ["ended_by"], ["users.id"], name=op.f("fk_rail_certificates_ended_by_users")

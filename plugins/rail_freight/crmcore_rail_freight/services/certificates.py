@@ -15,9 +15,9 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
 from crmcore import (
-    Client,
     Conflict,
     Instance,
     InvalidInput,
@@ -30,21 +30,30 @@ from crmcore import (
 )
 from crmcore.calendar import china_date, end_of_day
 
+from .. import archive
 from ..domain.qualification import QualificationCheck
 from ..tables import certificates, qualifications
 from ..workflows import NAME, RULE
 from .common import (
     MINISTRY,
+    ClientRow,
     client,
-    clients_table,
+    client_by_id,
+    clients_by_id,
     logins,
-    require_role,
+    present,
+    readable_ids,
+    require_may_act,
     stations_by_id,
-    visible_clients,
 )
 from .qualification import QualificationService
 
 ISSUED, REVOKED, SUPERSEDED, EXPIRED = "issued", "revoked", "superseded", "expired"
+ENTITY = "rail.certificate"
+#: How often issuing takes the next number when another transaction took it meanwhile
+#: (PostgreSQL runs approvals concurrently; SQLite one writer at a time). DESIGN.md: a
+#: bounded retry, then a Conflict the user can act on.
+NUMBER_ATTEMPTS = 5
 
 
 @frozen(kw_only=True)
@@ -63,6 +72,8 @@ class Certificate:
     ended_at: datetime | None
     ended_by: str | None
     end_reason: str | None
+    document: int | None  # the copy filed in the client's archive (crm archive show)
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -94,10 +105,9 @@ class CertificateService(Service):
     def renew(self, tx: Tx, number: str, *, comment: str | None = None) -> Instance:
         """Apply again for a certificate that was issued (in force or expired)."""
         row = self._by_number(tx, number)
+        record, check = self._applicant(tx, client_by_id(tx, row.client_id).code)
         if row.status != ISSUED:
             raise Conflict(f"certificate {number} is {row.status}; it cannot be renewed", rule=RULE)
-        code = self._code(tx, row.client_id)
-        record, check = self._applicant(tx, code)
         return self._start(tx, record, check, row.number, comment)
 
     @use_case
@@ -111,33 +121,37 @@ class CertificateService(Service):
 
     @use_case
     def revoke(self, tx: Tx, number: str, reason: str) -> Certificate:
-        """The ministry withdraws a certificate in force, with a reason; it stays on record."""
-        require_role(tx, MINISTRY, "revoking a certificate", RULE)
+        """The ministry withdraws a certificate in force, with a reason; it stays on record.
+
+        Who may is the core's decision (``access.may_act``): the ministry's role *and* the
+        client readable by the person's units, relationships, grants and clearance.
+        """
+        row = self._by_number(tx, number)
+        record = client_by_id(tx, row.client_id)
+        require_may_act(tx, MINISTRY, record, "revoking a certificate", RULE)
         if not reason or not reason.strip():
             raise InvalidInput("reason", "a revocation needs a reason", rule=RULE)
-        row = self._by_number(tx, number)
         if row.status != ISSUED:
             raise Conflict(f"certificate {number} is already {row.status}", rule=RULE)
         self._end(tx, row, REVOKED, reason.strip())
         tx.audit("rail.certificate.revoke", "rail_certificate", number, client_id=row.client_id)
-        return self._views(tx, [self._by_number(tx, number)])[0]
+        return self._views(tx, [self._by_number(tx, number)], {record.id: record}, None)[0]
 
     @query
     def get(self, tx: Tx, number: str) -> Certificate:
-        tx.actor.require("rail.read")
         row = self._by_number(tx, number)
-        client(tx, self._code(tx, row.client_id))  # may the actor read its client?
-        return self._views(tx, [row])[0]
+        record = client_by_id(tx, row.client_id, action="rail.cert.show")
+        return self._views(tx, [row], {record.id: record}, "rail.cert.show")[0]
 
     @query
     def show(self, tx: Tx, code: str) -> CertificateFile:
-        record = client(tx, code)
+        record = client(tx, code, action="rail.cert.show")
         rows = tx.conn.execute(
             select(certificates)
             .where(certificates.c.client_id == record.id)
             .order_by(certificates.c.id.desc())
         ).all()
-        views = self._views(tx, rows)
+        views = self._views(tx, rows, {record.id: record}, "rail.cert.show")
         applications = tx.crm.workflows.list(
             tx, client_code=code, workflow=NAME, include_closed=True
         )
@@ -151,11 +165,15 @@ class CertificateService(Service):
 
     @query
     def list(self, tx: Tx, *, status: str | None = None) -> list[Certificate]:
-        """Every certificate the actor may see, newest first; ``status`` filters the view's
-        status (in_force, expired, revoked, superseded)."""
-        tx.actor.require("rail.read")
-        rows = tx.conn.execute(select(certificates).order_by(certificates.c.id.desc())).all()
-        views = self._views(tx, rows)
+        """Every certificate of the clients the actor may read, newest first; ``status``
+        filters the view's status (in_force, expired, revoked, superseded)."""
+        c = certificates.c
+        rows = tx.conn.execute(
+            select(certificates).where(c.client_id.in_(readable_ids(tx))).order_by(c.id.desc())
+        ).all()
+        views = self._views(
+            tx, rows, clients_by_id(tx, [r.client_id for r in rows]), "rail.cert.list"
+        )
         return [v for v in views if status is None or v.status == status]
 
     def in_force_on(self, tx: Tx, client_id: int, day: date) -> str | None:
@@ -176,10 +194,11 @@ class CertificateService(Service):
     # -- issuing (on entering ``certified``) -----------------------------------------------
 
     def issue(self, ctx: StepContext) -> None:
-        """Issue the certificate in the approving transaction. The client's previous one
-        ends: superseded if still in force (a renewal), expired if it had run out."""
+        """Issue the certificate in the approving transaction and file it in the client's
+        archive. The client's previous one ends: superseded if still in force (a renewal),
+        expired if it had run out."""
         tx = ctx.tx
-        record = tx.crm.clients.get(tx, ctx.instance.client_code)
+        record = client(tx, ctx.instance.client_code)
         renews = ctx.data.get("renews")
         today = china_date(tx.now)
         previous = tx.conn.execute(
@@ -192,40 +211,89 @@ class CertificateService(Service):
                 f"client {record.code} already holds certificate {previous.number}", rule=RULE
             )
         terms = ctx.policy(RULE)
-        number = self._next_number(tx, terms.number_prefix, today.year)
         if previous is not None:
-            if previous.valid_until >= today:
-                self._end(tx, previous, SUPERSEDED, f"renewed by {number}")
-            else:
-                self._end(tx, previous, EXPIRED, f"followed by {number}")
-        check = QualificationService(tx.crm).check(tx, record.code)
-        tx.conn.execute(
-            certificates.insert().values(
-                number=number,
-                client_id=record.id,
-                qualification_id=check.facts_id,
-                workflow_instance_id=ctx.instance.id,
-                renews_id=self._by_number(tx, renews).id if renews else None,
-                issued_at=tx.now,
-                valid_from=today,
-                valid_until=_years_later(today, terms.validity_years) - timedelta(days=1),
-                status=ISSUED,
+            ending = SUPERSEDED if previous.valid_until >= today else EXPIRED
+            self._end(tx, previous, ending, "renewed" if ending == SUPERSEDED else "followed")
+        check = QualificationService(tx.crm).assess(tx, record)
+        valid_until = _years_later(today, terms.validity_years) - timedelta(days=1)
+        number = self._insert_numbered(
+            tx,
+            record,
+            terms.number_prefix,
+            today.year,
+            qualification_id=check.facts_id,
+            workflow_instance_id=ctx.instance.id,
+            renews_id=previous.id if previous is not None and renews else None,
+            issued_at=tx.now,
+            valid_from=today,
+            valid_until=valid_until,
+            status=ISSUED,
+        )
+        if previous is not None:
+            tx.conn.execute(
+                update(certificates)
+                .where(certificates.c.id == previous.id)
+                .values(end_reason=f"{'renewed by' if renews else 'followed by'} {number}")
             )
+        document = archive.file(
+            tx,
+            record.code,
+            archive.CERTIFICATES,
+            title=f"铁路大客户证书 {number}",
+            filename=f"{number}.txt",
+            lines=_certificate_lines(number, record, check, today, valid_until, renews, tx),
+            dated=today,
+            on=(certificates, certificates.c.number == number),
         )
         tx.audit(
             "rail.certificate.issue",
             "rail_certificate",
             number,
             client_id=record.id,
-            detail={"renews": renews, "validity_years": terms.validity_years},
+            detail={
+                "renews": renews,
+                "validity_years": terms.validity_years,
+                "document": document,
+            },
+        )
+
+    def _insert_numbered(
+        self, tx: Tx, record: ClientRow, prefix: str, year: int, **values: Any
+    ) -> str:
+        """Insert the certificate under the next free number.
+
+        On PostgreSQL two approvals can read the same highest serial at once; the second
+        insert then meets the unique number (it waits for the first to commit). It takes the
+        next number in a savepoint, up to NUMBER_ATTEMPTS times. If what it met is a
+        certificate issued to the same client meanwhile, it stops with a Conflict.
+        """
+        for _ in range(NUMBER_ATTEMPTS):
+            number = self._next_number(tx, prefix, year)
+            try:
+                with tx.conn.begin_nested():
+                    tx.conn.execute(
+                        certificates.insert().values(number=number, client_id=record.id, **values)
+                    )
+                return number
+            except IntegrityError:
+                held = self._in_force(tx, record.id)
+                if held is not None:
+                    raise Conflict(
+                        f"client {record.code} was issued certificate {held.number} meanwhile",
+                        rule=RULE,
+                    ) from None
+        raise Conflict(
+            f"certificate numbers {prefix}-{year}-... were taken by other approvals "
+            f"{NUMBER_ATTEMPTS} times in a row; approve again",
+            rule=RULE,
         )
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _applicant(self, tx: Tx, code: str) -> tuple[Client, QualificationCheck]:
+    def _applicant(self, tx: Tx, code: str) -> tuple[ClientRow, QualificationCheck]:
         tx.actor.require("rail.write")
         record = client(tx, code)
-        check = QualificationService(tx.crm).check(tx, code)
+        check = QualificationService(tx.crm).assess(tx, record)
         if not check.qualified:
             raise Conflict(
                 f"client {code} does not meet RAIL-QUAL-1: {check.summary()}", rule="RAIL-QUAL-1"
@@ -242,7 +310,7 @@ class CertificateService(Service):
     def _start(
         self,
         tx: Tx,
-        record: Client,
+        record: ClientRow,
         check: QualificationCheck,
         renews: str | None,
         comment: str | None,
@@ -302,12 +370,15 @@ class CertificateService(Service):
         serials = [int(m[1]) for n in taken if (m := re.fullmatch(re.escape(stem) + r"(\d+)", n))]
         return f"{stem}{max(serials, default=0) + 1:05d}"
 
-    def _code(self, tx: Tx, client_id: int) -> str:
-        return tx.conn.scalar(select(clients_table.c.code).where(clients_table.c.id == client_id))
-
-    def _views(self, tx: Tx, rows: list[Row[Any]]) -> list[Certificate]:
+    def _views(
+        self,
+        tx: Tx,
+        rows: list[Row[Any]],
+        clients: dict[int, ClientRow],
+        action: str | None,
+    ) -> list[Certificate]:
+        """Certificates as the actor may see them; ``rows`` are of readable ``clients``."""
         today = china_date(tx.now)
-        clients = visible_clients(tx, [r.client_id for r in rows])
         numbers = {
             r.id: r.number
             for r in tx.conn.execute(
@@ -328,8 +399,6 @@ class CertificateService(Service):
         who = logins(tx, [r.ended_by for r in rows])
         views = []
         for r in rows:
-            if r.client_id not in clients:
-                continue
             status = r.status
             if status == ISSUED:
                 status = "in_force" if r.valid_until >= today else "expired"
@@ -350,9 +419,35 @@ class CertificateService(Service):
                     ended_at=r.ended_at,
                     ended_by=who.get(r.ended_by) if r.ended_by else None,
                     end_reason=r.end_reason,
+                    document=r.document_id,
                 )
             )
-        return views
+        return [
+            present(tx, v, ENTITY, action=action, client=clients[r.client_id], record_id=v.number)
+            for r, v in zip(rows, views, strict=True)
+        ]
+
+
+def _certificate_lines(
+    number: str,
+    record: ClientRow,
+    check: QualificationCheck,
+    valid_from: date,
+    valid_until: date,
+    renews: str | None,
+    tx: Tx,
+) -> list[str]:
+    """The certificate as filed in the archive (text)."""
+    station = check.station
+    return [
+        "铁路大客户证书 / Railway key-account certificate (RAIL-QUAL-2)",
+        f"证书编号 Number: {number}",
+        f"客户 Client: {record.code} {record.name}",
+        f"认定 As: {check.party.value} at {station.code} {station.name} ({station.bureau})",
+        f"有效期 Valid: {valid_from} to {valid_until}",
+        *([f"续期 Renews: {renews}"] if renews else []),
+        f"签发 Issued: {china_date(tx.now)} by {tx.actor.login} (铁道部)",
+    ]
 
 
 def _years_later(day: date, years: int) -> date:

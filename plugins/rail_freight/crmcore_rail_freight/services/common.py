@@ -1,14 +1,26 @@
-"""What every rail use case needs: the client, stations from the register, users' logins."""
+"""What every rail use case needs: the client through the core's access point, stations from
+the register, users' logins.
+
+Every door goes through ``crmcore.security.access`` (CORE-CONF-2): a door keyed by a client
+resolves it with :func:`client` (unknown: NotFound; not readable: PermissionDenied; the
+look-up recorded under the door's name), a list keeps to :func:`readable_ids`, and every
+record leaves through :func:`present`, which masks the fields the actor may not read
+(``crm_sensitive_fields`` in ``plugin.py``) and records the look-up. Who may sign or revoke
+in a capacity is the core's decision too (:func:`require_may_act`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
-from crmcore import Client, InvalidInput, PermissionDenied, Tx
+from crmcore import Conflict, InvalidInput, PermissionDenied, Tx
+from crmcore.security import access
 from crmcore.store import metadata
 
 from ..domain.stations import Station
@@ -19,21 +31,92 @@ BUREAU = "rail_bureau"
 MINISTRY = "rail_ministry"
 
 users = metadata.tables["users"]
+clients_table = metadata.tables["clients"]
+
+#: A row of crmcore's ``clients`` table (id, code, name, region, owner_id, clearance, ...).
+ClientRow = Row[Any]
 
 
-def client(tx: Tx, code: str) -> Client:
-    """The client, if the actor may read it (NotFound / PermissionDenied otherwise)."""
+def client(tx: Tx, code: str, *, action: str | None = None) -> ClientRow:
+    """The client, if the actor holds ``rail.read`` and may read it (CORE-CONF-2).
+
+    ``action`` names the door (``"rail.volume.show"``) so the look-up is recorded under it;
+    None for a write, which its own audit event records.
+    """
     tx.actor.require("rail.read")
-    return tx.crm.clients.get(tx, code)
+    return access.client_for_read(tx, code, action=action)
 
 
-def require_role(tx: Tx, role: str, what: str, rule: str) -> None:
+def client_by_id(tx: Tx, client_id: int, *, action: str | None = None) -> ClientRow:
+    """Like :func:`client`, for a record that carries a ``client_id`` (a certificate)."""
+    tx.actor.require("rail.read")
+    return access.client_by_id(tx, client_id, action=action)
+
+
+def readable_ids(tx: Tx) -> Any:
+    """``SELECT id FROM clients WHERE <readable>``, for ``table.c.client_id.in_(...)``."""
+    tx.actor.require("rail.read")
+    return access.readable_client_ids(tx)
+
+
+def clients_by_id(tx: Tx, ids: Iterable[int]) -> dict[int, ClientRow]:
+    """The clients among ``ids`` the actor may read, by id (the others are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = tx.conn.execute(
+        select(clients_table).where(clients_table.c.id.in_(wanted), access.readable_clients(tx))
+    )
+    return {r.id: r for r in rows}
+
+
+@contextmanager
+def taken_meanwhile(what: str, rule: str) -> Iterator[None]:
+    """Turn a unique index meeting a row written by a concurrent transaction into a Conflict.
+
+    Every rail write checks for the row first; on PostgreSQL two transactions can both pass
+    that check, and the second insert then waits for the first and fails on the index. The
+    user gets the same one-line Conflict (exit 5) as for the check, not a traceback; the
+    transaction rolls back whole, so nothing is half-written.
+    """
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(f"{what} meanwhile; look again", rule=rule) from None
+
+
+def present(
+    tx: Tx,
+    view: Any,
+    entity: str,
+    *,
+    action: str | None,
+    client: ClientRow,
+    record_id: object | None = None,
+) -> Any:
+    """``view`` as the actor may see it, at its client's level, the look-up recorded."""
+    return access.present(
+        tx,
+        view,
+        entity,
+        action=action,
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=record_id,
+    )
+
+
+def require_may_act(tx: Tx, role: str, client: ClientRow, what: str, rule: str) -> None:
+    """Refuse unless the core says the actor may act as ``role`` on ``client``: the role, and
+    the client readable by their units, relationships, grants and clearance (access.may_act)."""
+    if access.may_act(tx, role, client_id=client.id):
+        return
     if role not in tx.actor.roles:
-        raise PermissionDenied(
-            f"{what} is for {role}; {tx.actor.login} holds "
-            f"{', '.join(sorted(tx.actor.roles)) or 'no role'}",
-            rule=rule,
-        )
+        held = ", ".join(sorted(tx.actor.roles)) or "no role"
+        raise PermissionDenied(f"{what} is for {role}; {tx.actor.login} holds {held}", rule=rule)
+    raise PermissionDenied(
+        f"{what}: {tx.actor.login} may not read client {client.code}", rule="CORE-CONF-2"
+    )
 
 
 def station_rows(tx: Tx, codes: Iterable[str]) -> dict[str, Row[Any]]:
@@ -86,24 +169,3 @@ def logins(tx: Tx, ids: Iterable[int | None]) -> Mapping[int, str]:
         return {}
     rows = tx.conn.execute(select(users.c.id, users.c.login).where(users.c.id.in_(wanted)))
     return {r.id: r.login for r in rows}
-
-
-clients_table = metadata.tables["clients"]
-
-
-def visible_clients(tx: Tx, client_ids: Iterable[int]) -> dict[int, Client]:
-    """The clients among ``client_ids`` the actor may read, through the core's access check
-    (so list views honour whatever the confidentiality model decides). Remembered for the
-    transaction: the three deadline obligations ask for the same clients."""
-    seen: dict[int, Client | None] = tx.state.setdefault("rail_visible_clients", {})
-    wanted = sorted(set(client_ids) - set(seen))
-    if wanted:
-        codes = tx.conn.execute(
-            select(clients_table.c.id, clients_table.c.code).where(clients_table.c.id.in_(wanted))
-        )
-        for row in codes:
-            try:
-                seen[row.id] = tx.crm.clients.get(tx, row.code)
-            except PermissionDenied:
-                seen[row.id] = None
-    return {i: c for i in set(client_ids) if (c := seen.get(i)) is not None}

@@ -19,9 +19,10 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import func, select
 
-from crmcore import Client, Conflict, InvalidInput, NotFound, Service, Tx, query, use_case
+from crmcore import Conflict, InvalidInput, NotFound, Service, Tx, query, use_case
 from crmcore.calendar import china_date
 from crmcore.convert import unstructure
+from crmcore.security import access
 
 from ..domain.operations import (
     RULE,
@@ -42,12 +43,14 @@ from ..tables import (
     settlements,
 )
 from .actuals import actuals
-from .common import bureaus, client, logins, station_rows
+from .common import ClientRow, bureaus, client, logins, present, station_rows, taken_meanwhile
 from .volumes import VolumeService
 
 OTHER = "(other)"  # planned tonnes no listed direction or consignee accounts for
 NO_CONSIGNEE = "(no consignee)"
 BY = ("month", "direction", "consignee")
+#: Entities of the field rules (``crm_sensitive_fields``, see ``confidentiality.py``).
+LOADING, SETTLEMENT, FULFILMENT_ROW = "rail.loading", "rail.settlement", "rail.fulfilment_row"
 
 
 @frozen(kw_only=True)
@@ -81,7 +84,7 @@ class Settlement:
     id: int
     client_code: str
     month: str
-    amount: Decimal
+    amount: Decimal | None  # None: masked (the reader lacks rail.freight.read)
     reference: str
     settled_on: date
     reverses: str | None  # the reference of the settlement this reverses
@@ -89,6 +92,7 @@ class Settlement:
     reason: str | None
     recorded_at: datetime
     recorded_by: str
+    masked: tuple[str, ...] = ()
 
 
 class OperationsService(Service):
@@ -185,7 +189,7 @@ class OperationsService(Service):
     @query
     def plans(self, tx: Tx, code: str, year: int) -> list[MonthPlan]:
         """The plan in force for each planned month of ``year``."""
-        record = client(tx, code)
+        record = client(tx, code, action="rail.plan.list")
         check_year(year)
         return self._views(tx, record, year)
 
@@ -212,6 +216,8 @@ class OperationsService(Service):
         record = client(tx, code)
         if not rows:
             raise InvalidInput(filename, "lists no loadings", rule=RULE)
+        if any(r.freight is not None for r in rows):  # who may not read freight may not write it
+            access.check_write(tx, LOADING, ["freight"])
         kinds = {r.daily for r in rows}
         if len(kinds) > 1:
             raise InvalidInput(
@@ -280,17 +286,17 @@ class OperationsService(Service):
                 rule=RULE,
             )
         self._check_not_recorded(tx, record, rows, daily, waybills)
-        batch = tx.conn.execute(
-            loading_batches.insert().values(
-                client_id=record.id,
-                filename=filename[:200],
-                sha256=digest,
-                granularity="daily" if daily else "monthly",
-                rows=len(rows),
-                imported_at=tx.now,
-                imported_by=tx.actor.user_id,
-            )
-        ).inserted_primary_key[0]
+        new_batch = loading_batches.insert().values(
+            client_id=record.id,
+            filename=filename[:200],
+            sha256=digest,
+            granularity="daily" if daily else "monthly",
+            rows=len(rows),
+            imported_at=tx.now,
+            imported_by=tx.actor.user_id,
+        )
+        with taken_meanwhile(f"{filename}: these loadings of {code} were imported", RULE):
+            batch = tx.conn.execute(new_batch).inserted_primary_key[0]
         tx.conn.execute(
             loadings.insert(),
             [
@@ -364,18 +370,16 @@ class OperationsService(Service):
             raise InvalidInput("settled_on", f"{settled_on} is in the future", rule=RULE)
         if self._settlement(tx, record, reference) is not None:
             raise Conflict(f"settlement {reference} of {code} is already recorded", rule=RULE)
-        settlement_id = tx.conn.execute(
-            settlements.insert().values(
+        with taken_meanwhile(f"settlement {reference} of {code} was recorded", RULE):
+            settlement_id = self._insert_settlement(
+                tx,
                 client_id=record.id,
                 year=year,
                 month=month_,
                 amount=amount,
                 reference=reference,
                 settled_on=settled_on,
-                recorded_at=tx.now,
-                recorded_by=tx.actor.user_id,
             )
-        ).inserted_primary_key[0]
         tx.audit(
             "rail.settlement.add",
             "rail_settlement",
@@ -383,7 +387,7 @@ class OperationsService(Service):
             client_id=record.id,
             detail={"month": month_label(year, month_)},
         )
-        return self._settlement_views(tx, record, year, ids=[settlement_id])[0]
+        return self._settlement_views(tx, record, year, ids=[settlement_id], action=None)[0]
 
     @use_case
     def reverse_settlement(self, tx: Tx, code: str, reference: str, reason: str) -> Settlement:
@@ -403,8 +407,9 @@ class OperationsService(Service):
         )
         if done is not None:
             raise Conflict(f"settlement {reference} is already reversed by {done}", rule=RULE)
-        settlement_id = tx.conn.execute(
-            settlements.insert().values(
+        with taken_meanwhile(f"settlement {reference} of {code} was reversed", RULE):
+            settlement_id = self._insert_settlement(
+                tx,
                 client_id=record.id,
                 year=original.year,
                 month=original.month,
@@ -413,10 +418,7 @@ class OperationsService(Service):
                 settled_on=china_date(tx.now),
                 reverses_id=original.id,
                 reason=reason.strip(),
-                recorded_at=tx.now,
-                recorded_by=tx.actor.user_id,
             )
-        ).inserted_primary_key[0]
         tx.audit(
             "rail.settlement.reverse",
             "rail_settlement",
@@ -424,13 +426,15 @@ class OperationsService(Service):
             client_id=record.id,
             detail={"reverses": original.id},
         )
-        return self._settlement_views(tx, record, original.year, ids=[settlement_id])[0]
+        return self._settlement_views(tx, record, original.year, ids=[settlement_id], action=None)[
+            0
+        ]
 
     @query
     def settlements(self, tx: Tx, code: str, year: int) -> list[Settlement]:
-        record = client(tx, code)
+        record = client(tx, code, action="rail.settlement.list")
         check_year(year)
-        return self._settlement_views(tx, record, year)
+        return self._settlement_views(tx, record, year, action="rail.settlement.list")
 
     # -- the fulfilment report ------------------------------------------------------------
 
@@ -439,8 +443,9 @@ class OperationsService(Service):
         """Plan against actual for ``year``, by month (with freight billed and settled), by
         direction (destination bureau) or by consignee. Every view adds up to the same
         totals: planned tonnes no listed direction or consignee accounts for show as
-        ``(other)``."""
-        record = client(tx, code)
+        ``(other)``. Freight billed and settled are masked for a reader without
+        ``rail.freight.read``."""
+        record = client(tx, code, action="rail.fulfilment")
         check_year(year)
         if by not in BY:
             raise InvalidInput("by", f"{by!r} is not one of {', '.join(BY)}", rule=RULE)
@@ -464,6 +469,11 @@ class OperationsService(Service):
                 )
                 for m in range(1, 13)
             ]
+            rows = [*rows, total_row(rows)]
+            rows = [
+                present(tx, r, FULFILMENT_ROW, action="rail.fulfilment", client=record)
+                for r in rows
+            ]
         else:
             lines: dict[str, Decimal] = defaultdict(Decimal)
             for p in plans:
@@ -481,6 +491,7 @@ class OperationsService(Service):
                 if act.unnamed:
                     actual[NO_CONSIGNEE] += act.unnamed
             rows = fulfilment_rows(lines, actual)
+            rows = [*rows, total_row(rows)]
         approved = VolumeService(tx.crm).approved(tx, record.id, year)
         return Fulfilment(
             client_code=record.code,
@@ -488,13 +499,13 @@ class OperationsService(Service):
             year=year,
             by=by,
             approved_total=approved.total if approved is not None else None,
-            rows=tuple(rows),
-            total=total_row(rows),
+            rows=tuple(rows[:-1]),
+            total=rows[-1],
         )
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _approved(self, tx: Tx, record: Client, year: int) -> VolumeFigures:
+    def _approved(self, tx: Tx, record: ClientRow, year: int) -> VolumeFigures:
         check_year(year)
         figures = VolumeService(tx.crm).approved(tx, record.id, year)
         if figures is None:
@@ -508,7 +519,7 @@ class OperationsService(Service):
     def _add_plan(
         self,
         tx: Tx,
-        record: Client,
+        record: ClientRow,
         year: int,
         month_: int,
         total: Decimal,
@@ -524,19 +535,21 @@ class OperationsService(Service):
                 p.client_id == record.id, p.year == year, p.month == month_
             )
         )
-        plan_id = tx.conn.execute(
-            monthly_plans.insert().values(
-                client_id=record.id,
-                year=year,
-                month=month_,
-                version=version + 1,
-                total=total,
-                source=source,
-                note=note,
-                created_at=tx.now,
-                created_by=tx.actor.user_id,
-            )
-        ).inserted_primary_key[0]
+        new_plan = monthly_plans.insert().values(
+            client_id=record.id,
+            year=year,
+            month=month_,
+            version=version + 1,
+            total=total,
+            source=source,
+            note=note,
+            created_at=tx.now,
+            created_by=tx.actor.user_id,
+        )
+        with taken_meanwhile(
+            f"the plan of {record.code} for {month_label(year, month_)} changed", RULE
+        ):
+            plan_id = tx.conn.execute(new_plan).inserted_primary_key[0]
         lines = [
             {"plan_id": plan_id, "kind": kind, "label": label, "tonnage": tonnage}
             for kind, values in (("direction", directions), ("consignee", consignees))
@@ -562,7 +575,7 @@ class OperationsService(Service):
             )
         )
 
-    def _views(self, tx: Tx, record: Client, year: int) -> list[MonthPlan]:
+    def _views(self, tx: Tx, record: ClientRow, year: int) -> list[MonthPlan]:
         rows = self._latest(tx, record.id, year)
         lines: dict[int, dict[str, dict[str, Decimal]]] = {
             r.id: {"direction": {}, "consignee": {}} for r in rows
@@ -595,7 +608,7 @@ class OperationsService(Service):
     def _check_not_recorded(
         self,
         tx: Tx,
-        record: Client,
+        record: ClientRow,
         rows: Sequence[Loading],
         daily: bool,
         waybills: Mapping[str, str],
@@ -627,14 +640,20 @@ class OperationsService(Service):
             if taken is not None:
                 raise Conflict(f"waybill {taken} of {record.code} is already recorded", rule=RULE)
 
-    def _settlement(self, tx: Tx, record: Client, reference: str) -> Any:
+    def _insert_settlement(self, tx: Tx, **values: Any) -> int:
+        row = settlements.insert().values(
+            **values, recorded_at=tx.now, recorded_by=tx.actor.user_id
+        )
+        return int(tx.conn.execute(row).inserted_primary_key[0])
+
+    def _settlement(self, tx: Tx, record: ClientRow, reference: str) -> Any:
         return tx.conn.execute(
             select(settlements).where(
                 settlements.c.client_id == record.id, settlements.c.reference == reference
             )
         ).first()
 
-    def _settled_by_month(self, tx: Tx, record: Client, year: int) -> dict[int, Decimal]:
+    def _settled_by_month(self, tx: Tx, record: ClientRow, year: int) -> dict[int, Decimal]:
         s = settlements.c
         return {
             r.month: r.amount
@@ -646,7 +665,13 @@ class OperationsService(Service):
         }
 
     def _settlement_views(
-        self, tx: Tx, record: Client, year: int, *, ids: Sequence[int] | None = None
+        self,
+        tx: Tx,
+        record: ClientRow,
+        year: int,
+        *,
+        action: str | None,
+        ids: Sequence[int] | None = None,
     ) -> list[Settlement]:
         s = settlements.c
         stmt = select(settlements).where(s.client_id == record.id, s.year == year)
@@ -665,7 +690,7 @@ class OperationsService(Service):
             )
         )
         who = logins(tx, [r.recorded_by for r in rows])
-        return [
+        views = [
             Settlement(
                 id=r.id,
                 client_code=record.code,
@@ -681,3 +706,4 @@ class OperationsService(Service):
             )
             for r in rows
         ]
+        return [present(tx, v, SETTLEMENT, action=action, client=record) for v in views]

@@ -7,11 +7,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 
-from crmcore import Client, NotFound, Service, Tx, query, use_case
+from crmcore import NotFound, Service, Tx, query, use_case
 
 from ..domain.qualification import RULE, Party, QualificationCheck, QualificationFacts, evaluate
 from ..tables import qualifications
-from .common import client, logins, require_stations, station_view, stations_by_id
+from .common import (
+    ClientRow,
+    client,
+    logins,
+    present,
+    require_stations,
+    station_view,
+    stations_by_id,
+)
+
+ENTITY = "rail.qualification"
 
 
 class QualificationService(Service):
@@ -39,7 +49,7 @@ class QualificationService(Service):
                 recorded_by=tx.actor.user_id,
             )
         ).inserted_primary_key[0]
-        result = self._check(tx, record, self._row(tx, facts_id))
+        result = self.assess(tx, record, facts_id)
         tx.audit(
             "rail.qualification.record",
             "rail_qualification",
@@ -47,33 +57,35 @@ class QualificationService(Service):
             client_id=record.id,
             detail={"qualified": result.qualified, "failed": [c.key for c in result.failed]},
         )
-        return result
+        return self.shown(tx, record, result, action=None)
 
     @query
     def check(self, tx: Tx, code: str) -> QualificationCheck:
         """The newest facts of the client against the thresholds in force today."""
-        record = client(tx, code)
-        row = tx.conn.execute(
-            select(qualifications)
-            .where(qualifications.c.client_id == record.id)
-            .order_by(qualifications.c.id.desc())
-            .limit(1)
-        ).first()
+        record = client(tx, code, action="rail.check")
+        return self.shown(tx, record, self.assess(tx, record), action="rail.check")
+
+    def assess(self, tx: Tx, record: ClientRow, facts_id: int | None = None) -> QualificationCheck:
+        """The newest facts (or version ``facts_id``) checked today, whole: for the decisions
+        of the certificate workflow, never returned to a user as is (see :meth:`shown`)."""
+        q = qualifications.c
+        stmt = select(qualifications).where(q.client_id == record.id)
+        stmt = stmt.where(q.id == facts_id) if facts_id else stmt.order_by(q.id.desc()).limit(1)
+        row = tx.conn.execute(stmt).first()
         if row is None:
             raise NotFound(
-                f"qualification: nothing recorded for client {code} yet (crm rail qualify)",
+                f"qualification: nothing recorded for client {record.code} yet (crm rail qualify)",
                 rule=RULE,
             )
         return self._check(tx, record, row)
 
-    def check_facts(self, tx: Tx, record: Client, facts_id: int) -> QualificationCheck:
-        """One recorded version of the facts, checked today (certificates use this)."""
-        return self._check(tx, record, self._row(tx, facts_id))
+    def shown(
+        self, tx: Tx, record: ClientRow, check: QualificationCheck, *, action: str | None
+    ) -> QualificationCheck:
+        """The check as the actor may see it (field rules on ``rail.qualification``)."""
+        return present(tx, check, ENTITY, action=action, client=record, record_id=check.facts_id)
 
-    def _row(self, tx: Tx, facts_id: int) -> Row[Any]:
-        return tx.conn.execute(select(qualifications).where(qualifications.c.id == facts_id)).one()
-
-    def _check(self, tx: Tx, record: Client, row: Row[Any]) -> QualificationCheck:
+    def _check(self, tx: Tx, record: ClientRow, row: Row[Any]) -> QualificationCheck:
         station = station_view(stations_by_id(tx, [row.station_id])[row.station_id])
         facts = QualificationFacts(
             party=Party(row.party),

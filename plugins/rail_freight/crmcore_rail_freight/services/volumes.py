@@ -7,7 +7,8 @@ compare-and-set, so two people signing the same stage at once cannot both succee
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -16,9 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from crmcore import Client, Conflict, InvalidInput, NotFound, Service, Tx, query, use_case
+from crmcore import Conflict, InvalidInput, NotFound, Service, Tx, query, use_case
 from crmcore.calendar import china_date
 
+from .. import archive
 from ..domain.volumes import (
     GROWTH_RULE,
     RULE,
@@ -42,15 +44,21 @@ from .actuals import Actuals, actuals
 from .common import (
     BUREAU,
     MINISTRY,
+    ClientRow,
     bureaus,
     client,
+    clients_by_id,
     logins,
-    require_role,
+    present,
+    readable_ids,
+    require_may_act,
     require_stations,
     stations_by_id,
-    visible_clients,
+    taken_meanwhile,
 )
 
+#: The entity of a signature for the field rules (``crm_sensitive_fields``).
+SIGNATURE = "rail.volume_signature"
 SIGNING_ROLE = {Stage.BUREAU: BUREAU, Stage.MINISTRY: MINISTRY}
 TONNE = Decimal("0.001")
 
@@ -82,6 +90,7 @@ class VolumeForm:
     due: tuple[StageDue, ...]
     verification: Verification
     growth: Growth
+    document: int | None = None  # the approved form filed in the client's archive
     rule: str = RULE
 
 
@@ -159,20 +168,21 @@ class VolumeService(Service):
 
     @query
     def show(self, tx: Tx, code: str, year: int) -> VolumeForm:
-        record = client(tx, code)
-        return self._view(tx, record, self._form(tx, record, year, required=True))
+        record = client(tx, code, action="rail.volume.show")
+        form = self._form(tx, record, year, required=True)
+        return self._view(tx, record, form, action="rail.volume.show")
 
     @query
     def list(self, tx: Tx, year: int) -> list[VolumeSummary]:
         """Every form for ``year`` the actor may see, by client code."""
-        tx.actor.require("rail.read")
-        rows = tx.conn.execute(select(volume_forms).where(volume_forms.c.year == year)).all()
-        clients = visible_clients(tx, [r.client_id for r in rows])
+        f = volume_forms.c
+        rows = tx.conn.execute(
+            select(volume_forms).where(f.year == year, f.client_id.in_(readable_ids(tx)))
+        ).all()
+        clients = clients_by_id(tx, [r.client_id for r in rows])
         summaries = []
         for row in rows:
-            if row.client_id not in clients:
-                continue
-            form = self._view(tx, clients[row.client_id], row)
+            form = self._view(tx, clients[row.client_id], row, action="rail.volume.list")
             summaries.append(
                 VolumeSummary(
                     client_code=form.client_code,
@@ -194,7 +204,7 @@ class VolumeService(Service):
         """A form for ``year`` filled from the actual loadings of the year before: total,
         directions (destination bureaus), consignees; the direct-train proposals of the year
         before's approved volume. ``annualise`` scales a part year up to twelve months."""
-        record = client(tx, code)
+        record = client(tx, code, action="rail.volume.prefill")
         basis = actuals(tx, record.id, year - 1)
         if not basis.months:
             raise NotFound(
@@ -324,7 +334,9 @@ class VolumeService(Service):
         if stage is Stage.CLIENT:
             tx.actor.require("rail.write")
         else:
-            require_role(tx, SIGNING_ROLE[stage], f"signing the annual volume as the {stage}", RULE)
+            require_may_act(
+                tx, SIGNING_ROLE[stage], record, f"signing the annual volume as the {stage}", RULE
+            )
         check_year(year)
         today = china_date(tx.now)
         signed_on = signing.signed_on or today
@@ -386,7 +398,34 @@ class VolumeService(Service):
                 raise Conflict(
                     f"the form of {code} for {year} changed meanwhile; look again", rule=RULE
                 )
-        signature_id = tx.conn.execute(
+        with taken_meanwhile(f"the {stage} signed the form of {code} for {year}", RULE):
+            signature_id = self._insert_signature(
+                tx, form_id, stage, figures, signing, signed_on, due
+            )
+        self._write_lines(tx, signature_id, figures, rows)
+        if stage is Stage.MINISTRY:
+            self._file(tx, record, form_id, year)
+        tx.audit(
+            f"rail.volume.{stage.value}_signed",
+            "rail_volume_form",
+            f"{code}/{year}",
+            client_id=record.id,
+            detail={"year": year, "stage": stage.value, "late": signed_on > due},
+        )
+        form = self._form(tx, record, year, required=True)
+        return self._view(tx, record, form, action=None)
+
+    def _insert_signature(
+        self,
+        tx: Tx,
+        form_id: int,
+        stage: Stage,
+        figures: VolumeFigures,
+        signing: Signing,
+        signed_on: date,
+        due: date,
+    ) -> int:
+        return tx.conn.execute(
             volume_signatures.insert().values(
                 form_id=form_id,
                 stage=stage,
@@ -402,17 +441,23 @@ class VolumeService(Service):
                 recorded_by=tx.actor.user_id,
             )
         ).inserted_primary_key[0]
-        self._write_lines(tx, signature_id, figures, rows)
-        tx.audit(
-            f"rail.volume.{stage.value}_signed",
-            "rail_volume_form",
-            f"{code}/{year}",
-            client_id=record.id,
-            detail={"year": year, "stage": stage.value, "late": signed_on > due},
-        )
-        return self._view(tx, record, self._form(tx, record, year, required=True))
 
-    def _refusal(self, tx: Tx, record: Client, form: Row[Any], stage: Stage) -> Conflict:
+    def _file(self, tx: Tx, record: ClientRow, form_id: int, year: int) -> None:
+        """File the approved form (three signatures) in the client's archive (CORE-ARC-1)."""
+        form = tx.conn.execute(select(volume_forms).where(volume_forms.c.id == form_id)).one()
+        view = self._view(tx, record, form, action=None)
+        archive.file(
+            tx,
+            record.code,
+            archive.VOLUMES,
+            title=f"铁路大客户年度运量表 {record.code} {year}",
+            filename=f"rail-volume-{record.code}-{year}.txt",
+            lines=_form_lines(view),
+            dated=view.stages[-1].signed_on,
+            on=(volume_forms, volume_forms.c.id == form_id),
+        )
+
+    def _refusal(self, tx: Tx, record: ClientRow, form: Row[Any], stage: Stage) -> Conflict:
         where = f"the annual volume of {record.code} for {form.year}"
         if form.stage == Stage.MINISTRY:
             signed = self._signature(tx, record.id, form.year, Stage.MINISTRY)
@@ -481,7 +526,7 @@ class VolumeService(Service):
         if lines:
             tx.conn.execute(volume_lines.insert(), lines)
 
-    def _form(self, tx: Tx, record: Client, year: int, *, required: bool = False) -> Any:
+    def _form(self, tx: Tx, record: ClientRow, year: int, *, required: bool = False) -> Any:
         row = tx.conn.execute(
             select(volume_forms).where(
                 volume_forms.c.client_id == record.id, volume_forms.c.year == year
@@ -539,7 +584,9 @@ class VolumeService(Service):
             ),
         )
 
-    def _view(self, tx: Tx, record: Client, form: Row[Any]) -> VolumeForm:
+    def _view(self, tx: Tx, record: ClientRow, form: Row[Any], *, action: str | None) -> VolumeForm:
+        """The form as the actor may see it: the client's signer is personal data
+        (``rail.volume_signature``, see ``confidentiality.py``)."""
         from .certificates import CertificateService
 
         signatures = {
@@ -550,17 +597,13 @@ class VolumeService(Service):
         }
         who = logins(tx, [r.recorded_by for r in signatures.values()])
         stages = tuple(
-            SignedStage(
-                stage=stage,
-                figures=self._figures(tx, r),
-                signer=r.signer,
-                sealed=r.sealed,
-                signed_on=r.signed_on,
-                deadline=r.deadline,
-                late=r.late,
-                late_reason=r.late_reason,
-                recorded_at=r.recorded_at,
-                recorded_by=who[r.recorded_by],
+            present(
+                tx,
+                self._signed(tx, stage, r, who),
+                SIGNATURE,
+                action=action,
+                client=record,
+                record_id=f"{record.code}/{form.year}/{stage}",
             )
             for stage, r in sorted(signatures.items(), key=lambda i: list(Stage).index(i[0]))
         )
@@ -597,6 +640,21 @@ class VolumeService(Service):
                 year=form.year, figures=figures, last=last, approved=approved
             ),
             growth=self._growth(tx, record, form.year, figures.total, last, approved),
+            document=form.document_id,
+        )
+
+    def _signed(self, tx: Tx, stage: Stage, r: Row[Any], who: Mapping[int, str]) -> SignedStage:
+        return SignedStage(
+            stage=stage,
+            figures=self._figures(tx, r),
+            signer=r.signer,
+            sealed=r.sealed,
+            signed_on=r.signed_on,
+            deadline=r.deadline,
+            late=r.late,
+            late_reason=r.late_reason,
+            recorded_at=r.recorded_at,
+            recorded_by=who[r.recorded_by],
         )
 
     def _verification(
@@ -624,7 +682,7 @@ class VolumeService(Service):
     def _growth(
         self,
         tx: Tx,
-        record: Client,
+        record: ClientRow,
         year: int,
         total: Decimal,
         last: Actuals,
@@ -663,3 +721,26 @@ class VolumeService(Service):
             if name in newest:
                 return name, newest[name]
         return None
+
+
+def _form_lines(form: VolumeForm) -> list[str]:
+    """The approved form as filed in the archive (text): figures and the three signatures."""
+    f = form.figures
+    lines = [
+        "铁路大客户年度运量表 / Annual volume form (RAIL-VOL-1)",
+        f"客户 Client: {form.client_code} {form.client_name}",
+        f"年度 Year: {form.year}",
+        f"证书 Certificate: {form.certificate or '-'}",
+        f"年运量 Total: {f.total} t",
+        *(f"去向 Direction: {d.bureau} {d.tonnage} t" for d in f.directions),
+        *(f"收货人 Consignee: {c.name} {c.station or ''} {c.tonnage} t" for c in f.consignees),
+        *(
+            f"直达列车 Direct trains: {p.origin}->{p.destination} {p.trains} trains {p.tonnage} t"
+            for p in f.trains
+        ),
+    ]
+    for s in form.stages:
+        late = " (late)" if s.late else ""
+        sealed = "盖章 sealed" if s.sealed else "not sealed"
+        lines.append(f"签字 {s.stage}: {s.signer or '(masked)'}, {s.signed_on}{late}, {sealed}")
+    return lines
