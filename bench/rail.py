@@ -15,9 +15,6 @@ bench/results/rail.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import tempfile
 import time
@@ -32,7 +29,7 @@ from crmcore_rail_freight.domain.qualification import QualificationFacts
 from crmcore_rail_freight.domain.stations import parse_register
 from crmcore_rail_freight.domain.volumes import Direction, Signing, VolumeFigures
 from crmcore_rail_freight.services import rail
-from workflows import timed
+from workflows import report, timed
 
 from crmcore import Crm, NewUnit, NewUser
 from crmcore.calendar import CHINA
@@ -158,26 +155,22 @@ def main() -> None:
             ),
         }
         crm.close()
-    report = {
-        "benchmark": "rail",
-        "clients": clients,
-        "key_accounts": accounts,
-        "loadings": len(rows),
-        "import_rows_per_second": round(len(rows) / import_ms * 1000),
-        "setup_seconds": round(setup_s, 1),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "results_ms": results,
-    }
-    if not args.quick:
-        RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    width = max(map(len, results))
-    print(
-        f"{clients:,} clients, {accounts} key accounts, {len(rows):,} loadings "
-        f"({report['import_rows_per_second']:,} rows/s imported; {report['machine']})"
+    rate = round(len(rows) / import_ms * 1000)
+    report(
+        RESULTS,
+        {
+            "benchmark": "rail",
+            "clients": clients,
+            "key_accounts": accounts,
+            "loadings": len(rows),
+            "import_rows_per_second": rate,
+            "setup_seconds": round(setup_s, 1),
+        },
+        results,
+        save=not args.quick,
+        headline=f"{clients:,} clients, {accounts} key accounts, {len(rows):,} loadings "
+        f"({rate:,} rows/s imported; {{machine}})",
     )
-    for name, ms in results.items():
-        print(f"  {name:<{width}}  {ms:10.2f} ms")
 
 
 if __name__ == "__main__":
