@@ -167,24 +167,39 @@ def main() -> None:
                     timed(lambda: WorkCalendar().add_working_days(date(2025, 1, 2), 250), 20), 2
                 ),
             }
-    report = {
-        "benchmark": "workflows",
-        "clients": clients,
-        "contact_logs": clients * 10,
-        "approvals": approvals,
-        "duties_in_quarter": len(duties),
-        "setup_seconds": round(setup_s, 1),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+    report(
+        RESULTS,
+        {
+            "benchmark": "workflows",
+            "clients": clients,
+            "contact_logs": clients * 10,
+            "approvals": approvals,
+            "duties_in_quarter": len(duties),
+            "setup_seconds": round(setup_s, 1),
+        },
+        results,
+        save=not args.quick,
+        headline=f"{clients:,} clients, {clients * 10:,} logs, {approvals:,} approvals, "
+        f"{len(duties):,} duties in the quarter ({{machine}})",
+    )
+
+
+def report(
+    path: Path, facts: dict[str, object], results: dict[str, float], *, save: bool, headline: str
+) -> None:
+    """Write ``path`` (full runs only: a quick run is a smoke test) and print the results;
+    ``headline`` may name ``{machine}``. Shared by the benchmarks that time services."""
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    data = {
+        **facts,
+        "machine": machine,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "results_ms": results,
     }
-    if not args.quick:
-        RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if save:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     width = max(map(len, results))
-    print(
-        f"{clients:,} clients, {clients * 10:,} logs, {approvals:,} approvals, "
-        f"{len(duties):,} duties in the quarter ({report['machine']})"
-    )
+    print(headline.format(machine=machine))
     for name, ms in results.items():
         print(f"  {name:<{width}}  {ms:10.2f} ms")
 

@@ -3,12 +3,16 @@
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
 types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``,
-``crmcore.obligations`` and ``crmcore.classification``, whose docstrings are their guides),
-never from internals. ``Service`` (with ``use_case``/``query``) is the base of a plugin's own
-services. Public modules besides: ``crmcore.security.access`` (the one enforcement point:
-``readable_clients``, the WHERE clause that limits a query joining ``clients`` to the rows the
-acting user may read, ``readable_client_ids``, ``client_for_read``, ``client_by_id``,
-``present``, ``check_write``, ``record_export``) and ``crmcore.security.personal`` (ID numbers).
+``crmcore.obligations`` and ``crmcore.classification``, whose docstrings are their guides;
+``crmcore.domain.checks`` for attrs validators that name the field and rule; ``crmcore.convert``
+for ``structure`` and ``unstructure``), never from internals. Public modules besides:
+``crmcore.security.access`` (the one enforcement point: ``readable_clients``, the WHERE clause
+that limits a query joining ``clients`` to the rows the acting user may read,
+``readable_client_ids``, ``client_for_read``, ``client_for_write``, ``client_by_id``,
+``present``, ``check_write``, ``record_export``, and ``may_act``, the one decision of who may act
+in a named role on a client, for plugin steps that are not workflow transitions) and
+``crmcore.security.personal`` (ID numbers). A plugin's own services subclass ``Service`` and
+decorate their methods with ``use_case``/``query``.
 """
 
 import importlib

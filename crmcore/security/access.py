@@ -516,13 +516,14 @@ def reasons(tx: Tx, actor: Actor, client: Row[Any]) -> tuple[bool, list[str]]:
 def may_act(
     tx: Tx, role: str, *, client_id: int, assignees: Mapping[str, Sequence[str]] | None = None
 ) -> bool:
-    """Whether ``tx.actor`` may perform a workflow step that needs ``role`` on a client.
+    """Whether ``tx.actor`` may perform a step that needs ``role`` on a client.
 
-    The one place that decides it, for every workflow: the actor holds ``role``; when the
+    The one place that decides it, for every workflow and for plugin steps that are not
+    workflow transitions (a signature, a revocation): the actor holds ``role``; when the
     instance names assignees for that role, is one of them; and may read the client (its
     clearance and the relationship, unit or grant that :func:`readable_clients` asks for), so
     nobody approves what they may not see. Holding ``admin`` is not enough: an approval is a
-    person's decision in a named capacity.
+    person's decision in a named capacity. Public API (see ``crmcore``).
     """
     if role not in tx.actor.roles:
         return False
