@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from crmcore.hookspecs import hookimpl
     from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
     from crmcore.security.actors import Actor
+    from crmcore.services.counters import next_number
     from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
     from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
 
@@ -70,6 +71,7 @@ _EXPORTS = {
     "DutyContext": "crmcore.obligations",
     "DutyStatus": "crmcore.obligations",
     "Obligation": "crmcore.obligations",
+    "next_number": "crmcore.services.counters",
     "Instance": "crmcore.services.workflows",
     "Vetoed": "crmcore.services.workflows",
     "WorkflowEvent": "crmcore.services.workflows",
@@ -139,6 +141,7 @@ __all__ = [
     "WorkflowEvent",
     "__version__",
     "hookimpl",
+    "next_number",
     "query",
     "use_case",
 ]
