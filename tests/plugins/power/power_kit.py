@@ -3,6 +3,7 @@ to any stage. Imported by basename (``from power_kit import ...``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,7 +70,11 @@ def freeze(crm: Crm, moment: datetime | date) -> None:
 
 
 def setup(crm: Crm) -> PowerService:
-    """The staff (one per role) and client KA1."""
+    """The staff (one per role) and client KA1; the clock frozen at Mon 2 Mar 2026, 10:00.
+
+    The CLI runs on the real clock: :func:`cover_real_years` makes its deadlines computable.
+    """
+    freeze(crm, date(2026, 3, 2))
     admin = crm.actor("admin")
     for login, role in STAFF.items():
         crm.users.add(admin, NewUser(login=login, name=login, roles=(role,)))
@@ -151,3 +156,19 @@ def step(power: PowerService, view: ApplicationView, **plan: Any) -> Application
         case "metering":
             return power.meter(crm.actor("meter"), number)
     raise AssertionError(f"cannot step from {view.stage}")
+
+
+def cover_real_years(crm: Crm) -> None:
+    """For tests that go through the CLI (which runs on the real clock): load an invented
+    schedule (元旦 only, Monday to Friday otherwise) for this year and the next when
+    chinese-calendar does not know them, so that a deadline from today can be computed. It is
+    a test fixture, never the official schedule."""
+    from crmcore.calendar import library_years, parse_schedule
+
+    known = library_years()
+    this_year = datetime.now(CHINA).year
+    missing = [y for y in (this_year, this_year + 1) if known is None or y > known[1]]
+    if missing:
+        days = [{"date": f"{y}-01-01", "kind": "holiday", "name": "元旦"} for y in missing]
+        text = json.dumps({"source": "TEST FIXTURE, not an official schedule", "days": days})
+        crm.calendar.load(crm.actor("admin"), parse_schedule(text))

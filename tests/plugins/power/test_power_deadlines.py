@@ -12,7 +12,7 @@ import chinese_calendar
 import pytest
 from power_kit import apply, drive, freeze
 
-from crmcore import NoCalendarData
+from crmcore import InvalidInput, NoCalendarData
 from crmcore.testing import row_counts
 
 FIXTURE_2027 = Path(__file__).parents[2] / "data" / "calendar-2027-test-fixture.json"
@@ -69,7 +69,7 @@ def test_the_deadline_counts_from_the_acceptance_date_the_clerk_records(crm, pow
     freeze(crm, date(2026, 9, 28))
     view = power.review(crm.actor("office"), app.number, accepted_on=date(2026, 9, 24))
     assert clocks(view)["reply"].due == nth_working_day(date(2026, 9, 24), 20) == date(2026, 10, 29)
-    with pytest.raises(Exception, match="accepted_on: 2026-09-21 is before the application"):
+    with pytest.raises(InvalidInput, match="accepted_on: 2026-09-21 is before the application"):
         power.review(crm.actor("office"), apply(power).number, accepted_on=date(2026, 9, 21))
 
 
