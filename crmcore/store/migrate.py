@@ -44,21 +44,30 @@ def upgrade(
 
 
 def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, tuple[str, str]]:
-    """Per branch: (revision applied in this database, head available in the code)."""
+    """Per branch: (revision applied in this database, head available in the code).
+
+    A plugin branch ``depends_on`` a core revision, which makes the core's head an ancestor of
+    the plugin's: Alembic's "heads" and the version table then name only the plugin's
+    revision. So each branch is found by its label and walked along its own down-revisions,
+    and a revision counts as applied when it is an ancestor (dependencies included) of what
+    the version table holds.
+    """
     script = ScriptDirectory.from_config(_config(conn, plugin_locations))
-    applied = set(MigrationContext.configure(conn).get_current_heads())
+    applied: set[str] = set()
+    for head in MigrationContext.configure(conn).get_current_heads():
+        applied.update(r.revision for r in script.iterate_revisions(head, "base") if r)
+    labels = sorted({label for rev in script.walk_revisions() for label in rev.branch_labels})
     result: dict[str, tuple[str, str]] = {}
-    for head in script.get_revisions("heads"):
+    for label in sorted(labels, key=lambda name: name != CORE_BRANCH):
+        head = script.get_revision(f"{label}@head")
         assert head is not None
-        label = next(iter(sorted(head.branch_labels)), head.revision)
-        current = next(
-            (
-                rev.revision
-                for rev in script.iterate_revisions(head.revision, "base")
-                if rev.revision in applied
-            ),
-            "-",
-        )
+        current, rev = "-", head
+        while rev is not None:
+            if rev.revision in applied:
+                current = rev.revision
+                break
+            down = rev.down_revision
+            rev = script.get_revision(down) if isinstance(down, str) else None
         result[label] = (current, head.revision)
     return result
 
