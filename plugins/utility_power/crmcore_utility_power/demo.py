@@ -27,6 +27,7 @@ from crmcore_utility_power.domain import (
     NewSurvey,
     NewWorks,
 )
+from crmcore_utility_power.policies import ApplicationDocuments
 from crmcore_utility_power.services import PowerService
 
 STAFF = (
@@ -42,7 +43,7 @@ SIGNERS = ("wuhao", "zhengyu", "fengqiang", "heping")
 PAY_INTO = (
     "中国工商银行广州分行营业部 户名: 广州供电局有限公司 帐号: 3602 0000 0920 0000 000 (demo)"
 )
-DOCUMENTS = ("用电申请书", "营业执照", "法定代表人身份证明", "用电地址产权证明", "用电设备清单")
+DOCUMENTS = ApplicationDocuments().required_documents
 SURVEYORS = ("周杰", "市场营销部 吴昊", "生产计划部 郑宇")
 
 PROFILES = (  # voltage, kVA, load class, priority, kWh/year, revenue/year, credit

@@ -20,6 +20,8 @@ from attrs import field, frozen
 from crmcore import InvalidInput
 
 CENT = Decimal("0.01")
+#: Above any real capacity, consumption or revenue; keeps values inside the stored precision.
+LARGEST = Decimal("1e12")
 
 
 class VoltageLevel(enum.StrEnum):
@@ -165,7 +167,10 @@ def number(rule: str, *, unit: str, positive: bool, optional: bool = False) -> a
             raise InvalidInput(name, f"must be more than 0 {unit}, not {result}", rule=rule)
         if result < 0:
             raise InvalidInput(name, f"must not be negative, not {result}", rule=rule)
-        if result != result.quantize(CENT):
+        if result > LARGEST:
+            raise InvalidInput(name, f"{result} {unit} is beyond any connection", rule=rule)
+        exponent = result.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and result != result.quantize(CENT):
             raise InvalidInput(name, "has more than 2 decimal places", rule=rule)
         return result
 
@@ -225,14 +230,23 @@ def a_date(rule: str) -> attrs.Converter:
     return attrs.Converter(convert, takes_self=True, takes_field=True)
 
 
-def not_after(day: date, today: date, what: str, rule: str) -> None:
+def business_date(
+    given: date | None,
+    today: date,
+    field: str,
+    rule: str,
+    *,
+    earliest: date | None = None,
+    earliest_what: str = "",
+) -> date:
+    """The date something happened: ``given`` or today; never in the future, never before
+    ``earliest`` (what it follows, e.g. the acceptance before the survey)."""
+    day = given or today
     if day > today:
-        raise InvalidInput(what, f"{day} is in the future (today is {today})", rule=rule)
-
-
-def not_before(day: date, earliest: date, what: str, earlier: str, rule: str) -> None:
-    if day < earliest:
-        raise InvalidInput(what, f"{day} is before {earlier} ({earliest})", rule=rule)
+        raise InvalidInput(field, f"{day} is in the future (today is {today})", rule=rule)
+    if earliest is not None and day < earliest:
+        raise InvalidInput(field, f"{day} is before {earliest_what} ({earliest})", rule=rule)
+    return day
 
 
 # -- the key-account profile (PWR-KA-1) -------------------------------------------------------

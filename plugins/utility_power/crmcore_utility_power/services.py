@@ -52,9 +52,8 @@ from crmcore_utility_power.domain import (
     NewWorks,
     VoltageLevel,
     add_months,
+    business_date,
     check_extension,
-    not_after,
-    not_before,
     plan_fees,
     total,
 )
@@ -163,8 +162,7 @@ class PowerService:
         tx.actor.require(APPLY)
         client = tx.crm.clients.get(tx, client_code)
         today = china_date(tx.now)
-        applied_on = new.applied_on or today
-        not_after(applied_on, today, "applied_on", "PWR-APP-1")
+        applied_on = business_date(new.applied_on, today, "applied_on", "PWR-APP-1")
         number = (
             f"YK{applied_on.year}-{next_number(tx, f'power.application.{applied_on.year}'):04d}"
         )
@@ -225,9 +223,14 @@ class PowerService:
         """
         app, instance = self._step(tx, number, "review")
         today = china_date(tx.now)
-        day = accepted_on or today
-        not_after(day, today, "accepted_on", "PWR-APP-2")
-        not_before(day, app.applied_on, "accepted_on", "the application", "PWR-APP-2")
+        day = business_date(
+            accepted_on,
+            today,
+            "accepted_on",
+            "PWR-APP-2",
+            earliest=app.applied_on,
+            earliest_what="the application",
+        )
         _add_documents(tx, app.id, _texts(documents))
         tx.conn.execute(
             update(t.applications).where(t.applications.c.id == app.id).values(accepted_on=day)
@@ -249,9 +252,14 @@ class PowerService:
     def survey(self, tx: Tx, number: str, new: NewSurvey) -> ApplicationView:
         """Record the site survey (现场勘查) and take the step."""
         app, instance = self._step(tx, number, "survey")
-        day = new.surveyed_on or china_date(tx.now)
-        not_after(day, china_date(tx.now), "surveyed_on", "PWR-APP-1")
-        not_before(day, app.accepted_on, "surveyed_on", "the acceptance", "PWR-APP-1")
+        day = business_date(
+            new.surveyed_on,
+            china_date(tx.now),
+            "surveyed_on",
+            "PWR-APP-1",
+            earliest=app.accepted_on,
+            earliest_what="the acceptance",
+        )
         tx.conn.execute(
             t.surveys.insert().values(
                 application_id=app.id,
@@ -356,14 +364,13 @@ class PowerService:
     @use_case
     def extend(self, tx: Tx, number: str, new: NewExtension) -> ApplicationView:
         """Extend the plan's validity, asked today for special circumstances (特殊情况)."""
-        tx.actor.require(RECORD)
-        app, instance = self._load(tx, number, lock=True)
-        if instance.state != "notified":
-            raise Conflict(
-                f"application {app.number} is at {instance.state_label} ({instance.state}): "
-                "only a notified plan whose works have not started can be extended",
-                rule="PWR-PLAN-1",
-            )
+        app, instance = self._record_at(
+            tx,
+            number,
+            {"notified"},
+            "only a notified plan whose works have not started can be extended",
+            "PWR-PLAN-1",
+        )
         notice = tx.conn.execute(
             select(t.notices).where(t.notices.c.application_id == app.id)
         ).one()
@@ -417,9 +424,14 @@ class PowerService:
         notice = tx.conn.execute(
             select(t.notices).where(t.notices.c.application_id == app.id)
         ).one()
-        day = new.started_on or china_date(tx.now)
-        not_after(day, china_date(tx.now), "started_on", "PWR-WORK-1")
-        not_before(day, notice.notified_on, "started_on", "the notice", "PWR-PLAN-1")
+        day = business_date(
+            new.started_on,
+            china_date(tx.now),
+            "started_on",
+            "PWR-PLAN-1",
+            earliest=notice.notified_on,
+            earliest_what="the notice",
+        )
         tx.conn.execute(
             t.works.insert().values(
                 application_id=app.id,
@@ -437,14 +449,13 @@ class PowerService:
     @use_case
     def inspect(self, tx: Tx, number: str, new: NewInspection) -> ApplicationView:
         """An inspection during works (中间检查, PWR-WORK-1): findings and what to rectify."""
-        tx.actor.require(RECORD)
-        app, instance = self._load(tx, number, lock=True)
-        if instance.state != "works":
-            raise Conflict(
-                f"application {app.number} is at {instance.state_label} ({instance.state}): "
-                "inspections during works are recorded while the works are under way",
-                rule="PWR-WORK-1",
-            )
+        app, instance = self._record_at(
+            tx,
+            number,
+            {"works"},
+            "inspections during works are recorded while the works are under way",
+            "PWR-WORK-1",
+        )
         if new.passed is not None:
             raise InvalidInput(
                 "passed",
@@ -454,8 +465,13 @@ class PowerService:
         started = tx.conn.scalar(
             select(t.works.c.started_on).where(t.works.c.application_id == app.id)
         )
-        day = self._check_inspection_date(
-            tx, new.inspected_on, started, "the works start", "PWR-WORK-1"
+        day = business_date(
+            new.inspected_on,
+            china_date(tx.now),
+            "inspected_on",
+            "PWR-WORK-1",
+            earliest=started,
+            earliest_what="the works start",
         )
         self._add_inspection(tx, app, "works", day, new, Decimal("0.00"), instance.version)
         tx.audit("power.inspect", "power_application", app.number, client_id=app.client_id)
@@ -469,9 +485,14 @@ class PowerService:
         started = tx.conn.scalar(
             select(t.works.c.started_on).where(t.works.c.application_id == app.id)
         )
-        day = new.filed_on or china_date(tx.now)
-        not_after(day, china_date(tx.now), "filed_on", "PWR-ACC-1")
-        not_before(day, started, "filed_on", "the works start", "PWR-ACC-1")
+        day = business_date(
+            new.filed_on,
+            china_date(tx.now),
+            "filed_on",
+            "PWR-ACC-1",
+            earliest=started,
+            earliest_what="the works start",
+        )
         tx.conn.execute(
             t.completions.insert().values(
                 application_id=app.id,
@@ -495,8 +516,13 @@ class PowerService:
         filed = tx.conn.scalar(
             select(t.completions.c.filed_on).where(t.completions.c.application_id == app.id)
         )
-        day = self._check_inspection_date(
-            tx, new.inspected_on, filed, "the completion report", "PWR-ACC-1"
+        day = business_date(
+            new.inspected_on,
+            china_date(tx.now),
+            "inspected_on",
+            "PWR-ACC-1",
+            earliest=filed,
+            earliest_what="the completion report",
         )
         policy = tx.crm.policies.in_force(tx, "PWR-ACC-1")
         seq = self._next_seq(tx, app.id, "acceptance")
@@ -510,14 +536,13 @@ class PowerService:
     @use_case
     def contract(self, tx: Tx, number: str, new: NewContract) -> ApplicationView:
         """Record the signed supply contract (供用电合同), once, before energising."""
-        tx.actor.require(RECORD)
-        app, instance = self._load(tx, number, lock=True)
-        if instance.state not in {"notified", "works", "acceptance", "rectifying", "passed"}:
-            raise Conflict(
-                f"application {app.number} is at {instance.state_label} ({instance.state}): a "
-                "supply contract is recorded between the plan's notice and energising",
-                rule="PWR-ACC-2",
-            )
+        app, instance = self._record_at(
+            tx,
+            number,
+            {"notified", "works", "acceptance", "rectifying", "passed"},
+            "a supply contract is recorded between the plan's notice and energising",
+            "PWR-ACC-2",
+        )
         existing = tx.conn.execute(
             select(t.contracts).where(t.contracts.c.application_id == app.id)
         ).first()
@@ -527,9 +552,14 @@ class PowerService:
                 f"signed {existing.signed_on}",
                 rule="PWR-ACC-2",
             )
-        day = new.signed_on or china_date(tx.now)
-        not_after(day, china_date(tx.now), "signed_on", "PWR-ACC-2")
-        not_before(day, app.applied_on, "signed_on", "the application", "PWR-ACC-2")
+        day = business_date(
+            new.signed_on,
+            china_date(tx.now),
+            "signed_on",
+            "PWR-ACC-2",
+            earliest=app.applied_on,
+            earliest_what="the application",
+        )
         tx.conn.execute(
             t.contracts.insert().values(
                 application_id=app.id,
@@ -564,9 +594,14 @@ class PowerService:
         ticket = tx.conn.execute(
             select(t.meter_tickets).where(t.meter_tickets.c.application_id == app.id)
         ).one()
-        day = returned_on or china_date(tx.now)
-        not_after(day, china_date(tx.now), "returned_on", "PWR-MTR-1")
-        not_before(day, ticket.issued_on, "returned_on", "the ticket's issue", "PWR-MTR-1")
+        day = business_date(
+            returned_on,
+            china_date(tx.now),
+            "returned_on",
+            "PWR-MTR-1",
+            earliest=ticket.issued_on,
+            earliest_what="the ticket's issue",
+        )
         tx.conn.execute(
             t.ticket_returns.insert().values(
                 ticket_id=ticket.id,
@@ -686,21 +721,25 @@ class PowerService:
             )
         return app, instance
 
+    def _record_at(
+        self, tx: Tx, number: str, states: set[str], why: str, rule: str
+    ) -> tuple[Row[Any], Instance]:
+        """For records that are not steps: the application, if it is at one of ``states``."""
+        tx.actor.require(RECORD)
+        app, instance = self._load(tx, number, lock=True)
+        if instance.state not in states:
+            raise Conflict(
+                f"application {app.number} is at {instance.state_label} ({instance.state}): {why}",
+                rule=rule,
+            )
+        return app, instance
+
     def _advance(
         self, tx: Tx, app: Row[Any], instance: Instance, action: str, comment: str | None
     ) -> None:
         tx.crm.workflows.advance(
             tx, instance.id, action, comment=comment, expected_state=instance.state
         )
-
-    def _check_inspection_date(
-        self, tx: Tx, day: date | None, earliest: date | None, what: str, rule: str
-    ) -> date:
-        day = day or china_date(tx.now)
-        not_after(day, china_date(tx.now), "inspected_on", rule)
-        if earliest is not None:
-            not_before(day, earliest, "inspected_on", what, rule)
-        return day
 
     def _next_seq(self, tx: Tx, app_id: int, kind: str) -> int:
         c = t.inspections.c

@@ -61,60 +61,32 @@ def entries(
                 ),
             )
         )
-    for r in conn.execute(
-        _with_login(t.extensions).where(
-            t.extensions.c.notice_id.in_(
-                select(t.notices.c.id).where(t.notices.c.application_id == app.id)
-            )
-        )
-    ):
-        found.append(
-            (
-                r.recorded_at,
-                r.instance_version + 0.5,  # after the step it was recorded at
-                TimelineEntry(
-                    at=r.recorded_at,
-                    actor=r.login,
-                    what="方案延期 (validity extended)",
-                    detail=f"{r.valid_until_before} → {r.valid_until} (+{r.months} months): {r.reason}",
-                    rule="PWR-PLAN-1",
-                ),
-            )
-        )
-    for r in conn.execute(
+    notices = select(t.notices.c.id).where(t.notices.c.application_id == app.id)
+    extensions = conn.execute(
+        _with_login(t.extensions).where(t.extensions.c.notice_id.in_(notices))
+    )
+    for r in extensions:
+        detail = f"{r.valid_until_before} → {r.valid_until} (+{r.months} months): {r.reason}"
+        found.append(_record(r, "方案延期 (validity extended)", detail, "PWR-PLAN-1"))
+    inspections = conn.execute(
         _with_login(t.inspections).where(
             t.inspections.c.application_id == app.id, t.inspections.c.kind == "works"
         )
-    ):
-        found.append(
-            (
-                r.recorded_at,
-                r.instance_version + 0.5,  # after the step it was recorded at
-                TimelineEntry(
-                    at=r.recorded_at,
-                    actor=r.login,
-                    what=f"中间检查 {r.seq} (inspection during works)",
-                    detail=_inspection(r),
-                    rule="PWR-WORK-1",
-                ),
-            )
-        )
+    )
+    for r in inspections:
+        what = f"中间检查 {r.seq} (inspection during works)"
+        found.append(_record(r, what, _inspection(r), "PWR-WORK-1"))
     for r in conn.execute(_with_login(t.contracts).where(t.contracts.c.application_id == app.id)):
-        found.append(
-            (
-                r.recorded_at,
-                r.instance_version + 0.5,  # after the step it was recorded at
-                TimelineEntry(
-                    at=r.recorded_at,
-                    actor=r.login,
-                    what="供用电合同 (supply contract)",
-                    detail=f"{r.number} signed {r.signed_on}",
-                    rule="PWR-ACC-2",
-                ),
-            )
-        )
+        detail = f"{r.number} signed {r.signed_on}"
+        found.append(_record(r, "供用电合同 (supply contract)", detail, "PWR-ACC-2"))
     found.sort(key=lambda item: (item[0], item[1]))
     return [entry for _, _, entry in found]
+
+
+def _record(row: Any, what: str, detail: str, rule: str) -> tuple[Any, float, TimelineEntry]:
+    """A record that is not a step, placed just after the step it was recorded at."""
+    entry = TimelineEntry(at=row.recorded_at, actor=row.login, what=what, detail=detail, rule=rule)
+    return row.recorded_at, row.instance_version + 0.5, entry
 
 
 def _with_login(table: Any) -> Any:

@@ -18,6 +18,7 @@ from crmcore_utility_power.domain import (
     NewSurvey,
     NewWorks,
 )
+from crmcore_utility_power.policies import ApplicationDocuments
 from crmcore_utility_power.services import PowerService
 from crmcore_utility_power.views import ApplicationView
 
@@ -37,7 +38,7 @@ STAFF = {
     "am": "account_manager",
 }
 SIGNERS = ("mkt", "plan", "disp", "safe")
-DOCUMENTS = ("用电申请书", "营业执照", "法定代表人身份证明", "用电地址产权证明", "用电设备清单")
+DOCUMENTS = ApplicationDocuments().required_documents  # the PWR-APP-1 default list
 PAY_INTO = "工商银行广州分行 供电局 3602000000000000001"
 CLIENT = "KA1"
 
