@@ -660,6 +660,7 @@ class PowerService:
             .order_by(t.applications.c.id.desc())
         )
         today = china_date(tx.now)
+        until = wf.valid_until_of(tx.conn, list(by_id))
         result = []
         for row in rows:
             instance = by_id[row.id]
@@ -676,7 +677,7 @@ class PowerService:
                     stage_label=instance.state_label,
                     due=instance.due,
                     overdue=instance.due is not None and instance.due < today,
-                    valid_until=wf.valid_until(tx.conn, row.id),
+                    valid_until=until.get(row.id),
                 )
             )
         return result

@@ -15,7 +15,7 @@ from crmcore import Conflict, InvalidInput, PermissionDenied
 from crmcore.testing import check_plugin, row_counts
 
 
-def test_the_plugin_loads_and_its_migration_matches_its_tables(crm):
+def test_the_plugin_loads_and_its_migration_matches_its_tables(crm, cli):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -26,6 +26,10 @@ def test_the_plugin_loads_and_its_migration_matches_its_tables(crm):
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     ours = [d for d in diffs if "power_" in repr(d)]
     assert ours == []
+    # the plugin's branch depends on the core's; both are reported, both up to date
+    current = json.loads(cli("db", "current", "--json").stdout)
+    assert current["crmcore"]["up_to_date"] and current["power"]["up_to_date"]
+    assert current["power"]["current"] == "power_0001"
 
 
 def test_a_connection_through_the_cli_from_application_to_account(crm, power, cli):
