@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar as _months
 import enum
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -199,19 +199,21 @@ def texts(max_length: int, rule: str) -> attrs.Converter:
     """A list of short texts, blanks dropped, duplicates kept once, order kept."""
 
     def convert(value: Any, _inst: Any, attribute: attrs.Attribute[Any]) -> tuple[str, ...]:
-        items = [value] if isinstance(value, str) else list(value or ())
-        result: list[str] = []
-        for item in items:
-            cleaned = str(item).strip()
-            if len(cleaned) > max_length:
-                raise InvalidInput(
-                    attribute.name, f"{cleaned[:20]!r}... is longer than {max_length}", rule=rule
-                )
-            if cleaned and cleaned not in result:
-                result.append(cleaned)
-        return tuple(result)
+        return clean_texts(value, max_length, attribute.name, rule)
 
     return attrs.Converter(convert, takes_self=True, takes_field=True)
+
+
+def clean_texts(value: Any, max_length: int, field: str, rule: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else list(value or ())
+    result: list[str] = []
+    for item in items:
+        cleaned = str(item).strip()
+        if len(cleaned) > max_length:
+            raise InvalidInput(field, f"{cleaned[:20]!r}... is longer than {max_length}", rule=rule)
+        if cleaned and cleaned not in result:
+            result.append(cleaned)
+    return tuple(result)
 
 
 def a_date(rule: str) -> attrs.Converter:
@@ -480,7 +482,7 @@ def check_extension(
         raise InvalidInput(
             "extension",
             f"asked {left} days before expiry ({valid_until}); an extension must be asked at "
-            f"least {notice_days} days before, i.e. by {date.fromordinal(valid_until.toordinal() - notice_days)}",
+            f"least {notice_days} days before, i.e. by {valid_until - timedelta(days=notice_days)}",
             rule="PWR-PLAN-1",
         )
     if extensions >= max_extensions:

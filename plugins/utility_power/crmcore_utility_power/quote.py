@@ -1,7 +1,7 @@
 """The quote document (供电方案答复单) of a plan revision, as plain text.
 
-Made from the stored revision only, so printing it again later gives the same text: a revision
-is never edited, and a change of the fee schedule after the quote does not touch it.
+Made from the stored revision, which is never edited: the fees are those quoted, whatever the
+fee schedule says later. Only the validity line changes, once the plan is notified.
 """
 
 from __future__ import annotations

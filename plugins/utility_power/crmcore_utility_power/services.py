@@ -54,6 +54,7 @@ from crmcore_utility_power.domain import (
     add_months,
     business_date,
     check_extension,
+    clean_texts,
     plan_fees,
     total,
 )
@@ -231,7 +232,7 @@ class PowerService:
             earliest=app.applied_on,
             earliest_what="the application",
         )
-        _add_documents(tx, app.id, _texts(documents))
+        _add_documents(tx, app.id, clean_texts(documents, 100, "documents", "PWR-APP-1"))
         tx.conn.execute(
             update(t.applications).where(t.applications.c.id == app.id).values(accepted_on=day)
         )
@@ -821,19 +822,6 @@ _users = metadata.tables["users"]
 
 def _stamp(tx: Tx) -> dict[str, Any]:
     return {"recorded_at": tx.now, "recorded_by": tx.actor.user_id}
-
-
-def _texts(values: Iterable[str]) -> list[str]:
-    result: list[str] = []
-    for value in values:
-        cleaned = value.strip()
-        if len(cleaned) > 100:
-            raise InvalidInput(
-                "documents", f"{cleaned[:20]!r}... is longer than 100", rule="PWR-APP-1"
-            )
-        if cleaned and cleaned not in result:
-            result.append(cleaned)
-    return result
 
 
 def _add_documents(tx: Tx, app_id: int, names: Iterable[str]) -> None:
