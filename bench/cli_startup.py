@@ -83,6 +83,7 @@ def main() -> None:
     clients, runs = (2_000, 5) if args.quick else (100_000, 15)
     crm = str(Path(sys.executable).with_name("crm"))
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("CRM_KEY_FILE", str(Path(tmp) / "keys.json"))  # not the user's
         began = time.perf_counter()
         url = build(Path(tmp) / "bench.db", clients)
         setup_s = time.perf_counter() - began

@@ -26,7 +26,7 @@ from pathlib import Path
 import cli_startup  # the same clients as the start-up benchmark
 from sqlalchemy import insert, update
 
-from crmcore import Chain, Crm, NewUser, State, Workflow, hookimpl
+from crmcore import Chain, Crm, NewUnit, NewUser, State, Workflow, hookimpl
 from crmcore.calendar import CHINA, WorkCalendar
 from crmcore.domain.plugins import PluginInfo
 from crmcore.store import tables as t
@@ -122,8 +122,13 @@ def main() -> None:
         setup_s = time.perf_counter() - began
         with Crm.open(url, extra_plugins={"benchwf": plugin()}) as crm:
             admin = crm.actor("admin")
+            # approvers must be able to read the clients they approve: all are head office's
+            hq = crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
             for login, role in (("head", "head"), ("boss", "boss")):
                 crm.users.add(admin, NewUser(login=login, name=login, roles=(role,)))
+                crm.org.add_member(admin, "HQ", login)
+            with crm.engine.begin() as conn:
+                conn.execute(update(t.clients).values(unit_id=hq.id))
             head, boss = crm.actor("head"), crm.actor("boss")
             crm.clock = lambda: datetime(2026, 9, 1, 10, tzinfo=CHINA).astimezone(UTC)
             ids: list[int] = []

@@ -3,7 +3,10 @@
 The public API for integrators and plugin authors is what this module exports; anything else
 may change without notice. Plugins import from here (and from ``crmcore.store`` for table
 types, ``crmcore.policies`` for policy validators, ``crmcore.workflow``, ``crmcore.calendar``
-and ``crmcore.obligations``, whose docstrings are their guides), never from internals.
+and ``crmcore.obligations``, whose docstrings are their guides), never from internals. Public
+modules besides: ``crmcore.security.access`` (the one enforcement point:
+``readable_client_ids``, ``client_for_read``, ``client_by_id``, ``present``, ``check_write``,
+``record_export``) and ``crmcore.security.personal`` (ID numbers).
 """
 
 import importlib
@@ -12,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from crmcore.app import Crm, Tx, query, use_case
     from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
+    from crmcore.domain.archives import Document, NewDocument
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
     from crmcore.domain.contacts import Contact, NewContact
     from crmcore.domain.logs import Channel, ContactLog, Memo, NewLog, NewMemo
     from crmcore.domain.plugins import PluginInfo
+    from crmcore.domain.security import Clearance, Importance, NewAssignmentRule, NewUnit
     from crmcore.domain.users import NewUser, User
     from crmcore.errors import (
         Conflict,
@@ -52,6 +57,12 @@ _EXPORTS = {
     "NewLog": "crmcore.domain.logs",
     "NewMemo": "crmcore.domain.logs",
     "PluginInfo": "crmcore.domain.plugins",
+    "Document": "crmcore.domain.archives",
+    "NewDocument": "crmcore.domain.archives",
+    "Clearance": "crmcore.domain.security",
+    "Importance": "crmcore.domain.security",
+    "NewAssignmentRule": "crmcore.domain.security",
+    "NewUnit": "crmcore.domain.security",
     "NewUser": "crmcore.domain.users",
     "User": "crmcore.domain.users",
     "Conflict": "crmcore.errors",
@@ -101,6 +112,7 @@ __all__ = [
     "AllOf",
     "Chain",
     "Channel",
+    "Clearance",
     "Client",
     "ClientSize",
     "ClientStatus",
@@ -111,16 +123,21 @@ __all__ = [
     "Crm",
     "CrmError",
     "DayUnit",
+    "Document",
     "Duty",
     "DutyContext",
     "DutyStatus",
+    "Importance",
     "Instance",
     "InvalidInput",
     "Memo",
+    "NewAssignmentRule",
     "NewClient",
     "NewContact",
+    "NewDocument",
     "NewLog",
     "NewMemo",
+    "NewUnit",
     "NewUser",
     "NoCalendarData",
     "NotFound",

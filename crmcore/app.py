@@ -25,10 +25,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crmcore import audit
-from crmcore.errors import NotFound, NotInitialised, PermissionDenied, PluginError
+from crmcore.domain.security import Clearance, FieldRule
+from crmcore.errors import InvalidInput, NotFound, NotInitialised, PermissionDenied, PluginError
 from crmcore.plugins import PluginHost
 from crmcore.security.actors import BUILT_IN_ROLES, Actor, permissions_of
-from crmcore.settings import database_url
+from crmcore.settings import checkpoint_path, database_url, key_file_path
 from crmcore.store import tables as t
 from crmcore.store.engine import WRITE, make_engine
 
@@ -43,6 +44,8 @@ R = TypeVar("R")
 #: PostgreSQL SQLSTATEs worth one more try: serialization failure, deadlock detected.
 RETRYABLE = {"40001", "40P01"}
 RETRIES = 5
+#: SQLite's primary result code for "database is locked" (extended: BUSY_SNAPSHOT and kin).
+SQLITE_BUSY = 5
 
 
 @define
@@ -88,6 +91,8 @@ class Crm:
         self.roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
         self.role_owner: dict[str, str] = dict.fromkeys(BUILT_IN_ROLES, "crmcore")
         self.archive_categories: dict[str, tuple[str, str, str]] = {}
+        self.field_rules: list[FieldRule] = []
+        self._keyring: Any = None
         self.policy_specs: dict[str, PolicySpec] = {}
         self.workflow_definitions: dict[str, Definition] = {}
         self.obligation_definitions: dict[str, Registered] = {}
@@ -147,12 +152,42 @@ class Crm:
             self.role_owner.setdefault(role, plugin)
 
         def add_category(plugin: str, code: str, label: str, label_zh: str = "") -> None:
-            if code in self.archive_categories:
+            import re
+
+            from crmcore.domain.archives import CATEGORY_PATTERN, CORE_CATEGORIES
+
+            if not isinstance(code, str) or not re.fullmatch(CATEGORY_PATTERN, code):
+                raise PluginError(plugin, f"archive category {code!r}: use a-z, 0-9 and _")
+            if code in self.archive_categories or code in CORE_CATEGORIES:
                 raise PluginError(plugin, f"archive category {code!r} is already registered")
             self.archive_categories[code] = (plugin, label, label_zh)
 
+        def add_field_rule(
+            plugin: str,
+            entity: str,
+            field_name: str,
+            *,
+            clearance: Clearance | str = Clearance.SECRET,
+            permission: str | None = None,
+            when: Callable[[Any], bool] | None = None,
+            rule: str | None = None,
+            label_zh: str = "",
+        ) -> None:
+            try:
+                level = Clearance.parse(clearance)
+            except InvalidInput as exc:
+                raise PluginError(plugin, f"sensitive field {entity}.{field_name}: {exc}") from None
+            if when is not None and not callable(when):
+                raise PluginError(
+                    plugin, f"sensitive field {entity}.{field_name}: when= must be callable"
+                )
+            self.field_rules.append(
+                FieldRule(entity, field_name, level, permission, when, plugin, rule, label_zh)
+            )
+
         self.host.collect("crm_roles", add_role)
         self.host.collect("crm_archive_categories", add_category)
+        self.host.collect("crm_sensitive_fields", add_field_rule)
         self._collect_processes()
 
     def _collect_processes(self) -> None:
@@ -189,6 +224,24 @@ class Crm:
             add_obligation("crmcore", core)
         self.host.collect("crm_obligations", add_obligation)
 
+    # -- keys and checkpoint --------------------------------------------------------------------
+
+    @property
+    def keyring(self) -> Any:
+        """The key file's keys (crmcore.security.keys.KeyRing), loaded on first use."""
+        if self._keyring is None:
+            from crmcore.security import keys
+
+            self._keyring = keys.load(key_file_path())
+        return self._keyring
+
+    def reload_keys(self) -> None:
+        self._keyring = None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return checkpoint_path(self.engine.url.render_as_string(hide_password=False))
+
     # -- acting -------------------------------------------------------------------------------
 
     def actor(self, login: str, *, door: str = "api", tx: Tx | None = None) -> Actor:
@@ -210,19 +263,49 @@ class Crm:
         roles = frozenset(
             conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == user.id))
         )
-        return Actor(user.id, user.login, roles, permissions_of(roles, self.roles), door)
+        from crmcore.security import units
+
+        member_of = units.memberships(conn, user.id)
+        scope = units.descendants(units.load_tree(conn), member_of) if member_of else frozenset()
+        return Actor(
+            user.id,
+            user.login,
+            roles,
+            permissions_of(roles, self.roles),
+            door,
+            clearance=Clearance(user.clearance),
+            units=member_of,
+            scope=scope,
+        )
 
     @contextmanager
     def transaction(self, actor: Actor, *, write: bool = True) -> Iterator[Tx]:
-        """One transaction; writes on SQLite begin IMMEDIATE (see ``store.engine``)."""
+        """One transaction; writes on SQLite begin IMMEDIATE (see ``store.engine``).
+
+        Deferred audit events (look-up records) are written just before commit; after commit
+        the chain's new head goes to the checkpoint file.
+        """
         with self.engine.connect() as conn:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
             with conn.begin():
-                yield Tx(self, conn, actor, self.clock())
+                tx = Tx(self, conn, actor, self.clock())
+                yield tx
+                audit.flush(tx)
+        head = tx.state.get("audit_head")
+        if head is not None:
+            audit.write_checkpoint(self.checkpoint_path, *head)
 
     def run(self, subject: Subject, work: Callable[[Tx], R], *, write: bool = True) -> R:
-        """Run ``work`` in ``subject``'s transaction, or a new one retried on PG conflicts."""
+        """Run ``work`` in ``subject``'s transaction, or a new one retried on conflicts.
+
+        A read (``write=False``) that records a look-up must write an audit event in its own
+        transaction. On SQLite a read transaction can become a write transaction only while
+        no other connection has written since it began; otherwise SQLite answers "database is
+        locked" at once (no busy wait, to avoid deadlock). The read is then simply run again
+        as a write transaction (``BEGIN IMMEDIATE``, which queues), so reads stay concurrent
+        in the common case and the look-up record stays in the same transaction as the read.
+        """
         if isinstance(subject, Tx):
             return work(subject)
         if not isinstance(subject, Actor):
@@ -232,7 +315,11 @@ class Crm:
                 with self.transaction(subject, write=write) as tx:
                     return work(tx)
             except DBAPIError as exc:
-                if _sqlstate(exc) not in RETRYABLE or attempt == RETRIES - 1:
+                if attempt == RETRIES - 1:
+                    raise
+                if not write and _sqlite_busy(exc):
+                    write = True
+                elif _sqlstate(exc) not in RETRYABLE:
                     raise
         raise AssertionError("unreachable")
 
@@ -252,7 +339,11 @@ def use_case(
 def query(
     fn: Callable[Concatenate[Any, Tx, P], R],
 ) -> Callable[Concatenate[Any, Subject, P], R]:
-    """Like :func:`use_case` for reads that write nothing (no write lock on SQLite)."""
+    """Like :func:`use_case` for reads: no write lock up front on SQLite.
+
+    A read may still write its look-up record (CORE-CONF-2); :meth:`Crm.run` then makes the
+    transaction a write transaction, retrying once as one if SQLite refuses the upgrade.
+    """
 
     @functools.wraps(fn)
     def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -284,3 +375,8 @@ def _initialised(engine: Engine) -> bool:
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
+
+
+def _sqlite_busy(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == SQLITE_BUSY

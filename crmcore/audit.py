@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit events (rule CORE-CONF-2: 查阅记录).
+"""Append-only, hash-chained, sealed audit events (rule CORE-CONF-2: 查阅记录).
 
 Each event is written in the same transaction as the change or read it records, so a change
 without its event, or an event without its change, cannot exist. ``hash = sha256(prev_hash ||
@@ -7,15 +7,33 @@ and triggers refuse UPDATE and DELETE. On PostgreSQL writers take a transaction-
 advisory lock before reading the chain's head; on SQLite ``BEGIN IMMEDIATE`` already
 serialises writers.
 
-An event names fields, never their values: no ID number or secret figure enters the trail.
+Two things protect the chain against someone who can write the database file itself (drop the
+triggers, edit the file) and who could therefore recompute every hash after an edit:
+
+- each event carries a **seal**, ``HMAC-SHA256(seal key, hash)``, with the key in the key file
+  outside the database (:mod:`crmcore.security.keys`): an edited, inserted or re-hashed event
+  no longer matches its seal, and :func:`verify` names its position;
+- after each commit the chain's head is written to a **checkpoint** file outside the database
+  (:mod:`crmcore.settings`): events cut from the end are caught by comparing with it.
+
+Reads are recorded too. A read of a confidential record (or of a sensitive field in clear)
+is *deferred*: :func:`defer` merges it into the transaction's pending events, which are written
+with one statement before any later write and at the latest just before commit, so a read
+still cannot return without its record.
+
+An event names fields, never their values: no ID number or secret figure enters the trail,
+and :func:`record` refuses a body that contains a valid ID number.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import frozen
 from sqlalchemy import func, select, text
@@ -25,9 +43,11 @@ from crmcore.store.tables import audit_events
 
 if TYPE_CHECKING:
     from crmcore.app import Tx
+    from crmcore.security.keys import KeyRing
 
 GENESIS = "0" * 64
 _PG_LOCK = 0x63726D61  # "crma": one advisory lock key for the chain
+_ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 
 
 def canonical(event: Mapping[str, Any]) -> str:
@@ -54,6 +74,29 @@ def _hashed_part(row: Mapping[str, Any]) -> str:
     )
 
 
+class PendingEvent(Protocol):
+    """A deferred event (see :func:`defer`): merged while the transaction runs."""
+
+    def event(self) -> tuple[str, str, object | None, int | None, Mapping[str, Any]] | None:
+        """``(action, entity, entity_id, client_id, detail)``, or None to write nothing."""
+
+
+def defer(tx: Tx, key: Any, make: Any) -> Any:
+    """The pending event under ``key`` in ``tx``, created by ``make()`` the first time."""
+    pending: dict[Any, PendingEvent] = tx.state.setdefault("audit_pending", {})
+    if key not in pending:
+        pending[key] = make()
+    return pending[key]
+
+
+def flush(tx: Tx) -> None:
+    """Write every deferred event of ``tx`` (one INSERT for all of them)."""
+    pending: dict[Any, PendingEvent] = tx.state.pop("audit_pending", {})
+    events = [e for e in (p.event() for p in pending.values()) if e is not None]
+    if events:
+        _append(tx, events)
+
+
 def record(
     tx: Tx,
     action: str,
@@ -63,7 +106,14 @@ def record(
     client_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one event inside ``tx``; returns its sequence number."""
+    """Append one event inside ``tx`` (after any deferred ones); returns its sequence number."""
+    flush(tx)
+    return _append(tx, [(action, entity, entity_id, client_id, detail or {})])
+
+
+def _append(
+    tx: Tx, events: list[tuple[str, str, object | None, int | None, Mapping[str, Any]]]
+) -> int:
     conn = tx.conn
     head = tx.state.get("audit_head")
     if head is None:
@@ -75,23 +125,77 @@ def record(
             .limit(1)
         ).first()
         head = (last.seq, last.hash) if last else (0, GENESIS)
-    seq, prev_hash = head[0] + 1, head[1]
-    row: dict[str, Any] = {
-        "seq": seq,
-        "at": tx.now,
-        "actor": tx.actor.login,
-        "door": tx.actor.door,
-        "action": action,
-        "entity": entity,
-        "entity_id": None if entity_id is None else str(entity_id),
-        "client_id": client_id,
-        "body": canonical(detail or {}),
-        "prev_hash": prev_hash,
-    }
-    row["hash"] = chain_hash(prev_hash, _hashed_part(row))
-    conn.execute(audit_events.insert(), row)
-    tx.state["audit_head"] = (seq, row["hash"])
+    keyring = tx.crm.keyring
+    rows = []
+    seq, prev_hash = head
+    for action, entity, entity_id, client_id, detail in events:
+        body = canonical(detail)
+        _refuse_id_numbers(body, action)
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": tx.now,
+            "actor": tx.actor.login,
+            "door": tx.actor.door,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "client_id": client_id,
+            "body": body,
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = chain_hash(prev_hash, _hashed_part(row))
+        row["seal"] = keyring.seal(row["hash"])
+        rows.append(row)
+    conn.execute(audit_events.insert(), rows)
+    tx.state["audit_head"] = (seq, prev_hash)
     return seq
+
+
+def _refuse_id_numbers(body: str, action: str) -> None:
+    """Defence in depth (CORE-CONF-5): a bug that puts an ID number in a body fails loudly."""
+    from crmcore.domain.personal import is_valid_id_number
+
+    if any(is_valid_id_number(m.group()) for m in _ID_LIKE.finditer(body)):
+        raise ValueError(f"audit event {action}: the body holds an ID number; name the field only")
+
+
+# -- checkpoint ---------------------------------------------------------------------------------
+
+
+@frozen
+class Checkpoint:
+    seq: int
+    hash: str
+
+
+def read_checkpoint(path: Path) -> Checkpoint | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return Checkpoint(int(doc["seq"]), str(doc["hash"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return Checkpoint(-1, "unreadable")
+
+
+def write_checkpoint(path: Path, seq: int, hash_: str, *, force: bool = False) -> None:
+    """Record the head; never move backwards unless ``force`` (a new or restored database).
+
+    Writers in several processes may race; the older head then wins for a moment, which is
+    harmless: :func:`verify` only needs the checkpoint to be *some* past head of the chain.
+    """
+    if not force:
+        current = read_checkpoint(path)
+        if current is not None and current.seq >= seq:
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"seq": seq, "hash": hash_}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# -- verification ------------------------------------------------------------------------------
 
 
 @frozen
@@ -101,45 +205,90 @@ class Verification:
     head: str
     problem: str | None = None
     position: int | None = None
+    sealed: int = 0
+    unsealed_prefix: int = 0  # events written before seals existed (schema 0001 only)
+    checkpoint: int | None = None  # the checkpointed sequence number compared with
 
 
-def verify(conn: Connection, *, expected_head: str | None = None) -> Verification:
-    """Walk the whole chain; name the first event that was modified, removed, added or moved."""
-    expected_seq, prev_hash, count = 1, GENESIS, 0
+def verify(
+    conn: Connection,
+    *,
+    keyring: KeyRing | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> Verification:
+    """Walk the whole chain; name the first event that was modified, removed, added or moved.
+
+    With ``keyring`` every seal is checked too (events before the first sealed one are
+    reported as an unsealed prefix, from databases created before seals); with ``checkpoint``
+    the chain must still hold the checkpointed head at its position.
+    """
+    expected_seq, prev_hash, count, sealed, unsealed = 1, GENESIS, 0, 0, 0
+    at_checkpoint: str | None = None
+    cp_seq = checkpoint.seq if checkpoint else None
+
+    def fail(problem: str, position: int | None) -> Verification:
+        return Verification(False, count, prev_hash, problem, position, sealed, unsealed, cp_seq)
+
+    if checkpoint is not None and checkpoint.seq < 0:
+        return fail("the checkpoint file is unreadable", None)
     for row in _rows(conn):
         count += 1
-        if row["seq"] != expected_seq:
-            gap = "missing or reordered" if row["seq"] > expected_seq else "duplicated or reordered"
-            return Verification(
-                False, count, prev_hash, f"event {expected_seq} {gap}", expected_seq
-            )
+        seq = row["seq"]
+        if seq != expected_seq:
+            if seq > expected_seq:
+                return fail(
+                    f"event {expected_seq} is missing (the chain jumps to {seq})", expected_seq
+                )
+            return fail(f"event {seq} appears again or out of order", seq)
         if row["prev_hash"] != prev_hash:
-            return Verification(
-                False,
-                count,
-                prev_hash,
-                f"event {row['seq']} does not follow event {row['seq'] - 1}",
-                row["seq"],
+            return fail(
+                f"event {seq} does not follow event {seq - 1}: an event was removed, inserted "
+                "or moved here",
+                seq,
             )
         if chain_hash(prev_hash, _hashed_part(row)) != row["hash"]:
-            return Verification(
-                False, count, prev_hash, f"event {row['seq']} was modified", row["seq"]
-            )
+            return fail(f"event {seq} was modified", seq)
+        if keyring is not None:
+            seal = row["seal"]
+            if seal is None:
+                if sealed:
+                    return fail(f"event {seq} lost its seal", seq)
+                unsealed += 1
+            else:
+                good = keyring.check_seal(row["hash"], seal)
+                if good is None:
+                    return fail(f"event {seq} is sealed with a key the key file lacks", seq)
+                if not good:
+                    return fail(
+                        f"event {seq} does not match its seal: it was modified, inserted or "
+                        "re-hashed outside crmcore",
+                        seq,
+                    )
+                sealed += 1
+        if seq == cp_seq:
+            at_checkpoint = row["hash"]
         prev_hash, expected_seq = row["hash"], expected_seq + 1
-    if expected_head is not None and expected_head != prev_hash:
-        return Verification(
-            False,
-            count,
-            prev_hash,
-            "the chain's head differs from the checkpoint: events removed from the end or added",
-            count,
-        )
-    return Verification(True, count, prev_hash)
+    if checkpoint is not None:
+        if count < checkpoint.seq:
+            return fail(
+                f"events {count + 1}..{checkpoint.seq} were removed from the end "
+                f"(the checkpoint knows event {checkpoint.seq})",
+                count + 1,
+            )
+        if checkpoint.seq > 0 and at_checkpoint != checkpoint.hash:
+            return fail(
+                f"event {checkpoint.seq} differs from the checkpoint: the chain was rewritten "
+                f"up to there",
+                checkpoint.seq,
+            )
+    return Verification(True, count, prev_hash, None, None, sealed, unsealed, cp_seq)
 
 
 def _rows(conn: Connection) -> Iterator[Mapping[str, Any]]:
-    result = conn.execution_options(yield_per=5000).execute(
-        select(audit_events).order_by(audit_events.c.seq)
+    # yield_per on the statement: Connection.execution_options would change the connection
+    # itself, and a later INSERT in the same transaction would run through a named cursor
+    result = conn.execute(
+        select(audit_events).order_by(audit_events.c.seq).execution_options(yield_per=5000)
     )
     for row in result:
         yield row._mapping
@@ -147,3 +296,10 @@ def _rows(conn: Connection) -> Iterator[Mapping[str, Any]]:
 
 def count(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(audit_events)).scalar_one()
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    last = conn.execute(
+        select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+    ).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)

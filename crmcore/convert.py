@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
+from crmcore.domain.security import Clearance
 from crmcore.errors import CrmError, InvalidInput
 
 T = TypeVar("T")
@@ -91,6 +92,9 @@ converter.register_structure_hook(datetime, _datetime)
 converter.register_unstructure_hook(Decimal, str)
 converter.register_unstructure_hook(date, date.isoformat)
 converter.register_unstructure_hook(datetime, datetime.isoformat)
+# Secrecy levels read as words (``"secret"``), not as their stored rank.
+converter.register_structure_hook(Clearance, lambda value, _type: Clearance.parse(value))
+converter.register_unstructure_hook(Clearance, lambda level: level.label)
 
 
 def structure(data: Mapping[str, Any], cls: type[T]) -> T:
@@ -145,6 +149,8 @@ def _json_default(value: Any) -> Any:
         return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, Clearance):
+        return value.label
     if isinstance(value, enum.Enum):
         return value.value
     if attrs.has(type(value)):

@@ -63,6 +63,12 @@ class NotInitialised(CrmError):
     exit_code = 8
 
 
+class AuditFailure(CrmError):
+    """The audit trail does not verify: an event was modified, removed, added or moved."""
+
+    exit_code = 9
+
+
 EXIT_CODES = {
     0: "success",
     1: "unexpected error (a bug: please report it)",
@@ -73,4 +79,5 @@ EXIT_CODES = {
     PermissionDenied.exit_code: "permission denied",
     PluginError.exit_code: "a plugin failed or is misconfigured",
     NotInitialised.exit_code: "database missing or not migrated: run `crm init` or `crm db upgrade`",
+    AuditFailure.exit_code: "the audit trail failed verification (tampering or damage)",
 }

@@ -13,7 +13,7 @@ tell which plugin handed it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +99,44 @@ def crm_roles(register: Callable[..., None]) -> None:
 
 @hookspec
 def crm_archive_categories(register: Callable[..., None]) -> None:
-    """Declare archive categories (CORE-ARC-1): ``register(code, label, label_zh)``."""
+    """Declare archive categories (CORE-ARC-1): ``register(code, label, label_zh)``.
+
+    The core's four are ``basic``, ``contracts``, ``receivables`` and ``complaints``; a code is
+    lower-case letters, digits and ``_``, and must not be taken already.
+    """
+
+
+@hookspec
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    """Declare fields that need more than their record to be read (CORE-CONF-4/5).
+
+    ``register(entity, field, clearance="secret", permission=None, when=None, rule=None,
+    label_zh="")``. ``entity`` is the name your code passes to
+    ``crmcore.security.access.present(tx, record, entity, ...)`` (prefix it with your plugin
+    name, e.g. ``"realestate.price_analysis"``), or a core entity (client, contact,
+    contact_log, memo, document, workflow_instance, workflow_event). A reader needs at least
+    ``clearance`` *and* ``permission``; ``when(record) -> bool`` limits the rule to some
+    records, e.g. a cost that is secret until the price is approved::
+
+        register("realestate.price_analysis", "cost_per_m2", clearance="secret",
+                 permission="realestate.cost.read", when=lambda r: r.status != "approved",
+                 rule="RE-PRICE-6")
+
+    Every rule on a field applies (the most restrictive wins); admins can add rules but never
+    relax yours. A masked field is None in the view and named in its ``masked`` tuple, and
+    ``check_write`` refuses writing it.
+    """
+
+
+@hookspec
+def crm_client_sort_keys(register: Callable[..., None]) -> None:
+    """Offer a sort key for client listings such as the archive index (CORE-ARC-2).
+
+    ``register(name, expression, label="", label_zh="", descending=True)`` where
+    ``expression(tx)`` returns a SQL expression correlated with ``crmcore.store.tables.clients``
+    (typically a scalar subquery on your own yearly figures, e.g. last year's annual sales).
+    Clients without a value sort last. Names must be unique.
+    """
 
 
 @hookspec
@@ -111,7 +148,8 @@ def crm_policies(register: Callable[..., None]) -> None:
     ``crmcore.policies.days()``, ``percent()``, ``amount()``, ``between()``). Admins change
     values with ``crm policy set KEY FIELD=VALUE --from DATE``; read the value in force with
     ``tx.crm.policies.in_force(tx, key)``, never a literal. Registered after the core's
-    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-3) and before workflows.
+    policies (CLS-AMT-1/2, CLS-SCORE-1, CORE-LOG-3, CORE-ARC-1/3, CORE-CONF-1, CORE-OWN-1) and
+    before workflows.
     """
 
 
@@ -185,6 +223,47 @@ def crm_client_restored(tx: Tx, client: Client) -> None:
 @hookspec
 def crm_client_owner_changed(tx: Tx, client: Client, old_owner: str | None, new_owner: str) -> None:
     """The responsible account manager changed (assignment or handover, CORE-OWN-1/2)."""
+
+
+@hookspec
+def crm_handover(
+    tx: Tx, from_user: str, to_user: str, handover_id: int, record: Callable[..., None]
+) -> None:
+    """A leaving user's work moves to a successor (CORE-OWN-2), in the handover's transaction.
+
+    Move every record of yours that belongs to ``from_user`` (open tasks, team seats, ...)
+    to ``to_user``, and call ``record(role, client_id=None, detail=None)`` once per moved item
+    so the handover lists it. Raising rolls the whole handover back: nothing moves and the
+    user stays active. Runs after the core has moved clients, co-contact roles,
+    custodianships and the open workflow approvals naming the leaver, before the user is
+    deactivated.
+    """
+
+
+# -- bulk import (issue 9) ---------------------------------------------------------------------
+
+
+@hookspec
+def crm_import_veto(tx: Tx, kind: str, records: Sequence[Any]) -> Mapping[int, str] | None:
+    """Refuse rows of a bulk import: return ``{position in records: reason}``, or None.
+
+    Called once per batch (thousands of rows), not per row, before the batch is written.
+    ``kind`` is ``"clients"``, ``"contacts"`` or ``"logs"``; ``records`` are the views the
+    rows would become (:class:`~crmcore.domain.clients.Client` with ``id`` 0 for a new
+    client, ``Contact``, ``ContactLog``). A refused row is reported in the import's error list
+    as refused by your plugin, like any invalid row: the whole import stops unless the user
+    asked for ``--skip-invalid``. Imports call this instead of ``crm_client_veto``.
+    """
+
+
+@hookspec
+def crm_imported(tx: Tx, kind: str, created: Sequence[Any], updated: Sequence[Any]) -> None:
+    """A batch of a bulk import was written: ``created`` and ``updated`` views, by kind.
+
+    Called once per batch, in the import's transaction (raising rolls the whole import back).
+    Imports call this instead of ``crm_client_created``/``crm_client_updated``: a plugin that
+    keeps its own records per client implements both.
+    """
 
 
 # -- demo --------------------------------------------------------------------------------------

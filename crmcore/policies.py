@@ -35,6 +35,8 @@ import attrs
 from attrs import field, frozen
 
 from crmcore.domain import checks
+from crmcore.domain.archives import ArchivePolicy
+from crmcore.domain.security import ConfidentialityPolicy, ManagingLevel, OwnershipPolicy
 from crmcore.errors import InvalidInput, NotFound, PluginError
 
 KEY_PATTERN = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
@@ -184,6 +186,24 @@ class PurchaseTiers:
         ascending("ordinary_from", "partner_from", "strategic_from", rule="CLS-AMT-1")(self)
 
 
+#: Spellings stored before the managing levels became ManagingLevel values.
+_LEGACY_LEVELS = {"provincial_centre": "provincial", "city_under_provincial_oversight": "city"}
+
+
+def _level(value: Any, _inst: Any, attribute: attrs.Attribute[Any]) -> ManagingLevel:
+    text = str(getattr(value, "value", value)).strip().lower()
+    try:
+        return ManagingLevel(_LEGACY_LEVELS.get(text, text))
+    except ValueError:
+        choices = ", ".join(m.value for m in ManagingLevel)
+        raise InvalidInput(
+            attribute.name, f"{value!r} is not one of {choices}", rule="CLS-AMT-2"
+        ) from None
+
+
+_managing_level = attrs.Converter(_level, takes_self=True, takes_field=True)
+
+
 @frozen(kw_only=True)
 class RevenueTiers:
     """CLS-AMT-2: tiers by annual revenue (CNY), lower bounds, and who manages each tier.
@@ -199,13 +219,33 @@ class RevenueTiers:
     branch_scale: Decimal = field(
         default=Decimal("1"), validator=between(Decimal("0.8"), Decimal("1"))
     )
-    diamond_managed_by: str = "provincial_centre"  # 省中心
-    platinum_managed_by: str = "city_under_provincial_oversight"  # 市级(省监管)
-    gold_managed_by: str = "city"  # 市级
-    vip_managed_by: str = "county"  # 县级
+    # Who manages each tier (分级管理): ``crm org assign CODE --tier T`` moves a client to the
+    # unit at this level. "The city under provincial oversight" needs no flag: a provincial
+    # unit sees every client of the units below it.
+    diamond_managed_by: ManagingLevel = field(
+        default=ManagingLevel.PROVINCIAL,
+        converter=_managing_level,  # 省中心
+    )
+    platinum_managed_by: ManagingLevel = field(
+        default=ManagingLevel.CITY,
+        converter=_managing_level,  # 市级 (省监管)
+    )
+    gold_managed_by: ManagingLevel = field(default=ManagingLevel.CITY, converter=_managing_level)
+    vip_managed_by: ManagingLevel = field(default=ManagingLevel.COUNTY, converter=_managing_level)
 
     def __attrs_post_init__(self) -> None:
         ascending("vip_from", "gold_from", "platinum_from", "diamond_from", rule="CLS-AMT-2")(self)
+
+    def level_for(self, tier: str | None) -> ManagingLevel | None:
+        """The level managing a tier (diamond, platinum, gold, vip); None for no or another."""
+        if tier is None:
+            return None
+        return {
+            "diamond": self.diamond_managed_by,
+            "platinum": self.platinum_managed_by,
+            "gold": self.gold_managed_by,
+            "vip": self.vip_managed_by,
+        }.get(tier.strip().lower())
 
 
 @frozen(kw_only=True)
@@ -277,6 +317,15 @@ CORE_POLICIES: tuple[tuple[str, type, str, str], ...] = (
         "Credit report and sales analysis days",
         "信用报告与销售分析报送",
     ),
+    # confidentiality, ownership and archives (issue 4)
+    (
+        "CORE-CONF-1",
+        ConfidentialityPolicy,
+        "Record levels and look-up records",
+        "保密级别与查阅记录",
+    ),
+    ("CORE-OWN-1", OwnershipPolicy, "Staff in contact with important clients", "联系报告制"),
+    ("CORE-ARC-1", ArchivePolicy, "Archive document size and types", "档案文件限制"),
 )
 
 

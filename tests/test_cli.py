@@ -65,7 +65,7 @@ def test_client_add_show_list_search_edit_json(cli):
 
 def test_contacts_logs_and_memos_through_the_cli(cli):
     cli("user", "add", "lina", "--name", "李娜")
-    cli("client", "add", "--name", "甲公司")
+    cli("client", "add", "--name", "甲公司", "--owner", "lina")  # lina may read what she owns
     assert (
         cli(
             "contact",

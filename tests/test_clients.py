@@ -170,6 +170,7 @@ def test_search_finds_short_chinese_substrings_and_codes(crm, admin):
 def test_read_only_user_cannot_write(crm, admin, make_user):
     viewer = make_user("guest", "read_only")
     c = crm.clients.add(admin, NewClient(name="甲公司"))
+    crm.access.grant(admin, c.code, user="guest", reason="查阅")  # CORE-CONF-2: 查阅权限
     assert crm.clients.get(viewer, c.code).name == "甲公司"
     with pytest.raises(PermissionDenied):
         crm.clients.add(viewer, NewClient(name="乙公司"))

@@ -14,6 +14,7 @@ from crmcore.testing import row_counts
 def test_first_log_makes_the_contact_record_later_ones_append(crm, admin, make_user):
     lina = make_user("lina")
     c = crm.clients.add(admin, NewClient(name="甲公司"))
+    crm.clients.add_co_contact(admin, c.code, "lina")  # staff in contact may read and log
     assert crm.clients.get(admin, c.code).first_contact_by is None
     t0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     crm.logs.add(lina, c.code, NewLog(channel="visit", summary="首次拜访", occurred_at=t0))

@@ -129,7 +129,7 @@ def test_core_arc_3_reports_by_the_6th_and_consolidation_by_the_8th(office, admi
         ),
     }
     before = row_counts(office)
-    with pytest.raises(Conflict, match="cannot consolidate 2026Q3 before a report"):
+    with pytest.raises(Conflict, match="cannot consolidate 2026Q3 before every report"):
         office.obligations.record_done(zhang, "CORE-ARC-3.consolidation", "2026Q3")
     with pytest.raises(NotFound, match="not done by recording"):
         office.obligations.record_done(zhang, "CORE-LOG-3.answer", "2026Q3")
@@ -247,5 +247,104 @@ def test_cli_obligations_tasks_and_the_quarterly_report(cli, crm, admin, tmp_pat
     assert bad.exit_code == 3 and bad.stderr.startswith("error: period: '2026Q5' is not a quarter")
     wrong = cli("report", "quarterly", "2026Q3", "--xlsx", str(tmp_path / "r.pdf"))
     assert wrong.exit_code == 3
-    assert row_counts(crm) == before
+    after = row_counts(crm)
+    # the refused --submit still read the report: its look-ups are recorded (CORE-CONF-2)
+    assert after.pop("audit_events") == before.pop("audit_events") + 2
+    assert after == before
     assert cli("obligations", "done", "CORE-ARC-3.consolidation", "2026Q3").exit_code == 0
+
+
+def test_core_arc_3_each_branch_reports_and_head_office_consolidates(crm, admin, make_user, cli):
+    """CORE-ARC-3 with an organisation: "each company's sales department sends the report by
+    the 6th; head office consolidates by the 8th" - one report duty per branch, assigned to its
+    manager, and one consolidation for head office once every branch has reported."""
+    from crmcore import PermissionDenied
+    from crmcore.domain.security import NewAssignmentRule, NewUnit
+    from crmcore.services.obligations import CONSOLIDATION, REPORT
+
+    for login in ("hqdir", "gzdir", "szdir"):
+        make_user(login, "director")
+    crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office", manager="hqdir"))
+    for code, name, boss in (("GZ", "广州分公司", "gzdir"), ("SZ", "深圳分公司", "szdir")):
+        crm.org.add_unit(
+            admin, NewUnit(code=code, name=name, kind="branch", parent="HQ", manager=boss)
+        )
+        crm.org.add_member(admin, code, boss)
+    crm.org.add_member(admin, "HQ", "hqdir")
+    crm.org.add_rule(admin, NewAssignmentRule(unit="GZ", region="广东/广州"))
+    crm.clients.add(admin, NewClient(name="广州甲公司", code="G1", region="广东/广州"))
+    crm.clients.add(admin, NewClient(name="重庆乙公司", code="C1", region="重庆"))
+    freeze(crm, china(2026, 10, 2, 10))
+    duties = {
+        (d.obligation, d.subject): d.assignee
+        for d in crm.obligations.duties(admin, date(2026, 10, 1), date(2026, 10, 31))
+        if d.obligation.startswith("CORE-ARC-3")
+    }
+    assert duties == {
+        (REPORT, "GZ"): "gzdir",
+        (REPORT, "SZ"): "szdir",
+        (CONSOLIDATION, "HQ"): "hqdir",
+    }
+    gz = crm.actor("gzdir")
+    # 2026Q2's report (due 6 July) is overdue, 2026Q3's is due on the 6th
+    assert [(k.ref, k.step, k.overdue) for k in crm.tasks.waiting(gz)] == [
+        (REPORT, "GZ", True),
+        (REPORT, "GZ", False),
+    ]
+    assert [r["code"] for r in crm.reports.quarterly(gz, "2026Q3", unit="GZ").rows] == ["G1"]
+    before = row_counts(crm)
+    with pytest.raises(PermissionDenied, match="gzdir does not work at SZ"):
+        crm.obligations.record_done(gz, REPORT, "2026Q3", unit="SZ")
+    with pytest.raises(Conflict, match="missing: GZ, SZ"):
+        crm.obligations.record_done(crm.actor("hqdir"), CONSOLIDATION, "2026Q3")
+    assert row_counts(crm) == before
+    sent = cli("report", "quarterly", "2026Q3", "--submit", "--json", user="gzdir")
+    assert sent.exit_code == 0, sent.stderr
+    assert json.loads(sent.stdout)["recorded"][0]["subject"] == "GZ"
+    with pytest.raises(Conflict, match="missing: SZ"):
+        crm.obligations.record_done(crm.actor("hqdir"), CONSOLIDATION, "2026Q3")
+    freeze(crm, china(2026, 10, 7, 9))
+    assert crm.obligations.record_done(crm.actor("szdir"), REPORT, "2026Q3").status is (
+        DutyStatus.LATE
+    )
+    done = crm.obligations.record_done(crm.actor("hqdir"), CONSOLIDATION, "2026Q3")
+    assert (done.subject, done.status) == ("HQ", DutyStatus.DONE)
+
+
+def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
+    """CORE-CONF-2: field rules apply to its columns (the class comes from the profile), and
+    reading it is recorded per client."""
+    make_user("zhang", "director")
+    crm.clients.add(
+        admin,
+        NewClient(name="甲公司", code="KA1", owner="zhang", region="广东", profile={"class": "A"}),
+    )
+    crm.access.add_field_rule(admin, "client", "region", clearance="secret")
+    crm.access.add_field_rule(admin, "client", "profile", clearance="secret")
+    (row,) = crm.reports.quarterly(crm.actor("zhang"), "2026Q3").rows
+    assert (row["name"], row["region"], row["class"], row["masked"]) == (
+        "甲公司",
+        None,
+        None,
+        ("class", "region"),
+    )
+    assert crm.reports.quarterly(admin, "2026Q3").rows[0]["class"] == "A"
+    assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"
+
+
+def test_a_branch_headed_by_someone_who_may_not_report_leaves_it_to_the_directors(
+    crm, admin, make_user
+):
+    from crmcore.domain.security import NewUnit
+
+    make_user("lina", "account_manager")
+    crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
+    crm.org.add_unit(
+        admin, NewUnit(code="GD", name="广东分公司", kind="branch", parent="HQ", manager="lina")
+    )
+    (duty,) = [
+        d
+        for d in crm.obligations.duties(admin, date(2026, 10, 1), date(2026, 10, 31))
+        if d.obligation == "CORE-ARC-3.report"
+    ]
+    assert (duty.subject, duty.assignee, duty.role) == ("GD", None, "director")

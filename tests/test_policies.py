@@ -167,8 +167,11 @@ def test_cli_policy_list_show_set(cli, crm):
         "CLS-AMT-1",
         "CLS-AMT-2",
         "CLS-SCORE-1",
+        "CORE-ARC-1",
         "CORE-ARC-3",
+        "CORE-CONF-1",
         "CORE-LOG-3",
+        "CORE-OWN-1",
     ]
     done = cli(
         "policy",
@@ -311,3 +314,70 @@ def test_a_plugin_policy_is_listed_and_settable(crm_url):
         assert (view.owner, view.value) == ("badpolicy", {"paperwork_days": 7})
         with crm.transaction(admin, write=False) as tx:
             assert crm.policies.in_force(tx, "RE-REL-1").paperwork_days == 7
+
+
+# -- the confidentiality issue's numbers are policies too --------------------------------------
+
+
+def test_confidentiality_ownership_and_archive_numbers_change_with_crm_policy_set(crm, admin, cli):
+    """CORE-CONF-1 (levels), CORE-OWN-1 (staff in contact), CORE-ARC-1 (document limits) and
+    CLS-AMT-2 (who manages a tier) are read from the policy store: a change takes effect."""
+    from crmcore import NewClient, NewUser
+    from crmcore.domain.archives import NewDocument
+    from crmcore.domain.security import Clearance, ManagingLevel
+
+    crm.users.add(admin, NewUser(login="lina", name="李娜", roles=("account_manager",)))
+    key = crm.clients.add(admin, NewClient(name="甲公司", importance="key"))
+    crm.clients.add_co_contact(admin, key.code, "lina")
+    assert crm.org.coverage(admin) == []  # owner and lina: two staff in contact
+    for args in (
+        ("CORE-CONF-1", "client_level=secret"),
+        ("CORE-OWN-1", "min_staff_in_contact=3"),
+        ("CORE-ARC-1", "max_bytes=16"),
+        ("CLS-AMT-2", "vip_managed_by=city"),
+    ):
+        done = cli("policy", "set", *args, "--reason", "集团新规")
+        assert done.exit_code == 0, done.stderr
+    assert crm.clients.add(admin, NewClient(name="乙公司")).clearance == Clearance.SECRET
+    assert [g.client_code for g in crm.org.coverage(admin)] == [key.code]
+    with pytest.raises(InvalidInput, match="the limit is 16"):
+        crm.archives.file(
+            admin,
+            key.code,
+            NewDocument(category="basic", title="营业执照", filename="a.txt", content=b"x" * 17),
+        )
+    with crm.transaction(admin, write=False) as tx:
+        assert crm.policies.in_force(tx, "CLS-AMT-2").level_for("vip") == ManagingLevel.CITY
+        assert crm.policies.in_force(tx, "CLS-AMT-2").level_for("diamond") == "provincial"
+    assert crm.audit.log(admin, action="policy.set")[0].entity_id == "CLS-AMT-2"
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "says"),
+    [
+        ("CORE-CONF-1", "client_level=top", "CORE-CONF-1.client_level: 'top' is not one of"),
+        ("CORE-OWN-1", "min_staff_in_contact=0", "must be from 1 to 20, not 0"),
+        ("CORE-ARC-1", "allowed_types=", "CORE-ARC-1.allowed_types"),
+        ("CLS-AMT-2", "gold_managed_by=village", "'village' is not one of provincial"),
+    ],
+)
+def test_nonsense_in_security_policies_is_refused(cli, crm, key, change, says):
+    before = row_counts(crm)
+    result = cli("policy", "set", key, change)
+    assert result.exit_code == 3 and says in result.stderr, result.stderr
+    assert row_counts(crm) == before
+
+
+def test_managing_levels_stored_in_the_old_spelling_still_read():
+    """Databases where CLS-AMT-2 was changed before the levels became ManagingLevel values."""
+    from crmcore import policies
+
+    spec = policies.PolicySpec("CLS-AMT-2", policies.RevenueTiers, "crmcore")
+    value = policies.build(
+        spec,
+        {
+            "diamond_managed_by": "provincial_centre",
+            "platinum_managed_by": "city_under_provincial_oversight",
+        },
+    )
+    assert (value.level_for("diamond"), value.level_for("platinum")) == ("provincial", "city")

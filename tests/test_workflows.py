@@ -24,7 +24,9 @@ from crmcore import (
     PermissionDenied,
     PluginError,
     Vetoed,
+    hookimpl,
 )
+from crmcore.domain.plugins import PluginInfo
 from crmcore.testing import row_counts
 
 PRICE_CHAIN = ["mkt", "fin", "pgm", "gm", "chair"]
@@ -450,6 +452,7 @@ def test_concurrent_advancers_exactly_one_wins(wf, crm_url):
         wf.users.add(
             wf.actor("admin"), NewUser(login=login, name=login, roles=("marketing_director",))
         )
+        wf.org.add_member(wf.actor("admin"), "HQ", login)
     instance_id = submitted_price(wf)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
@@ -602,3 +605,123 @@ def test_cli_tasks_and_sla(wf, cli):
     assert rows["approval:marketing_director"]["met"] == 1
     assert rows["approval:marketing_director"]["on_time_rate"] == "100.0"
     assert "approval:marketing_director" in cli("sla", "--workflow", "retest.price").stdout
+
+
+# -- confidentiality (CORE-CONF-2): approvers read what they approve, doors are recorded --------
+
+
+def test_an_approver_must_be_able_to_read_the_client(wf):
+    """Holding the step's role is not enough: the approver must be able to read the client,
+    by relationship, unit or grant, and be cleared for its level (access.may_act)."""
+    from crmcore import NewUser
+    from crmcore.security import access
+
+    instance_id = submitted_price(wf)
+    admin = wf.actor("admin")
+    wf.users.add(admin, NewUser(login="mkt3", name="外地营销总监", roles=("marketing_director",)))
+    outsider = wf.actor("mkt3")  # holds the role, but works in no unit that holds KA1
+    before = row_counts(wf)
+    with pytest.raises(PermissionDenied, match="mkt3 may not read client KA1"):
+        wf.workflows.advance(outsider, instance_id)
+    assert row_counts(wf) == before
+    assert [k for k in wf.tasks.waiting(outsider) if k.kind == "workflow"] == []
+    client_id = wf.clients.get(admin, "KA1").id
+    with wf.transaction(outsider, write=False) as tx:
+        assert not access.may_act(tx, "marketing_director", client_id=client_id)
+    # a grant lets the outsider see and approve it
+    wf.access.grant(admin, "KA1", user="mkt3", reason="代审")
+    assert [k.ref for k in wf.tasks.waiting(outsider)] == [f"workflow {instance_id}"]
+    # a record above one's clearance cannot be approved, whatever the relationship
+    wf.access.set_level(admin, "KA1", "secret")
+    with pytest.raises(PermissionDenied, match="may not read client KA1"):
+        wf.workflows.advance(outsider, instance_id)
+    wf.users.set_clearance(admin, "mkt3", "secret")
+    moved = wf.workflows.advance(wf.actor("mkt3"), instance_id)
+    assert moved.state == "approval:finance_director"
+
+
+def test_workflow_doors_mask_fields_and_record_look_ups(wf, cli):
+    instance_id = submitted_price(wf)
+    admin = wf.actor("admin")
+    wf.access.add_field_rule(admin, "workflow_instance", "data", clearance="secret")
+    wf.access.add_field_rule(admin, "workflow_event", "comment", clearance="secret")
+    wf.workflows.advance(wf.actor("mkt"), instance_id, comment="成本加成合理")
+    fin = wf.actor("fin")  # cleared for confidential, not secret
+    shown = wf.workflows.get(fin, instance_id)
+    assert (shown.data, shown.masked) == (None, ("data",))
+    assert {e.comment for e in wf.workflows.history(fin, instance_id)} == {None}
+    assert [i.data for i in wf.workflows.list(fin)] == [None]
+    events = wf.audit.log(admin, user="fin", limit=10)
+    assert [e.action for e in events] == ["workflow.list", "workflow.history", "workflow.get"]
+    assert events[-1].detail["masked"] == ["workflow_instance.data"]
+    assert events[-1].client_code == "KA1"
+    assert wf.workflows.get(admin, instance_id).data == {"average_price": "12800"}
+    assert wf.workflows.history(admin, instance_id)[-1].comment == "成本加成合理"
+    # the command line shows what the API shows
+    text = cli("workflow", "show", str(instance_id), user="fin").stdout
+    assert "(masked)" in text and "12800" not in text
+    as_json = json.loads(cli("workflow", "show", str(instance_id), "--json", user="fin").stdout)
+    assert (as_json["data"], as_json["masked"]) == (None, ["data"])
+    history = cli("workflow", "history", str(instance_id), "--json", user="fin").stdout
+    assert "成本加成合理" not in history
+    assert "成本加成合理" not in cli("workflow", "history", str(instance_id), user="fin").stdout
+
+
+# -- handover (CORE-OWN-2): a leaver's open approvals move with the rest -------------------------
+
+
+class FailingHandover:
+    """A plugin whose part of a handover fails after the core steps ran."""
+
+    @staticmethod
+    @hookimpl
+    def crm_plugin_info():
+        return PluginInfo(name="boom")
+
+    @staticmethod
+    @hookimpl
+    def crm_handover(tx, from_user, to_user, handover_id, record):
+        raise RuntimeError("task table is locked")
+
+
+def test_a_handover_moves_the_leavers_open_approvals(wf):
+    admin = wf.actor("admin")
+    named = wf.workflows.start(
+        admin, "retest.release", "KA1", assignees={"marketing_director": ["mkt"]}
+    )
+    other = wf.workflows.start(admin, "retest.release", "KA1", assignees={"gm": ["gm"]})
+    done = wf.handover.run(admin, "mkt", "mkt2", reason="离职")
+    assert [(i.role, i.client_code) for i in done.items] == [("workflow_task", "KA1")]
+    assert wf.workflows.get(admin, named.id).assignees == {"marketing_director": ["mkt2"]}
+    assert wf.workflows.get(admin, other.id).assignees == {"gm": ["gm"]}
+    last = wf.workflows.history(admin, named.id)[-1]
+    assert (last.action, last.actor, last.detail["to"]) == ("reassign", "admin", "mkt2")
+    event = wf.audit.log(admin, action="workflow.reassign")[0]
+    assert (event.entity_id, event.detail["handover"]) == (str(named.id), done.id)
+    assert [k.ref for k in wf.tasks.waiting(wf.actor("mkt2"))] == [
+        f"workflow {named.id}",
+        f"workflow {other.id}",
+    ]
+    signed = wf.workflows.advance(wf.actor("mkt2"), named.id)
+    assert [s.signer for s in signed.signatures] == ["mkt2"]
+
+
+def test_a_handover_that_fails_half_way_moves_no_approval(wf, crm_url):
+    admin = wf.actor("admin")
+    named = wf.workflows.start(
+        admin, "retest.release", "KA1", assignees={"marketing_director": ["mkt"]}
+    )
+    before = row_counts(wf)
+    # a successor who could never act on the step: refused, nothing moves
+    with pytest.raises(Conflict, match="names mkt as marketing_director, which fin does not hold"):
+        wf.handover.run(admin, "mkt", "fin", reason="离职")
+    assert row_counts(wf) == before
+    # a plugin failing after the workflows' step: that step is rolled back with the rest
+    with (
+        Crm.open(crm_url, extra_plugins={"boom": FailingHandover}) as failing,
+        pytest.raises(PluginError, match="plugin boom: crm_handover failed"),
+    ):
+        failing.handover.run(failing.actor("admin"), "mkt", "mkt2", reason="离职")
+    assert row_counts(wf) == before
+    assert wf.workflows.get(admin, named.id).assignees == {"marketing_director": ["mkt"]}
+    assert wf.actor("mkt").login == "mkt"  # still active

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from crmcore import Crm, NewClient, NewUser
+from crmcore import Crm, NewClient, NewUnit, NewUser
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -222,13 +222,20 @@ def freeze(crm: Crm, moment: datetime) -> None:
 
 
 def open_with_plugin(crm_url: str, plugin_installer) -> Crm:  # type: ignore[no-untyped-def]
-    """Install and enable the retest plugin, add its staff and one client; reopen."""
+    """Install and enable the retest plugin, add its staff and one client; reopen.
+
+    The staff work at the head office (总部), which holds client KA1: an approver must be able
+    to read the client they approve (CORE-CONF-2, ``access.may_act``).
+    """
     plugin_installer("retest", SOURCE)
     with Crm.open(crm_url) as crm:
         crm.plugins.enable(crm.actor("admin"), "retest")
     crm = Crm.open(crm_url)
     admin = crm.actor("admin")
+    crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
     for login, role in STAFF.items():
         crm.users.add(admin, NewUser(login=login, name=login, roles=(role,)))
+        crm.org.add_member(admin, "HQ", login)
+    crm.org.add_member(admin, "HQ", "admin")
     crm.clients.add(admin, NewClient(name="广州恒达电子科技有限公司", code="KA1"))
     return crm

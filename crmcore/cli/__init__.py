@@ -26,6 +26,18 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("crmcore.cli.logs:log", "Contact logs (接触记录)."),
     "memo": ("crmcore.cli.logs:memo", "Negotiation memos and their signatures (谈判备忘录)."),
     "demo": ("crmcore.cli.demo:demo", "Build a demo database with realistic Chinese clients."),
+    # issue 4: confidentiality, organisation, audit, keys, archives, handover, backup
+    "access": ("crmcore.cli.access:access", "Confidentiality: levels, grants, field rules (保密)."),
+    "org": ("crmcore.cli.org:org", "Organisation tree, assignment rules, coverage (组织机构)."),
+    "archive": ("crmcore.cli.archives:archive", "Client archive documents by category (分类归档)."),
+    "handover": (
+        "crmcore.cli.handover:handover",
+        "Hand a leaving user's clients to a successor (移交).",
+    ),
+    "audit": ("crmcore.cli.audit:audit", "Audit trail: log and verify (审计日志)."),
+    "keys": ("crmcore.cli.keys:keys", "Keys for personal data and audit seals."),
+    "backup": ("crmcore.cli.backup:backup", "Back up the SQLite database to a checked file."),
+    "restore": ("crmcore.cli.backup:restore", "Restore the SQLite database from a backup."),
     "workflow": ("crmcore.cli.workflows:workflow", "Approval workflows (审批流程)."),
     "tasks": (
         "crmcore.cli.workflows:tasks",
@@ -48,11 +60,17 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
         "crmcore.cli.calendar:calendar",
         "Working days: holidays and make-up days (工作日历).",
     ),
+    "import": (
+        "crmcore.cli.transfer:import_",
+        "Bulk import clients, contacts, logs (CSV, JSONL, XLSX).",
+    ),
+    "export": ("crmcore.cli.transfer:export", "Export clients, contacts, logs (CSV, JSONL, XLSX)."),
 }
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input, 4 not found, "
-    "5 conflict, 6 permission denied, 7 plugin error, 8 database not initialised."
+    "5 conflict, 6 permission denied, 7 plugin error, 8 database not initialised, "
+    "9 audit trail failed verification."
 )
 
 

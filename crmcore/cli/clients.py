@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ FIELD_OPTIONS: list[tuple[str, str, str]] = [
     ("--industry", "industry", "Industry (行业)."),
     ("--size", "size", "large, medium, small or micro."),
     ("--status", "status", "prospect, active or dormant."),
+    ("--importance", "importance", "key, important or normal (CORE-OWN-1/3)."),
 ]
 
 
@@ -85,30 +87,35 @@ def show(code: str, as_json: bool) -> None:
     if as_json:
         render.emit_json({"client": record, "contacts": contacts, "latest_logs": logs})
         return
+    show_ = functools.partial(render.shown, record)
     render.fields(
         f"{record.code} {record.name}",
         [
-            ("credit code", record.credit_code),
+            ("credit code", show_("credit_code")),
             ("status", record.status),
-            ("legal rep.", record.legal_rep),
-            ("address", record.address),
-            ("postcode", record.postcode),
-            ("phone", record.phone),
-            ("fax", record.fax),
-            ("business scope", record.business_scope),
-            ("registered capital", record.registered_capital),
-            ("region", record.region),
-            ("industry", record.industry),
-            ("size", record.size),
+            ("legal rep.", show_("legal_rep")),
+            ("address", show_("address")),
+            ("postcode", show_("postcode")),
+            ("phone", show_("phone")),
+            ("fax", show_("fax")),
+            ("business scope", show_("business_scope")),
+            ("registered capital", show_("registered_capital")),
+            ("region", show_("region")),
+            ("industry", show_("industry")),
+            ("size", show_("size")),
+            ("importance", record.importance),
+            ("level", record.clearance),
+            ("unit", record.unit),
             ("owner", record.owner),
             ("co-contacts", record.co_contacts),
+            ("custodian", record.custodian),
             (
                 "first contact",
                 f"{record.first_contact_by} {render.cell(record.first_contact_at)}"
                 if record.first_contact_by
                 else None,
             ),
-            ("profile", record.profile),
+            ("profile", show_("profile")),
             ("archived because", record.archived_reason),
             ("version", record.version),
         ],
@@ -116,8 +123,18 @@ def show(code: str, as_json: bool) -> None:
     if contacts:
         render.table(
             "Contacts",
-            ["id", "name", "position", "phone", "email"],
-            [(c.id, c.name, c.position, c.phone, c.email) for c in contacts],
+            ["id", "name", "position", "phone", "email", "ID number"],
+            [
+                (
+                    c.id,
+                    c.name,
+                    c.position,
+                    render.shown(c, "phone"),
+                    render.shown(c, "email"),
+                    render.shown(c, "id_number"),
+                )
+                for c in contacts
+            ],
         )
     if logs:
         render.table(
@@ -128,8 +145,8 @@ def show(code: str, as_json: bool) -> None:
                     lg.occurred_at,
                     lg.channel,
                     lg.author,
-                    lg.summary,
-                    lg.next_action,
+                    render.shown(lg, "summary"),
+                    render.shown(lg, "next_action"),
                     lg.next_action_due,
                 )
                 for lg in logs
@@ -142,6 +159,8 @@ def show(code: str, as_json: bool) -> None:
 @click.option("--region", help="Region or its prefix, e.g. 广东.")
 @click.option("--industry")
 @click.option("--status", type=click.Choice(["prospect", "active", "dormant", "archived"]))
+@click.option("--unit", help="Organisation unit code; includes every unit below it.")
+@click.option("--importance", type=click.Choice(["key", "important", "normal"]))
 @click.option("--archived", "include_archived", is_flag=True, help="Include archived clients.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--offset", default=0, type=click.IntRange(0))
@@ -170,8 +189,19 @@ def _client_table(clients: list[Any], as_json: bool, title: str) -> None:
         return
     render.table(
         title,
-        ["code", "name", "region", "industry", "owner", "status"],
-        [(c.code, c.name, c.region, c.industry, c.owner, c.status) for c in clients],
+        ["code", "name", "region", "industry", "unit", "owner", "status"],
+        [
+            (
+                c.code,
+                render.shown(c, "name"),
+                render.shown(c, "region"),
+                render.shown(c, "industry"),
+                c.unit,
+                c.owner,
+                c.status,
+            )
+            for c in clients
+        ],
     )
 
 
@@ -255,5 +285,14 @@ def history(code: str, as_json: bool) -> None:
     render.table(
         f"History of {code}",
         ["version", "when", "by", "action", "changes"],
-        [(v["version"], v["at"], v["by"], v["action"], v["changes"]) for v in versions],
+        [
+            (
+                v["version"],
+                v["at"],
+                v["by"],
+                v["action"],
+                {k: render.MASKED if k in v["masked"] else c for k, c in v["changes"].items()},
+            )
+            for v in versions
+        ],
     )

@@ -27,6 +27,11 @@ def contact() -> None:
     metavar="KEY=VALUE",
     help="character, interests, education, age, background.",
 )
+@click.option(
+    "--id-number",
+    help="Resident ID number (居民身份证号); stored encrypted, shown masked. "
+    "Give - to type it at a hidden prompt (keeps it out of shell history).",
+)
 def add(
     client_code: str,
     name: str,
@@ -35,6 +40,7 @@ def add(
     email: str | None,
     notes: str | None,
     profile: tuple[str, ...],
+    id_number: str | None,
 ) -> None:
     """Add a contact person to a client."""
     from crmcore.convert import structure
@@ -48,6 +54,7 @@ def add(
         "email": email,
         "notes": notes,
         "profile": _pairs(profile, "profile"),
+        "id_number": _secret(id_number),
     }
     created = app.crm.contacts.add(app.actor, client_code, structure(data, NewContact))
     render.done(f"added contact {created.id} {created.name} to {client_code}")
@@ -64,8 +71,53 @@ def list_(client_code: str, include_inactive: bool, as_json: bool) -> None:
     if as_json:
         render.emit_json(people)
         return
+    _contact_table(f"Contacts of {client_code}", people)
+
+
+def _contact_table(title: str, people: list[object]) -> None:
     render.table(
-        f"Contacts of {client_code}",
-        ["id", "name", "position", "phone", "email", "active"],
-        [(c.id, c.name, c.position, c.phone, c.email, "yes" if c.active else "no") for c in people],
+        title,
+        ["id", "client", "name", "position", "phone", "email", "ID number", "active"],
+        [
+            (
+                c.id,  # type: ignore[attr-defined]
+                c.client_code,  # type: ignore[attr-defined]
+                c.name,  # type: ignore[attr-defined]
+                c.position,  # type: ignore[attr-defined]
+                render.shown(c, "phone"),
+                render.shown(c, "email"),
+                render.shown(c, "id_number"),
+                "yes" if c.active else "no",  # type: ignore[attr-defined]
+            )
+            for c in people
+        ],
     )
+
+
+def _secret(value: str | None) -> str | None:
+    if value == "-":
+        return click.prompt("ID number", hide_input=True)
+    return value
+
+
+@contact.command(name="find-id")
+@click.argument("id_number")
+@json_option
+def find_id(id_number: str, as_json: bool) -> None:
+    """Find people by exact ID number (- prompts for it); the search is recorded, not the number."""
+    app = current()
+    people = app.crm.contacts.find_by_id_number(app.actor, _secret(id_number))
+    if as_json:
+        render.emit_json(people)
+        return
+    _contact_table("People with this ID number", people)
+
+
+@contact.command(name="reveal-id")
+@click.argument("contact_id", type=int)
+@click.option("--reason", required=True, help="Why the number is needed in clear (recorded).")
+def reveal_id(contact_id: int, reason: str) -> None:
+    """Show a contact's ID number in clear (needs personal.reveal; audited)."""
+    app = current()
+    number = app.crm.contacts.reveal_id_number(app.actor, contact_id, reason=reason)
+    render.done(number or "-")

@@ -70,6 +70,26 @@ def json_option(fn: Any) -> Any:
     )
 
 
+def china_time(text: str, field: str, *, end_of_day: bool = False) -> Any:
+    """An aware datetime from what an admin types: ``2026-12-31`` (a whole day in China time;
+    its end with ``end_of_day``) or ``2026-12-31T18:00`` (China time unless an offset is given)."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from crmcore.errors import InvalidInput
+
+    china = ZoneInfo("Asia/Shanghai")
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
+            return datetime.combine(day, time(), china)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD) or date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=china)
+
+
 def parse_date(value: str | None, field: str) -> date | None:
     """A YYYY-MM-DD option, or an InvalidInput naming the option."""
     if value is None:

@@ -78,8 +78,10 @@ def list_(
 @obligations.command()
 @click.argument("obligation")
 @click.argument("period")
-@click.option("--unit", default="company", show_default=True, help="Who did it.")
-def done(obligation: str, period: str, unit: str) -> None:
+@click.option(
+    "--unit", help="Who did it: a branch (report) or head office (consolidation); default yours."
+)
+def done(obligation: str, period: str, unit: str | None) -> None:
     """Record that a duty done by an act (a report sent) was done now."""
     app = current()
     duty = app.crm.obligations.record_done(app.actor, obligation, period, unit=unit)
@@ -101,6 +103,9 @@ def report() -> None:
 @click.option(
     "--consolidate", is_flag=True, help="Record head office's consolidation (by the 8th)."
 )
+@click.option(
+    "--unit", help="A branch (its clients and those of its units), or head office; default yours."
+)
 @json_option
 def quarterly(
     period: str,
@@ -108,6 +113,7 @@ def quarterly(
     xlsx_path: str | None,
     submit: bool,
     consolidate: bool,
+    unit: str | None,
     as_json: bool,
 ) -> None:
     """Client credit report and sales analysis for PERIOD (2026Q3, or 2026-09 monthly).
@@ -123,15 +129,18 @@ def quarterly(
     for path, suffix in outputs:
         if not path.lower().endswith(suffix):
             raise InvalidInput(suffix[1:], f"{path!r} does not end in {suffix}")
-    made = app.crm.reports.quarterly(app.actor, period)
+    made = app.crm.reports.quarterly(app.actor, period, unit=unit)
     recorded = [
         app.crm.obligations.record_done(
-            app.actor, key, made.period, reference={"rows": len(made.rows)}
+            app.actor, key, made.period, unit=unit, reference={"rows": len(made.rows)}
         )
         for flag, key in ((submit, REPORT), (consolidate, CONSOLIDATION))
         if flag
     ]
-    rows = [[r.get(c) for c in made.columns] for r in made.rows]
+    rows = [
+        [render.MASKED if c in r.get("masked", ()) else r.get(c) for c in made.columns]
+        for r in made.rows
+    ]
     for path, _ in outputs:
         count = render.write_file(path, f"report {made.period}", made.columns, rows)
         click.echo(f"wrote {count} rows to {path}", err=as_json)

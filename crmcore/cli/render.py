@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from crmcore.domain.security import MASKED
+
 
 def emit_json(data: Any) -> None:
     from crmcore.convert import to_json
@@ -48,7 +50,16 @@ def cell(value: Any) -> str:
         return ", ".join(cell(v) for v in value) or "-"
     if isinstance(value, dict):
         return "; ".join(f"{k}={cell(v)}" for k, v in value.items()) or "-"
+    if hasattr(value, "label"):  # Clearance: shown as its name, not its rank
+        return str(value.label)
     return str(getattr(value, "value", value))
+
+
+def shown(view: Any, name: str) -> Any:
+    """A view's field for a table, or ``(masked)`` when access control withheld it."""
+    if name in getattr(view, "masked", ()):
+        return MASKED
+    return getattr(view, name)
 
 
 def write_file(path: str, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -166,7 +166,7 @@ def show(instance_id: int, as_json: bool) -> None:
             ("signed", [f"{s.role}: {s.signer}" for s in instance.signatures]),
             ("started", f"{render.cell(instance.started_at)} by {instance.started_by}"),
             ("version", instance.version),
-            ("data", instance.data),
+            ("data", render.shown(instance, "data")),
         ],
     )
     if instance.clocks:
@@ -271,7 +271,16 @@ def history(instance_id: int, as_json: bool) -> None:
         f"History of workflow {instance_id}",
         ["#", "when", "who", "as", "action", "from", "to", "comment"],
         [
-            (e.seq, e.at, e.actor, e.role, e.action, e.from_state, e.to_state, e.comment)
+            (
+                e.seq,
+                e.at,
+                e.actor,
+                e.role,
+                e.action,
+                e.from_state,
+                e.to_state,
+                render.shown(e, "comment"),
+            )
             for e in events
         ],
     )

@@ -69,6 +69,18 @@ def amount(
     return check
 
 
+def within(minimum: int, maximum: int, *, rule: str | None = None) -> Validator:
+    """A whole number from ``minimum`` to ``maximum`` (a policy's count, size or day)."""
+
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not minimum <= value <= maximum:
+            raise InvalidInput(
+                attribute.name, f"must be from {minimum} to {maximum}, not {value}", rule=rule
+            )
+
+    return check
+
+
 def one_of(choices: Any, *, rule: str | None = None) -> Validator:
     allowed = [getattr(c, "value", c) for c in choices]
 
@@ -98,6 +110,19 @@ def enum_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
     return attrs.Converter(convert, takes_self=True, takes_field=True)
 
 
+def enums_of(enum_cls: type[E], *, rule: str | None = None) -> attrs.Converter:
+    """Convert a list of texts to a non-empty tuple of ``enum_cls`` (a policy's choices)."""
+    one = enum_of(enum_cls, rule=rule).converter
+
+    def convert(value: Any, inst: Any, attribute: attrs.Attribute[Any]) -> tuple[E, ...]:
+        items = [value] if isinstance(value, (str, enum.Enum)) else list(value or ())
+        if not items:
+            raise InvalidInput(attribute.name, "must name at least one", rule=rule)
+        return tuple(one(item, inst, attribute) for item in items)
+
+    return attrs.Converter(convert, takes_self=True, takes_field=True)
+
+
 def _normalise_upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -120,18 +145,16 @@ def credit_code(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None
 
 
 def id_number(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it."""
+    """Rule CORE-CONF-5: an 18-character resident ID number; the error never echoes it.
+
+    See :mod:`crmcore.domain.personal` for why the district is not checked against the birth
+    year as ``stdnum.cn.ric.validate`` does.
+    """
     if value is None:
         return
-    from stdnum.cn import ric
-    from stdnum.exceptions import ValidationError as StdnumError
+    from crmcore.domain.personal import validate_id_number
 
-    try:
-        ric.validate(value)
-    except StdnumError:
-        raise InvalidInput(
-            attribute.name, "is not a valid resident ID number (GB 11643)", rule="CORE-CONF-5"
-        ) from None
+    validate_id_number(value, attribute.name)
 
 
 upper = _normalise_upper

@@ -9,6 +9,7 @@ from decimal import Decimal
 from attrs import field, fields, frozen
 
 from crmcore.domain import checks
+from crmcore.domain.security import Clearance, Importance
 
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
 
@@ -86,7 +87,13 @@ class NewClient:
         validator=checks.one_of([ClientStatus.PROSPECT, ClientStatus.ACTIVE, ClientStatus.DORMANT]),
     )
     profile: dict[str, str] = field(factory=dict)
-    owner: str | None = None  # login of the responsible account manager (CORE-OWN-1)
+    #: how much the client matters (CORE-OWN-1/3): key, important or normal
+    importance: Importance | None = field(
+        default=None, converter=checks.enum_of(Importance, rule="CORE-OWN-3")
+    )
+    #: login of the responsible account manager (CORE-OWN-1); None: the assignment rules'
+    #: manager (CORE-OWN-3), else whoever registers the client
+    owner: str | None = None
 
 
 #: Fields ``crm client edit`` may change; the code is the client's identity, the owner moves
@@ -113,7 +120,7 @@ class Client:
     industry: str | None
     size: ClientSize | None
     status: ClientStatus
-    profile: dict[str, str]
+    profile: dict[str, str] | None  # None when masked
     owner: str | None
     co_contacts: tuple[str, ...]
     first_contact_by: str | None
@@ -122,3 +129,8 @@ class Client:
     version: int
     created_at: datetime
     updated_at: datetime
+    importance: Importance | None = None
+    clearance: Clearance = Clearance.CONFIDENTIAL  # the record's secrecy level (CORE-CONF-1)
+    unit: str | None = None  # code of the organisation unit it is assigned to (CORE-OWN-3)
+    custodian: str | None = None  # login of the archive custodian (CORE-ARC-2)
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)

@@ -32,6 +32,13 @@ class NewContact:
     )
     #: character, interests, family, education, age, background (CORE-REC-2)
     profile: dict[str, str] = field(factory=dict)
+    #: resident ID number (居民身份证号), stored encrypted, shown masked (CORE-CONF-5)
+    id_number: str | None = field(
+        default=None,
+        converter=lambda v: checks.upper(checks.blank_to_none(v)),
+        validator=checks.id_number,
+        repr=False,  # never in a traceback or log line
+    )
 
 
 @frozen(kw_only=True)
@@ -43,6 +50,8 @@ class Contact:
     phone: str | None
     email: str | None
     notes: str | None
-    profile: dict[str, str]
+    profile: dict[str, str] | None  # None when masked
     active: bool
     created_at: datetime
+    id_number: str | None = None  # masked display form, e.g. 110***********1234
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)

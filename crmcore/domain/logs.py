@@ -55,9 +55,10 @@ class ContactLog:
     occurred_at: datetime
     author: str
     participants: tuple[str, ...]
-    summary: str
+    summary: str | None  # None when masked
     next_action: str | None
     next_action_due: date | None
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)
     inquiry: bool = False
 
 
@@ -88,10 +89,11 @@ class Memo:
     id: int
     client_code: str
     title: str
-    body: str
+    body: str | None  # None when masked
     author: str
     created_at: datetime
     signatures: tuple[Signature, ...]
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)
 
     @property
     def complete(self) -> bool:

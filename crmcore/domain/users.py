@@ -7,6 +7,7 @@ from datetime import datetime
 from attrs import field, frozen
 
 from crmcore.domain import checks
+from crmcore.domain.security import Clearance
 
 
 @frozen(kw_only=True)
@@ -30,6 +31,10 @@ class NewUser:
         validator=checks.pattern(r"[0-9+()\- ]{3,40}", "a phone number"),
     )
     roles: tuple[str, ...] = field(default=("account_manager",), converter=tuple)
+    #: None: the policy's default for new users (CORE-CONF-1)
+    clearance: Clearance | None = field(
+        default=None, converter=lambda v: None if v is None else Clearance.parse(v)
+    )
 
 
 @frozen(kw_only=True)
@@ -42,3 +47,5 @@ class User:
     roles: tuple[str, ...]
     active: bool
     created_at: datetime
+    clearance: Clearance = Clearance.PUBLIC
+    units: tuple[str, ...] = ()  # codes of the organisation units the user belongs to

@@ -1,34 +1,448 @@
-"""The one enforcement point for reading clients: which rows, and which fields in clear.
+"""The one enforcement point for reading: which clients, which fields in clear, and the record.
 
-Every door (API, CLI show/list/search, timelines, exports) builds its client views through
-ClientService, which applies :func:`readable_clients` to its queries and :func:`present` to
-each view. Today visibility is role-based only (``client.read``); the access model of the
-confidentiality issue (owner, co-contact, unit tree, clearance, masked fields) fills these two
-functions in without touching the doors.
+Every door (Python API, CLI show/list/search with or without ``--json``, timelines, contact
+lists, memos, client history, archive documents, audit views, exports, workflow history and
+plugin records) goes through these functions, so no door can differ from another:
+
+- :func:`readable_clients` is the WHERE clause on ``clients`` that lists/searches apply, and
+  :func:`readable_client_ids` the same set for tables keyed by ``client_id``;
+- :func:`client_for_read` / :func:`client_by_id` resolve one client for a door keyed by it
+  (NotFound when unknown, PermissionDenied when not readable) and record the look-up;
+- :func:`present` turns a record into the view the actor may see (fields masked) and records
+  the look-up and every unmasking;
+- :func:`check_write` refuses writing a field the actor may not read.
+
+**Record visibility** (CORE-CONF-2/3): deny by default. A user reads a client when they hold
+``client.read`` and their clearance is at least the client's level, and one of: they own it;
+they are a current co-contact; they are its archive custodian; the client's unit, or a unit of
+its owner, is their unit or below it; they hold ``access.all_clients``; or a current grant
+names them or one of their roles. Contacts, logs and memos inherit their client's visibility
+and level; an archive document also needs the actor's clearance to reach its own level.
+
+**Field rules**: core declares some (:data:`CORE_FIELD_RULES`), plugins declare theirs with
+``crm_sensitive_fields``, admins add more in the database (``crm access field``). Every rule
+that applies to a field must be met: the highest clearance and every permission (the most
+restrictive wins). A masked field is ``None`` in the view and named in its ``masked`` tuple.
+
+**Look-up records** (查阅记录): a read of a record at or above the policy's level
+(confidential by default, and client records are confidential by default, CORE-CONF-1), or a
+sensitive field shown in clear, leaves one audit event per door call and client, deferred and
+merged (see :func:`crmcore.audit.defer`), naming the door (action), the records and the
+masked/unmasked fields, never their values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import true
-from sqlalchemy.sql import ColumnElement
+import attrs
+from attrs import define, field
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql import ColumnElement, Select
+
+from crmcore import audit
+from crmcore.domain.security import Clearance, ConfidentialityPolicy, FieldRule
+from crmcore.errors import NotFound, PermissionDenied
+from crmcore.store import tables as t
 
 if TYPE_CHECKING:
     from crmcore.app import Tx
-    from crmcore.domain.clients import Client
+    from crmcore.security.actors import Actor
+
+ALL_CLIENTS = "access.all_clients"
+
+#: Fields the core itself declares sensitive (plugins add theirs with crm_sensitive_fields).
+CORE_FIELD_RULES: tuple[FieldRule, ...] = (
+    # market assessment, sales capacity, business model (CORE-REC-2)
+    FieldRule("client", "profile", Clearance.CONFIDENTIAL, rule="CORE-REC-2", label_zh="客户概况"),
+    # key people: personal data (CORE-REC-2, CORE-CONF-5)
+    FieldRule("contact", "phone", Clearance.INTERNAL, rule="CORE-REC-2", label_zh="联系电话"),
+    FieldRule("contact", "email", Clearance.INTERNAL, rule="CORE-REC-2", label_zh="电子邮件"),
+    FieldRule("contact", "profile", Clearance.CONFIDENTIAL, rule="CORE-REC-2", label_zh="个人情况"),
+    FieldRule("contact", "id_number", Clearance.INTERNAL, rule="CORE-CONF-5", label_zh="身份证号"),
+    # what was negotiated (CORE-LOG-2)
+    FieldRule("memo", "body", Clearance.CONFIDENTIAL, rule="CORE-LOG-2", label_zh="备忘录正文"),
+)
+
+#: Record classes whose entity name need not be passed to :func:`present`.
+ENTITY_OF_CLASS = {
+    "Client": "client",
+    "Contact": "contact",
+    "ContactLog": "contact_log",
+    "Memo": "memo",
+    "Document": "document",
+}
+
+
+# -- which clients --------------------------------------------------------------------------------
 
 
 def readable_clients(tx: Tx) -> ColumnElement[bool]:
     """A WHERE clause on ``clients`` limiting rows to those ``tx.actor`` may read."""
-    tx.actor.require("client.read")
-    return true()
+    actor = tx.actor
+    actor.require("client.read")
+    c = t.clients.c
+    level_ok = c.clearance <= int(actor.clearance)
+    if actor.can(ALL_CLIENTS):
+        return level_ok
+    s, g, uu = t.client_staff.c, t.client_grants.c, t.user_units.c
+    related: list[ColumnElement[bool]] = [
+        c.owner_id == actor.user_id,
+        c.custodian_id == actor.user_id,
+        c.id.in_(select(s.client_id).where(s.user_id == actor.user_id, s.until.is_(None))),
+        c.id.in_(
+            select(g.client_id).where(
+                or_(
+                    g.user_id == actor.user_id,
+                    g.role.in_(sorted(actor.roles)) if actor.roles else false(),
+                ),
+                g.revoked_at.is_(None),
+                or_(g.until.is_(None), g.until > tx.now),
+            )
+        ),
+    ]
+    if actor.scope:
+        scope = sorted(actor.scope)
+        related.append(c.unit_id.in_(scope))
+        related.append(
+            c.owner_id.in_(select(uu.user_id).where(uu.unit_id.in_(scope), uu.until.is_(None)))
+        )
+    return and_(level_ok, or_(*related))
 
 
-def present(tx: Tx, client: Client) -> Client:
-    """The view of ``client`` that ``tx.actor`` may see (masked fields replaced)."""
-    return client
+def readable_client_ids(tx: Tx) -> Select[Any]:
+    """``SELECT id FROM clients WHERE <readable>``, for ``other.client_id.in_(...)``."""
+    return select(t.clients.c.id).where(readable_clients(tx))
+
+
+def client_for_read(tx: Tx, code: str, *, action: str | None) -> Row[Any]:
+    """The client row with ``code`` if the actor may read it; the look-up is recorded."""
+    row = tx.conn.execute(
+        select(t.clients).where(t.clients.c.code == code, readable_clients(tx))
+    ).first()
+    if row is None:
+        _refuse(tx, code)
+    if action is not None:
+        record_read(tx, action, row)
+    return row
+
+
+def client_by_id(tx: Tx, client_id: int, *, action: str | None = None) -> Row[Any]:
+    """Like :func:`client_for_read`, for records that carry a ``client_id``."""
+    row = tx.conn.execute(
+        select(t.clients).where(t.clients.c.id == client_id, readable_clients(tx))
+    ).first()
+    if row is None:
+        code = tx.conn.scalar(select(t.clients.c.code).where(t.clients.c.id == client_id))
+        if code is None:
+            raise NotFound(f"client: unknown client id {client_id}")
+        _refuse(tx, code)
+    if action is not None:
+        record_read(tx, action, row)
+    return row
+
+
+def record_read(tx: Tx, action: str, client: Row[Any]) -> None:
+    """Record that a door showed (part of) a client row it selected with readable_clients."""
+    _note(tx, action, client.id, "client", client.code, Clearance(client.clearance), (), ())
+
+
+def client_for_write(tx: Tx, code: str, permission: str) -> Row[Any]:
+    """The client row for a change: the permission, and the client must be readable."""
+    tx.actor.require(permission)
+    return client_for_read(tx, code, action=None)
+
+
+def _refuse(tx: Tx, code: str) -> Any:
+    from crmcore.services import lookup
+
+    lookup.client_row(tx.conn, code)  # unknown: NotFound
+    raise PermissionDenied(
+        f"client: {tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
+    )
+
+
+# -- which fields ---------------------------------------------------------------------------------
+
+
+def field_rules(tx: Tx, entity: str) -> dict[str, list[FieldRule]]:
+    """Every rule on ``entity``'s fields: core, plugins and the database's, by field."""
+    cache: dict[str, dict[str, list[FieldRule]]] = tx.state.setdefault("field_rules", {})
+    if not cache:
+        for rule in (*CORE_FIELD_RULES, *tx.crm.field_rules, *_database_rules(tx)):
+            cache.setdefault(rule.entity, {}).setdefault(rule.field, []).append(rule)
+    return cache.get(entity, {})
+
+
+def _database_rules(tx: Tx) -> list[FieldRule]:
+    r = t.field_rules.c
+    return [
+        FieldRule(row.entity, row.field, Clearance(row.clearance), row.permission, owner="admin")
+        for row in tx.conn.execute(select(t.field_rules).where(r.ended_at.is_(None)))
+    ]
+
+
+def _meets(actor: Actor, rules: Iterable[FieldRule]) -> bool:
+    return all(
+        actor.clearance >= r.clearance and (r.permission is None or actor.can(r.permission))
+        for r in rules
+    )
+
+
+def _sensitive(rules: Iterable[FieldRule], policy: ConfidentialityPolicy) -> bool:
+    """Fields whose disclosure is itself recorded: a permission, or a level worth a record."""
+    return any(r.permission or r.clearance >= policy.audit_reads_from for r in rules)
+
+
+def field_readable(tx: Tx, entity: str, name: str, record: Any = None) -> bool:
+    rules = [r for r in field_rules(tx, entity).get(name, ()) if r.applies_to(record)]
+    return _meets(tx.actor, rules)
+
+
+def check_write(tx: Tx, entity: str, fields: Iterable[str], record: Any = None) -> None:
+    """Refuse writing a field the actor may not read (it would let them probe or overwrite it)."""
+    for name in sorted(fields):
+        if not field_readable(tx, entity, name, record):
+            raise PermissionDenied(
+                f"{name}: {tx.actor.login} may not write {entity}.{name}, which they may not read",
+                rule="CORE-CONF-2",
+            )
+
+
+def present(
+    tx: Tx,
+    record: Any,
+    entity: str | None = None,
+    *,
+    action: str | None,
+    client_id: int | None = None,
+    clearance: Clearance | int | None = None,
+    record_id: object | None = None,
+) -> Any:
+    """The view of ``record`` that ``tx.actor`` may see, with the look-up recorded.
+
+    ``record`` is an attrs instance (masked fields must accept None; a ``masked`` attribute,
+    if it has one, receives their names) or a mapping (a copy with a ``"masked"`` key).
+    ``entity`` defaults from the class (client, contact, contact_log, memo, document); plugins
+    name theirs, e.g. ``"realestate.price_analysis"``. ``action`` names the door
+    (``"client.get"``, ``"realestate.price.show"``); None only for the result of a write,
+    which its own audit event already records. ``client_id`` and ``clearance`` give the
+    record's client and level; the caller must have checked the client is readable (it came
+    from a query scoped by :func:`readable_clients`, or :func:`client_for_read`).
+    """
+    entity = entity or ENTITY_OF_CLASS.get(type(record).__name__)
+    if entity is None:
+        raise TypeError(f"present() needs entity= for a {type(record).__name__}")
+    level = Clearance(
+        clearance if clearance is not None else _get(record, "clearance", Clearance.PUBLIC)
+    )
+    if tx.actor.clearance < level:  # belt and braces: the query should not have returned it
+        raise PermissionDenied(
+            f"{entity}: {tx.actor.login} is not cleared for {level.label} records",
+            rule="CORE-CONF-2",
+        )
+    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
+    masked: list[str] = []
+    unmasked: list[str] = []
+    for name, rules in field_rules(tx, entity).items():
+        applicable = [r for r in rules if r.applies_to(record)]
+        if not applicable or not _has(record, name):
+            continue
+        if not _meets(tx.actor, applicable):
+            masked.append(name)
+        elif _sensitive(applicable, policy) and _get(record, name, None) not in (None, "", {}, ()):
+            unmasked.append(name)
+    if action is not None:
+        rid = record_id if record_id is not None else _get(record, "id", None)
+        _note(tx, action, client_id, entity, rid, level, masked, unmasked)
+    return _masked(record, masked) if masked else record
+
+
+def mask_changes(
+    tx: Tx, entity: str, changes: Mapping[str, Any], record: Any = None
+) -> tuple[dict[str, Any], list[str]]:
+    """A version's ``{field: [old, new]}`` with unreadable fields blanked (history door)."""
+    shown, hidden = {}, []
+    for name, value in changes.items():
+        if field_readable(tx, entity, name, record):
+            shown[name] = value
+        else:
+            shown[name] = None
+            hidden.append(name)
+    return shown, hidden
+
+
+def _has(record: Any, name: str) -> bool:
+    if isinstance(record, Mapping):
+        return name in record
+    return hasattr(record, name)
+
+
+def _get(record: Any, name: str, default: Any) -> Any:
+    if isinstance(record, Mapping):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def _masked(record: Any, names: Sequence[str]) -> Any:
+    if isinstance(record, Mapping):
+        return {**record, **dict.fromkeys(names), "masked": tuple(sorted(names))}
+    values: dict[str, Any] = dict.fromkeys(names)
+    if any(a.name == "masked" for a in attrs.fields(type(record))):
+        values["masked"] = tuple(sorted(names))
+    return attrs.evolve(record, **values)
+
+
+# -- look-up records ------------------------------------------------------------------------------
+
+
+@define
+class _Read:
+    """One door call's reads of one client (or of one plugin entity without a client)."""
+
+    action: str
+    client_id: int | None
+    audit_from: Clearance
+    level: Clearance = Clearance.PUBLIC
+    client_code: str | None = None
+    records: dict[str, list[str]] = field(factory=dict)
+    masked: set[str] = field(factory=set)
+    unmasked: set[str] = field(factory=set)
+
+    def event(self) -> tuple[str, str, object | None, int | None, Mapping[str, Any]] | None:
+        if self.level < self.audit_from and not self.unmasked:
+            return None
+        detail: dict[str, Any] = {"level": self.level.label}
+        if self.records:
+            detail["records"] = self.records
+        if self.masked:
+            detail["masked"] = sorted(self.masked)
+        if self.unmasked:
+            detail["unmasked"] = sorted(self.unmasked)
+        if self.client_code is not None:
+            return (self.action, "client", self.client_code, self.client_id, detail)
+        only = next(iter(self.records), "record")
+        ids = self.records.get(only, [])
+        return (self.action, only, ids[0] if len(ids) == 1 else None, self.client_id, detail)
+
+
+def _note(
+    tx: Tx,
+    action: str,
+    client_id: int | None,
+    entity: str,
+    record_id: object | None,
+    level: Clearance,
+    masked: Iterable[str],
+    unmasked: Iterable[str],
+) -> None:
+    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
+    key = ("read", action, client_id if client_id is not None else entity)
+    read: _Read = audit.defer(tx, key, lambda: _Read(action, client_id, policy.audit_reads_from))
+    read.level = max(read.level, level)
+    if entity == "client":
+        read.client_code = str(record_id)
+    elif record_id is not None:
+        ids = read.records.setdefault(entity, [])
+        if str(record_id) not in ids:
+            ids.append(str(record_id))
+    qualified = (lambda n: n) if entity == "client" else (lambda n: f"{entity}.{n}")
+    read.masked.update(qualified(n) for n in masked)
+    read.unmasked.update(qualified(n) for n in unmasked)
+
+
+def record_export(
+    tx: Tx,
+    what: str,
+    *,
+    count: int,
+    fields: Sequence[str],
+    masked: Sequence[str] = (),
+    fmt: str,
+    client_id: int | None = None,
+    filters: Mapping[str, Any] | None = None,
+    file: str | None = None,
+    sha256: str | None = None,
+) -> None:
+    """Record an export (CORE-CONF-2): what, how many records, which fields, masked which.
+
+    Exporters build rows from views that :func:`present` masked (e.g. ``crm.clients.list``,
+    with ``action=None``: the export is recorded here, not one look-up per record), and call
+    this once per export. ``filters`` are the selection the user gave (never field values);
+    ``file`` and ``sha256`` name what was written, so a copy found later can be traced.
+    """
+    detail: dict[str, Any] = {
+        "format": fmt,
+        "count": count,
+        "fields": list(fields),
+        "masked": sorted(set(masked)),
+        "filters": dict(filters or {}),
+    }
+    if file is not None:
+        detail["file"] = file
+    tx.audit(f"export.{what}", what, sha256, client_id=client_id, detail=detail)
+
+
+# -- explaining -----------------------------------------------------------------------------------
+
+
+def reasons(tx: Tx, actor: Actor, client: Row[Any]) -> tuple[bool, list[str]]:
+    """Whether ``actor`` may read ``client``, and why (``crm access check``).
+
+    The verdict is taken from :func:`readable_clients` itself so it can never disagree with
+    what the doors do; the reasons are computed alongside for people.
+    """
+    from crmcore.security import units
+
+    probe = tx.acting_as(actor)
+    try:
+        verdict = (
+            tx.conn.scalar(
+                select(t.clients.c.id).where(t.clients.c.id == client.id, readable_clients(probe))
+            )
+            is not None
+        )
+    except PermissionDenied:
+        return False, ["lacks the permission client.read"]
+    why: list[str] = []
+    level = Clearance(client.clearance)
+    if actor.clearance < level:
+        why.append(f"clearance {actor.clearance.label} is below the record's {level.label}")
+    if actor.can(ALL_CLIENTS):
+        why.append("holds access.all_clients")
+    if client.owner_id == actor.user_id:
+        why.append("owns the client")
+    if client.custodian_id == actor.user_id:
+        why.append("is the archive custodian")
+    s = t.client_staff.c
+    if tx.conn.scalar(
+        select(s.id).where(s.client_id == client.id, s.user_id == actor.user_id, s.until.is_(None))
+    ):
+        why.append("is a co-contact")
+    if actor.scope:
+        owner_units = (
+            units.memberships(tx.conn, client.owner_id) if client.owner_id else frozenset()
+        )
+        if client.unit_id in actor.scope:
+            why.append("the client's unit is the user's unit or below it")
+        if owner_units & actor.scope:
+            why.append("the owner's unit is the user's unit or below it")
+    g = t.client_grants.c
+    for grant in tx.conn.execute(
+        select(t.client_grants).where(
+            g.client_id == client.id,
+            g.revoked_at.is_(None),
+            or_(g.until.is_(None), g.until > tx.now),
+        )
+    ):
+        if grant.user_id == actor.user_id or (grant.role and grant.role in actor.roles):
+            who = "the user" if grant.user_id else f"role {grant.role}"
+            why.append(f"grant {grant.id} to {who}: {grant.reason}")
+    if not why:
+        why.append("no relationship, unit or grant gives access (deny by default)")
+    return verdict, why
 
 
 def may_act(
@@ -36,12 +450,25 @@ def may_act(
 ) -> bool:
     """Whether ``tx.actor`` may perform a workflow step that needs ``role`` on a client.
 
-    The one place that decides it, for every workflow. Today: the actor holds ``role`` and,
-    when the instance names assignees for that role, is one of them. Holding ``admin`` is not
-    enough: an approval is a person's decision in a named capacity. The access model of the
-    confidentiality issue adds units and clearance here (``client_id`` is passed for that).
+    The one place that decides it, for every workflow: the actor holds ``role``; when the
+    instance names assignees for that role, is one of them; and may read the client (its
+    clearance and the relationship, unit or grant that :func:`readable_clients` asks for), so
+    nobody approves what they may not see. Holding ``admin`` is not enough: an approval is a
+    person's decision in a named capacity.
     """
     if role not in tx.actor.roles:
         return False
     named = (assignees or {}).get(role)
-    return not named or tx.actor.login in named
+    if named and tx.actor.login not in named:
+        return False
+    return may_read_client(tx, client_id)
+
+
+def may_read_client(tx: Tx, client_id: int) -> bool:
+    """Whether ``tx.actor`` may read the client with ``client_id`` (no record is written)."""
+    if not tx.actor.can("client.read"):
+        return False
+    found = tx.conn.scalar(
+        select(t.clients.c.id).where(t.clients.c.id == client_id, readable_clients(tx))
+    )
+    return found is not None

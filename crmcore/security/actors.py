@@ -7,18 +7,37 @@ from the user's record and roles. The CLI builds one per command, an integrator 
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import field, frozen
 
+from crmcore.domain.security import Clearance
 from crmcore.errors import PermissionDenied
 
 #: Built-in roles and what they allow. Plugins add roles and permissions through a hook.
 #: "*" means every permission; "client.*" every permission under "client.".
-#: Workflow steps are not permissions: a transition names a role, see security.access.may_act.
-#: Only admin holds policy.admin (change policies) and calendar.admin (load holiday schedules).
+#:
+#: Permissions say what a user may *do*; which clients they may do it to is decided by the
+#: access model (owner, co-contact, unit tree, grants, clearance: crmcore.security.access).
+#: ``access.all_clients`` lifts the relationship condition (not the clearance): audit/legal
+#: must be able to look at any archive. ``personal.reveal`` shows an ID number in clear.
+#: Workflow steps are not permissions: a transition names a role, and the actor must also be
+#: able to read the client (security.access.may_act). Only admin holds policy.admin (change
+#: policies) and calendar.admin (load holiday schedules).
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
-    "director": frozenset(
-        {"client.*", "contact.*", "log.*", "memo.*", "report.*", "workflow.*", "policy.read"}
+    "director": frozenset(  # key-account director (大客户总监)
+        {
+            "client.*",
+            "contact.*",
+            "log.*",
+            "memo.*",
+            "report.*",
+            "archive.*",
+            "workflow.*",
+            "org.assign",
+            "access.grant",
+            "handover.run",
+            "policy.read",
+        }
     ),
     "account_manager": frozenset(
         {
@@ -27,6 +46,7 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "contact.*",
             "log.*",
             "memo.write",
+            "archive.write",
             "workflow.read",
             "workflow.start",
             "policy.read",
@@ -38,13 +58,23 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "log.read",
             "log.write",
             "report.*",
+            "archive.write",
             "workflow.read",
             "workflow.start",
             "policy.read",
         }
     ),
     "audit_legal": frozenset(
-        {"client.read", "log.read", "audit.read", "workflow.read", "report.read", "policy.read"}
+        {
+            "client.read",
+            "log.read",
+            "audit.read",
+            "access.all_clients",
+            "personal.reveal",
+            "workflow.read",
+            "report.read",
+            "policy.read",
+        }
     ),
     "read_only": frozenset({"client.read", "log.read", "workflow.read", "policy.read"}),
 }
@@ -57,6 +87,11 @@ class Actor:
     roles: frozenset[str]
     permissions: frozenset[str]
     door: str = "api"
+    #: how far the user is cleared to read; deny by default
+    clearance: Clearance = Clearance.PUBLIC
+    #: the organisation units the user belongs to, and those plus every unit below them
+    units: frozenset[int] = field(default=frozenset())
+    scope: frozenset[int] = field(default=frozenset())
 
     def can(self, permission: str) -> bool:
         if "*" in self.permissions or permission in self.permissions:

@@ -11,18 +11,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.clients import EDITABLE_FIELDS, Client, ClientSize, ClientStatus, NewClient
+from crmcore.domain.search_terms import name_terms, normalise_query
+from crmcore.domain.security import Clearance, Importance
 from crmcore.errors import Conflict, InvalidInput, PermissionDenied
 from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.services.counters import next_number
+from crmcore.store import search_index
 from crmcore.store import tables as t
 
 CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
+#: NewClient fields whose empty value means "not given" (for the write check)
+_EMPTY: tuple[Any, ...] = (None, "", {}, ())
 
 
 class Vetoed(Conflict):
@@ -33,28 +38,46 @@ class ClientService(Service):
     @use_case
     def add(self, tx: Tx, new: NewClient) -> Client:
         from crmcore.convert import unstructure  # cattrs loads only for writes
+        from crmcore.services.org import Assigner
 
         tx.actor.require("client.write")
         conn = tx.conn
-        owner_id = lookup.user_id(conn, new.owner, field="owner") if new.owner else tx.actor.user_id
+        values = {name: getattr(new, name) for name in CLIENT_FIELDS}
+        access.check_write(tx, "client", [n for n, v in values.items() if v not in _EMPTY])
+        # CORE-OWN-3: the assignment rules decide the unit, and the manager unless one is named
+        assigner = Assigner(tx)
+        decision = assigner.decide(new.region, new.industry, new.importance)
+        if new.owner:
+            owner_id = lookup.user_id(conn, new.owner, field="owner")
+        else:
+            owner_id = decision.manager_id or tx.actor.user_id
+        unit_id = decision.unit_id or assigner.owner_unit(owner_id)
         code = new.code or self._next_code(tx)
         if conn.scalar(select(t.clients.c.id).where(t.clients.c.code == code)) is not None:
             raise Conflict(f"code: client code {code!r} already exists")
         self._check_credit_code_free(tx, new.credit_code)
-        values = {name: getattr(new, name) for name in CLIENT_FIELDS}
-        prospective = self._view_from(dict(values, id=0, code=code, owner_id=owner_id), tx)
+        level = registration_level(tx)
+        prospective = self._view_from(
+            dict(values, id=0, code=code, owner_id=owner_id, clearance=level), tx
+        )
         _veto(tx, None, prospective)
+        pinyin, grams = name_terms(new.name)
         client_id = conn.execute(
             t.clients.insert().values(
                 **values,
+                name_pinyin=pinyin,
+                name_grams=grams,
                 code=code,
                 owner_id=owner_id,
+                unit_id=unit_id,
+                clearance=int(level),
                 version=1,
                 created_at=tx.now,
                 updated_at=tx.now,
                 created_by=tx.actor.user_id,
             )
         ).inserted_primary_key[0]
+        search_index.add(conn, [(client_id, new.name, pinyin, grams)])
         self._history(tx, client_id, 1, "create", unstructure(values))
         tx.audit(
             "client.create", "client", code, client_id=client_id, detail={"fields": sorted(values)}
@@ -65,15 +88,9 @@ class ClientService(Service):
 
     @query
     def get(self, tx: Tx, code: str) -> Client:
-        row = tx.conn.execute(
-            select(t.clients).where(t.clients.c.code == code, access.readable_clients(tx))
-        ).first()
-        if row is None:
-            lookup.client_row(tx.conn, code)  # unknown: NotFound
-            raise PermissionDenied(
-                f"client: {tx.actor.login} may not read client {code}", rule="CORE-CONF-2"
-            )
-        return self._views(tx, [row])[0]
+        """One client as the actor may see it; the look-up is recorded (CORE-CONF-2)."""
+        row = access.client_for_read(tx, code, action=None)
+        return self._views(tx, [row], "client.get")[0]
 
     @query
     def list(
@@ -84,17 +101,26 @@ class ClientService(Service):
         region: str | None = None,
         industry: str | None = None,
         status: ClientStatus | str | None = None,
+        unit: str | None = None,
+        importance: Importance | str | None = None,
         include_archived: bool = False,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Client]:
-        """Clients ordered by code; archived ones only when asked for."""
+        """Clients the actor may read, ordered by code; archived ones only when asked for.
+
+        ``unit`` rolls up the organisation tree: the unit and every unit below it.
+        """
         c = t.clients.c
         conditions = [access.readable_clients(tx)]
         if owner:
             conditions.append(
                 c.owner_id == lookup.user_id(tx.conn, owner, field="owner", active=False)
             )
+        if unit:
+            conditions.append(c.unit_id.in_(sorted(lookup.unit_subtree(tx.conn, unit))))
+        if importance:
+            conditions.append(c.importance == Importance(importance))
         if region:
             conditions.append(or_(c.region == region, c.region.startswith(region + "/")))
         if industry:
@@ -110,32 +136,73 @@ class ClientService(Service):
             .limit(limit)
             .offset(offset)
         ).all()
-        return self._views(tx, rows)
+        return self._views(tx, rows, "client.list")
 
     @query
     def search(self, tx: Tx, text: str, *, limit: int = 20) -> list[Client]:
-        """Substring of name, exact or prefix of code and credit code."""
+        """Clients found by name (any substring, 1 character on), pinyin, code or credit code.
+
+        Ranked in tiers: (1) the exact client code or credit code; (2) codes and credit codes
+        starting with the text; (3) names whose Chinese, pinyin or pinyin initials start with
+        it (``zgdx`` finds 中国电信…); (4) names containing it anywhere. Within tiers 3 and 4
+        shorter names come first (the closer match), then older clients; codes by code.
+        Two-letter queries match initials (``dx``), not the middle of a full spelling.
+        Only clients the actor may read are found (``access.readable_clients``).
+        """
         scope = access.readable_clients(tx)
-        text = text.strip()
-        if not text:
+        raw = text.strip()
+        query = normalise_query(text)
+        if not query:
             raise InvalidInput("query", "must not be empty")
         c = t.clients.c
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = tx.conn.execute(
-            select(t.clients)
-            .where(
-                scope,
-                or_(
-                    c.name.like(pattern, escape="\\"),
-                    c.code == text.upper(),
-                    c.code == text,
-                    c.credit_code == text.upper(),
-                ),
-            )
-            .order_by(func.length(c.name), c.code)
-            .limit(limit)
-        ).all()
-        return self._views(tx, rows)
+        found: list[int] = []
+
+        def take(stmt: Any) -> None:
+            if len(found) < limit:
+                if found:
+                    stmt = stmt.where(c.id.not_in(found))
+                found.extend(tx.conn.scalars(stmt.limit(limit - len(found))))
+
+        upper = raw.upper()
+        take(
+            select(c.id)
+            .where(scope, or_(c.code == raw, c.code == upper, c.credit_code == upper))
+            .order_by(c.code)
+        )
+        if len(raw) >= 2 and raw.isascii() and raw.replace("-", "").replace("_", "").isalnum():
+            for col, start in ((c.code, raw), (c.code, upper), (c.credit_code, upper)):
+                take(select(c.id).where(scope, col >= start, col < start + "\x7f").order_by(col))
+        take(search_index.matches(tx.conn, query, prefix=True, where=[scope]))
+        take(search_index.matches(tx.conn, query, prefix=False, where=[scope]))
+        if not found:
+            return []
+        rows = {r.id: r for r in tx.conn.execute(select(t.clients).where(c.id.in_(found)))}
+        return self._views(tx, [rows[i] for i in found], "client.search")
+
+    def pages(
+        self, tx: Tx, *, include_archived: bool = True, batch: int = 2_000
+    ) -> Iterable[list[Client]]:
+        """Every readable client in pages of ``batch`` views, inside the caller's ``tx``.
+
+        Streams a million clients in constant memory: each page is one keyset query on
+        ``code`` through ``access.readable_clients`` and ``access.present``. No look-up is
+        recorded per client: the caller (an export) records its one event with
+        ``access.record_export``.
+        """
+        scope = access.readable_clients(tx)
+        c = t.clients.c
+        last: str | None = None
+        while True:
+            stmt = select(t.clients).where(scope)
+            if not include_archived:
+                stmt = stmt.where(c.status != ClientStatus.ARCHIVED)
+            if last is not None:
+                stmt = stmt.where(c.code > last)
+            rows = tx.conn.execute(stmt.order_by(c.code).limit(batch)).all()
+            if not rows:
+                return
+            yield self._views(tx, rows, None)
+            last = rows[-1].code
 
     @use_case
     def edit(
@@ -151,7 +218,7 @@ class ClientService(Service):
                     name,
                     f"is not an editable field (editable: {', '.join(sorted(EDITABLE_FIELDS))})",
                 )
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.write")
         if row.status == ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is archived; restore it before editing")
         if expected_version is not None and row.version != expected_version:
@@ -162,13 +229,14 @@ class ClientService(Service):
         merged = structure({**unstructure(current), **unstructure(dict(changes))}, NewClient)
         after_values = {name: getattr(merged, name) for name in CLIENT_FIELDS}
         changed = sorted(n for n in CLIENT_FIELDS if after_values[n] != current[n])
+        access.check_write(tx, "client", changed, _client(row._mapping, {}, []))
         if not changed:
             return self._view(tx, row.id)
         if "credit_code" in changed:
             self._check_credit_code_free(tx, after_values["credit_code"])
         before = self._view(tx, row.id)
         _veto(tx, before, attrs.evolve(before, **{n: after_values[n] for n in changed}))
-        self._update(tx, row, {n: after_values[n] for n in changed})
+        self._update(tx, row, with_search_terms(row, {n: after_values[n] for n in changed}))
         self._history(
             tx,
             row.id,
@@ -183,10 +251,9 @@ class ClientService(Service):
 
     @use_case
     def archive(self, tx: Tx, code: str, reason: str) -> Client:
-        tx.actor.require("client.archive")
         if not reason or not reason.strip():
             raise InvalidInput("reason", "archiving a client needs a reason", rule="CORE-ARC-1")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.archive")
         if row.status == ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is already archived")
         self._update(tx, row, {"status": ClientStatus.ARCHIVED, "archived_reason": reason.strip()})
@@ -204,8 +271,7 @@ class ClientService(Service):
 
     @use_case
     def restore(self, tx: Tx, code: str) -> Client:
-        tx.actor.require("client.archive")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.archive")
         if row.status != ClientStatus.ARCHIVED:
             raise Conflict(f"client {code} is not archived")
         self._update(tx, row, {"status": ClientStatus.ACTIVE, "archived_reason": None})
@@ -218,8 +284,7 @@ class ClientService(Service):
     @use_case
     def assign(self, tx: Tx, code: str, owner: str) -> Client:
         """Make ``owner`` the responsible account manager (CORE-OWN-1)."""
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         new_id = lookup.user_id(tx.conn, owner, field="owner")
         if row.owner_id == new_id:
             return self._view(tx, row.id)
@@ -234,8 +299,7 @@ class ClientService(Service):
     @use_case
     def add_co_contact(self, tx: Tx, code: str, login: str) -> Client:
         """Add a second person in contact (联系报告制, CORE-OWN-1)."""
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         user_id = lookup.user_id(tx.conn, login)
         if user_id == row.owner_id:
             raise Conflict(f"{login} already owns client {code}", rule="CORE-OWN-1")
@@ -249,8 +313,7 @@ class ClientService(Service):
 
     @use_case
     def remove_co_contact(self, tx: Tx, code: str, login: str) -> Client:
-        tx.actor.require("client.assign")
-        row = lookup.client_row(tx.conn, code)
+        row = access.client_for_write(tx, code, "client.assign")
         user_id = lookup.user_id(tx.conn, login, active=False)
         ended = tx.conn.execute(
             update(t.client_staff)
@@ -268,9 +331,13 @@ class ClientService(Service):
 
     @query
     def history(self, tx: Tx, code: str) -> list[dict[str, Any]]:
-        """Every version of the record: who changed what, when, from what to what."""
-        tx.actor.require("client.read")
-        row = lookup.client_row(tx.conn, code)
+        """Every version of the record: who changed what, when, from what to what.
+
+        Old and new values of a field the actor may not read are withheld (``masked``): the
+        history is a door like any other (CORE-CONF-2).
+        """
+        row = access.client_for_read(tx, code, action="client.history")
+        current = _client(row._mapping, {}, [])
         h = t.client_history.c
         rows = tx.conn.execute(
             select(h.version, h.changed_at, h.action, h.changes, t.users.c.login)
@@ -278,16 +345,20 @@ class ClientService(Service):
             .where(h.client_id == row.id)
             .order_by(h.version)
         )
-        return [
-            {
-                "version": r.version,
-                "at": r.changed_at,
-                "by": r.login,
-                "action": r.action,
-                "changes": r.changes,
-            }
-            for r in rows
-        ]
+        versions = []
+        for r in rows:
+            changes, hidden = access.mask_changes(tx, "client", r.changes or {}, current)
+            versions.append(
+                {
+                    "version": r.version,
+                    "at": r.changed_at,
+                    "by": r.login,
+                    "action": r.action,
+                    "changes": changes,
+                    "masked": hidden,
+                }
+            )
+        return versions
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -319,6 +390,11 @@ class ClientService(Service):
         ).rowcount
         if done != 1:
             raise Conflict(f"client {row.code} changed meanwhile; try again")
+        if "name_pinyin" in values:
+            search_index.remove(tx.conn, [(row.id, row.name, row.name_pinyin, row.name_grams)])
+            search_index.add(
+                tx.conn, [(row.id, values["name"], values["name_pinyin"], values["name_grams"])]
+            )
 
     def _history(self, tx: Tx, client_id: int, version: int, action: str, changes: Any) -> None:
         tx.conn.execute(
@@ -341,10 +417,11 @@ class ClientService(Service):
         )
 
     def _view(self, tx: Tx, client_id: int) -> Client:
+        """The result of a write, masked for the writer (the write's event records it)."""
         row = tx.conn.execute(select(t.clients).where(t.clients.c.id == client_id)).one()
-        return self._views(tx, [row])[0]
+        return self._views(tx, [row], None)[0]
 
-    def _views(self, tx: Tx, rows: Sequence[Row[Any]]) -> list[Client]:
+    def _views(self, tx: Tx, rows: Sequence[Row[Any]], action: str | None) -> list[Client]:
         ids = [r.id for r in rows]
         staff: dict[int, list[int]] = {i: [] for i in ids}
         if ids:
@@ -355,11 +432,22 @@ class ClientService(Service):
                 .order_by(s.id)
             ):
                 staff[r.client_id].append(r.user_id)
-        user_ids = {u for r in rows for u in (r.owner_id, r.first_contact_by) if u} | {
-            u for users in staff.values() for u in users
-        }
+        user_ids = {
+            u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u
+        } | {u for users in staff.values() for u in users}
         names = lookup.logins(tx.conn, user_ids)
-        return [access.present(tx, _client(r._mapping, names, staff[r.id])) for r in rows]
+        unit_codes = lookup.unit_codes(tx.conn, {r.unit_id for r in rows if r.unit_id})
+        return [
+            access.present(
+                tx,
+                _client(r._mapping, names, staff[r.id], unit_codes),
+                "client",
+                action=action,
+                client_id=r.id,
+                record_id=r.code,
+            )
+            for r in rows
+        ]
 
     def _view_from(self, values: Mapping[str, Any], tx: Tx) -> Client:
         names = lookup.logins(tx.conn, {values["owner_id"]})
@@ -376,13 +464,43 @@ class ClientService(Service):
         return _client(row, names, [])
 
 
-def _client(row: Mapping[str, Any], names: Mapping[int, str], staff: Iterable[int]) -> Client:
+def registration_level(tx: Tx) -> Clearance:
+    """The level new clients get (CORE-CONF-1); nobody registers one they could not read."""
+    level: Clearance = tx.crm.policies.in_force(tx, "CORE-CONF-1").client_level
+    if level > tx.actor.clearance:
+        raise PermissionDenied(
+            f"clearance: clients are registered as {level.label}, above "
+            f"{tx.actor.login}'s clearance ({tx.actor.clearance.label})",
+            rule="CORE-CONF-1",
+        )
+    return level
+
+
+def with_search_terms(row: Row[Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` plus the new pinyin and grams when the name changes (re-indexed on SQLite)."""
+    if "name" not in values or values["name"] == row.name:
+        return dict(values)
+    pinyin, grams = name_terms(values["name"])
+    return dict(values, name_pinyin=pinyin, name_grams=grams)
+
+
+def _client(
+    row: Mapping[str, Any],
+    names: Mapping[int, str],
+    staff: Iterable[int],
+    unit_codes: Mapping[int, str] | None = None,
+) -> Client:
+    skip = {"status", "size", "importance"}
     return Client(
-        **{name: row[name] for name in CLIENT_FIELDS if name not in {"status", "size"}},
+        **{name: row[name] for name in CLIENT_FIELDS if name not in skip},
         id=row["id"],
         code=row["code"],
         status=ClientStatus(row["status"]),
         size=ClientSize(row["size"]) if row["size"] else None,
+        importance=Importance(row["importance"]) if row.get("importance") else None,
+        clearance=Clearance(row.get("clearance", Clearance.CONFIDENTIAL)),
+        unit=(unit_codes or {}).get(row.get("unit_id") or 0),
+        custodian=names.get(row["custodian_id"]) if row.get("custodian_id") else None,
         owner=names.get(row["owner_id"]) if row["owner_id"] else None,
         co_contacts=tuple(names[u] for u in staff),
         first_contact_by=names.get(row["first_contact_by"]) if row["first_contact_by"] else None,

@@ -1,4 +1,9 @@
-"""A client's key people (CORE-REC-2). Contacts are deactivated, never deleted."""
+"""A client's key people (CORE-REC-2). Contacts are deactivated, never deleted.
+
+Their profile and ID number are personal data (CORE-CONF-5): the ID number is encrypted at
+rest and shown masked; finding a person by ID number goes through the blind index; revealing
+it needs ``personal.reveal`` and is audited.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,20 @@ from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.contacts import Contact, NewContact
+from crmcore.domain.security import Clearance
 from crmcore.errors import Conflict, NotFound
-from crmcore.services import lookup
+from crmcore.security import access, personal
 from crmcore.store import tables as t
+
+_EMPTY: tuple[Any, ...] = (None, "", {}, ())
 
 
 class ContactService(Service):
     @use_case
     def add(self, tx: Tx, client_code: str, new: NewContact) -> Contact:
-        tx.actor.require("contact.write")
-        client = lookup.client_row(tx.conn, client_code)
+        client = access.client_for_write(tx, client_code, "contact.write")
+        given = [f for f in ("position", "phone", "email", "notes", "profile", "id_number")]
+        access.check_write(tx, "contact", [f for f in given if getattr(new, f) not in _EMPTY])
         values = {
             "client_id": client.id,
             "name": new.name,
@@ -32,40 +41,84 @@ class ContactService(Service):
             "created_by": tx.actor.user_id,
         }
         contact_id = tx.conn.execute(t.contacts.insert().values(**values)).inserted_primary_key[0]
+        masked_id = None
+        if new.id_number is not None:
+            masked_id = personal.store_id_number(tx, t.contacts, contact_id, new.id_number)
+        fields = sorted(values) + (["id_number"] if new.id_number else [])
         tx.audit(
-            "contact.create",
-            "contact",
-            contact_id,
-            client_id=client.id,
-            detail={"fields": sorted(values)},
+            "contact.create", "contact", contact_id, client_id=client.id, detail={"fields": fields}
         )
-        return _contact(dict(values, id=contact_id), client_code)
+        return _contact(dict(values, id=contact_id, id_number_masked=masked_id), client_code)
 
     @query
     def list(self, tx: Tx, client_code: str, *, include_inactive: bool = False) -> list[Contact]:
-        tx.actor.require("client.read")
-        client = lookup.client_row(tx.conn, client_code)
+        """The client's people as the actor may see them; the look-up is recorded."""
+        client = access.client_for_read(tx, client_code, action="contact.list")
         stmt = select(t.contacts).where(t.contacts.c.client_id == client.id)
         if not include_inactive:
             stmt = stmt.where(t.contacts.c.active.is_(True))
         return [
-            _contact(r._mapping, client_code)
+            present_contact(tx, r, client_code, client.clearance, "contact.list")
             for r in tx.conn.execute(stmt.order_by(t.contacts.c.id))
         ]
+
+    @query
+    def find_by_id_number(self, tx: Tx, id_number: str) -> list[Contact]:
+        """People with exactly this ID number, in clients the actor may read (blind index).
+
+        The search is recorded without the number (CORE-CONF-5).
+        """
+        c = t.contacts.c
+        rows = tx.conn.execute(
+            select(t.contacts, t.clients.c.code, t.clients.c.clearance.label("client_level"))
+            .join(t.clients, t.clients.c.id == c.client_id)
+            .where(
+                personal.matches_id_number(tx, t.contacts, id_number),
+                c.client_id.in_(access.readable_client_ids(tx)),
+            )
+            .order_by(c.id)
+        ).all()
+        tx.audit("contact.find_id", "contact", detail={"by": "id_number", "found": len(rows)})
+        return [present_contact(tx, r, r.code, r.client_level, "contact.find_id") for r in rows]
+
+    @use_case
+    def reveal_id_number(self, tx: Tx, contact_id: int, *, reason: str) -> str | None:
+        """The ID number in clear, for ``personal.reveal`` holders; audited with the reason."""
+        row = _row(tx, contact_id)
+        return personal.reveal_id_number(
+            tx, t.contacts, contact_id, client_id=row.client_id, reason=reason
+        )
 
     @use_case
     def deactivate(self, tx: Tx, contact_id: int) -> Contact:
         """The person left the client; the record stays for the archive."""
         tx.actor.require("contact.write")
         row = _row(tx, contact_id)
+        client = access.client_by_id(tx, row.client_id)
         if not row.active:
             raise Conflict(f"contact {contact_id} is already inactive")
         tx.conn.execute(
             update(t.contacts).where(t.contacts.c.id == contact_id).values(active=False)
         )
         tx.audit("contact.deactivate", "contact", contact_id, client_id=row.client_id)
-        code = tx.conn.scalar(select(t.clients.c.code).where(t.clients.c.id == row.client_id))
-        return _contact(dict(row._mapping, active=False), code)
+        return present_contact(
+            tx, dict(row._mapping, active=False), client.code, client.clearance, None
+        )
+
+
+def present_contact(tx: Tx, row: Any, client_code: str, level: int, action: str | None) -> Contact:
+    """A contacts row as ``tx.actor`` may see it: the one view every door (list, find by ID
+    number, export) shows; ``action`` names the door for the look-up record (None: the door
+    records itself, as an export does)."""
+    mapping = row if isinstance(row, dict) else row._mapping
+    return access.present(
+        tx,
+        _contact(mapping, client_code),
+        "contact",
+        action=action,
+        client_id=mapping["client_id"],
+        clearance=Clearance(level),
+    )
 
 
 def _row(tx: Tx, contact_id: int) -> Row[Any]:
@@ -87,4 +140,5 @@ def _contact(row: Any, client_code: str) -> Contact:
         profile=dict(row["profile"] or {}),
         active=row["active"],
         created_at=row["created_at"],
+        id_number=row.get("id_number_masked"),
     )

@@ -33,6 +33,16 @@ STAFF = [
     ("zhaolei", "赵磊", ("audit_legal",)),
 ]
 
+#: code, name, kind, parent, managing level, region, manager, members
+UNITS = [
+    ("HQ", "总部", "head_office", None, None, None, "zhangwei", ("zhangwei",)),
+    ("KA", "大客户部", "department", "HQ", None, None, "wangfang", ("wangfang", "liuyang")),
+    ("GD", "广东分公司", "branch", "HQ", "provincial", "广东", "lina", ("lina",)),
+    ("GD-GZ", "广州营业部", "region", "GD", "city", "广东/广州", "lina", ()),
+    ("FIN", "财务部", "department", "HQ", None, None, None, ("chenjing",)),
+    ("LEGAL", "审计法务部", "department", "HQ", None, None, None, ("zhaolei",)),
+]
+
 
 @frozen
 class DemoResult:
@@ -93,16 +103,21 @@ class DemoService(Service):
             create_user(
                 tx, NewUser(login=login, name=name, roles=roles, email=f"{login}@example.com.cn")
             )
+        _organisation(tx)
         managers = [login for login, _, roles in STAFF if "account_manager" in roles]
         created: list[Client] = []
         for i, company in enumerate(sample.companies(clients)):
-            data = dict(company, owner=managers[i % len(managers)])
+            importance = "key" if i % 4 == 0 else "important" if i % 4 == 1 else "normal"
+            data = dict(company, owner=managers[i % len(managers)], importance=importance)
             # scored class (CLS-SCORE-1) until classification lands: 20% A, 30% B, 40% C, 10% D
             data["profile"] = {**data.get("profile", {}), "class": "AABBBCCCCD"[i % 10]}
             created.append(tx.crm.clients.add(tx, structure(data, NewClient)))
+        tx.crm.archives.set_custodian(tx, created[0].code, "chenjing")
         logs = 0
         for i, client in enumerate(created):
-            for person in sample.contacts(2 + i % 3, company={"name": client.name}):
+            people = sample.contacts(2 + i % 3, company={"name": client.name})
+            people[0]["id_number"] = sample.id_number()  # an authorised signer (CORE-ARC-1)
+            for person in people:
                 tx.crm.contacts.add(tx, client.code, structure(person, NewContact))
             if i % 3 == 0:
                 tx.crm.clients.add_co_contact(tx, client.code, managers[(i + 1) % len(managers)])
@@ -136,6 +151,7 @@ class DemoService(Service):
         tx.conn.execute(t.counters.insert().values(name=MARKER, value=seed))
         summary: dict[str, Any] = {
             "users": len(STAFF) + 1,
+            "organisation units": len(UNITS),
             "clients": len(created),
             "contacts": sum(2 + i % 3 for i in range(len(created))),
             "contact logs": logs,
@@ -144,3 +160,27 @@ class DemoService(Service):
         for plugin, result in tx.hook("crm_demo_data", sample=sample, clients=created):
             summary[f"plugin {plugin}"] = result
         return summary
+
+
+def _organisation(tx: Tx) -> None:
+    """A head office with a key-account department and a provincial branch (CORE-OWN-3)."""
+    from crmcore.domain.security import NewAssignmentRule, NewUnit
+
+    org = tx.crm.org
+    for code, name, kind, parent, level, region, manager, members in UNITS:
+        org.add_unit(
+            tx,
+            NewUnit(
+                code=code,
+                name=name,
+                kind=kind,
+                parent=parent,
+                level=level,
+                region=region,
+                manager=manager,
+            ),
+        )
+        for login in members:
+            org.add_member(tx, code, login)
+    org.add_rule(tx, NewAssignmentRule(unit="GD", region="广东"))
+    org.add_rule(tx, NewAssignmentRule(unit="KA"))

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.logs import Channel, ContactLog, NewLog
+from crmcore.domain.security import Clearance
 from crmcore.errors import InvalidInput
-from crmcore.services import lookup
+from crmcore.security import access
 from crmcore.store import tables as t
 
 CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def check_dates(now: datetime, occurred_at: datetime, due: date | None) -> None:
+    """A dealing is not in the future, and its next action is not due before it (CORE-LOG-1).
+
+    Shared by single adds and imports, so both refuse the same rows.
+    """
+    if occurred_at > now:
+        raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
+    if due is not None and due < occurred_at.astimezone(CHINA).date():
+        raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
 
 
 class LogService(Service):
     @use_case
     def add(self, tx: Tx, client_code: str, new: NewLog) -> ContactLog:
         """Log a dealing. The first log makes the client's contact record (CORE-LOG-1)."""
-        tx.actor.require("log.write")
-        client = lookup.client_row(tx.conn, client_code)
+        client = access.client_for_write(tx, client_code, "log.write")
+        given = {
+            "summary": new.summary,
+            "next_action": new.next_action,
+            "participants": new.participants,
+        }
+        access.check_write(tx, "contact_log", [name for name, value in given.items() if value])
         occurred_at = new.occurred_at or tx.now
-        if occurred_at > tx.now:
-            raise InvalidInput("occurred_at", "is in the future", rule="CORE-LOG-1")
-        if (
-            new.next_action_due is not None
-            and new.next_action_due < occurred_at.astimezone(CHINA).date()
-        ):
-            raise InvalidInput("next_action_due", "is before the dealing itself", rule="CORE-LOG-1")
+        check_dates(tx.now, occurred_at, new.next_action_due)
         log_id = tx.conn.execute(
             t.contact_logs.insert().values(
                 client_id=client.id,
@@ -74,9 +86,13 @@ class LogService(Service):
     def timeline(
         self, tx: Tx, client_code: str, *, limit: int = 50, before: datetime | None = None
     ) -> list[ContactLog]:
-        """A client's dealings, newest first; page with ``before`` (the last one seen)."""
+        """A client's dealings, newest first; page with ``before`` (the last one seen).
+
+        The timeline is a door like the record itself: the same visibility, field rules on
+        ``contact_log`` fields, and a look-up record (CORE-CONF-2).
+        """
         tx.actor.require("log.read")
-        client = lookup.client_row(tx.conn, client_code)
+        client = access.client_for_read(tx, client_code, action="log.timeline")
         c = t.contact_logs.c
         stmt = (
             select(t.contact_logs, t.users.c.login)
@@ -88,17 +104,32 @@ class LogService(Service):
         if before is not None:
             stmt = stmt.where(c.occurred_at < before)
         return [
-            ContactLog(
-                id=r.id,
-                client_code=client_code,
-                channel=Channel(r.channel),
-                occurred_at=r.occurred_at,
-                author=r.login,
-                participants=tuple(r.participants or ()),
-                summary=r.summary,
-                next_action=r.next_action,
-                next_action_due=r.next_action_due,
-                inquiry=r.inquiry,
-            )
+            present_log(tx, r, client_code, r.login, client.clearance, "log.timeline")
             for r in tx.conn.execute(stmt)
         ]
+
+
+def present_log(
+    tx: Tx, row: Any, client_code: str, author: str, level: int, action: str | None
+) -> ContactLog:
+    """A contact_logs row as ``tx.actor`` may see it, for every door (timeline, export);
+    ``action`` names the door for the look-up record (None: the door records itself)."""
+    return access.present(
+        tx,
+        ContactLog(
+            id=row.id,
+            client_code=client_code,
+            channel=Channel(row.channel),
+            occurred_at=row.occurred_at,
+            author=author,
+            participants=tuple(row.participants or ()),
+            summary=row.summary,
+            next_action=row.next_action,
+            next_action_due=row.next_action_due,
+            inquiry=row.inquiry,
+        ),
+        "contact_log",
+        action=action,
+        client_id=row.client_id,
+        clearance=Clearance(level),
+    )

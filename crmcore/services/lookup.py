@@ -34,3 +34,26 @@ def logins(conn: Connection, ids: set[int]) -> dict[int, str]:
         return {}
     rows = conn.execute(select(t.users.c.id, t.users.c.login).where(t.users.c.id.in_(ids)))
     return {r.id: r.login for r in rows}
+
+
+def unit_row(conn: Connection, code: str, *, field: str = "unit") -> Row[Any]:
+    row = conn.execute(select(t.org_units).where(t.org_units.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"{field}: unknown organisation unit {code!r}")
+    return row
+
+
+def unit_subtree(conn: Connection, code: str, *, field: str = "unit") -> frozenset[int]:
+    """The unit ``code`` and every unit below it (listings roll up the tree)."""
+    from crmcore.security import units
+
+    return units.descendants(units.load_tree(conn), [unit_row(conn, code, field=field).id])
+
+
+def unit_codes(conn: Connection, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(t.org_units.c.id, t.org_units.c.code).where(t.org_units.c.id.in_(ids))
+    )
+    return {r.id: r.code for r in rows}

@@ -27,15 +27,24 @@ from crmcore.calendar import (
     end_of_day,
     start_of_day,
 )
-from crmcore.errors import Conflict, CrmError, InvalidInput, NotFound, PluginError
+from crmcore.errors import (
+    Conflict,
+    CrmError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PluginError,
+)
 from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation, Registered
 from crmcore.plugins import _describe
+from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.services.classes import scored_classes
 from crmcore.store import tables as t
 
-#: Who sends the period reports (CORE-ARC-3) until organisation units exist (issue 4).
+#: Who sends and consolidates the period reports (CORE-ARC-3) in an organisation without units.
 REPORTING_SUBJECT = "company"
+#: Who does it when the unit has no manager (or there are no units).
 REPORTING_ROLE = "director"
 #: The longest answer time the CORE-LOG-3 policy allows, to bound the look-back for inquiries.
 LONGEST_ANSWER = timedelta(days=91)
@@ -109,6 +118,7 @@ class ObligationService(Service):
                 state = duty.status(tx.now)
                 if wanted is None or state is wanted:
                     views.append(_view(reg.obligation, duty, state))
+        views = _readable(tx, views)
         views.sort(key=lambda v: (v.status is not DutyStatus.OVERDUE, v.due_at, v.subject))
         return views
 
@@ -148,12 +158,15 @@ class ObligationService(Service):
         obligation: str,
         period: str,
         *,
-        unit: str = REPORTING_SUBJECT,
+        unit: str | None = None,
         reference: Mapping[str, Any] | None = None,
     ) -> DutyView:
         """Record that a duty fulfilled by an act was done now (once per period and unit).
 
-        ``unit`` is who did it: the company until organisation units exist (issue 4).
+        ``unit`` is who did it, a unit code (:func:`reporting_units`): by default the one
+        reporting unit the actor belongs to (a branch's report, head office's consolidation),
+        or ``company`` in an organisation without units. Head office consolidates only once
+        every reporting unit has sent its report.
         """
         reg = self.crm.obligation_definitions.get(obligation)
         if reg is None or not reg.obligation.done_by_record:
@@ -165,6 +178,9 @@ class ObligationService(Service):
             )
         tx.actor.require("report.write")
         parsed = Period.parse(period)
+        if obligation in (REPORT, CONSOLIDATION):
+            unit = _reporting_unit(tx, obligation, unit)
+        unit = unit or REPORTING_SUBJECT
         d = t.obligations_done.c
         if tx.conn.scalar(
             select(d.id).where(
@@ -175,13 +191,20 @@ class ObligationService(Service):
                 f"obligation {obligation} for {parsed} ({unit}) is already recorded as done",
                 rule=reg.obligation.rule,
             )
-        if obligation == CONSOLIDATION and not tx.conn.scalar(
-            select(d.id).where(d.obligation == REPORT, d.period == str(parsed))
-        ):
-            raise Conflict(
-                f"head office cannot consolidate {parsed} before a report for it was sent",
-                rule="CORE-ARC-3",
+        if obligation == CONSOLIDATION:
+            sent = set(
+                tx.conn.scalars(
+                    select(d.subject).where(d.obligation == REPORT, d.period == str(parsed))
+                )
             )
+            reporting = [u.code for u in reporting_units(tx)[0]]
+            missing = [code for code in reporting if code not in sent]
+            if not sent or missing:
+                raise Conflict(
+                    f"head office cannot consolidate {parsed} before every report for it was "
+                    f"sent (missing: {', '.join(missing)})",
+                    rule="CORE-ARC-3",
+                )
         tx.conn.execute(
             t.obligations_done.insert().values(
                 obligation=obligation,
@@ -200,6 +223,89 @@ class ObligationService(Service):
         )
         window = self.due_between(tx, parsed.start, parsed.next().end, obligation=obligation)
         return next(v for v in window if v.period == str(parsed) and v.subject == unit)
+
+
+@frozen
+class ReportingUnit:
+    code: str
+    manager: str | None  # who sends or consolidates; None: the reporting role
+
+
+def reporting_units(tx: Tx) -> tuple[list[ReportingUnit], list[ReportingUnit]]:
+    """(who reports, who consolidates) for CORE-ARC-3: "each company's sales department sends
+    the report; head office consolidates". Companies are the branches (分公司), or the head
+    office when it has no branch; head offices consolidate, covering the clients of their own
+    departments. Each duty goes to the unit's manager if they may record reports, else to
+    the reporting role. Without units: the company."""
+    u = t.org_units.c
+    rows = tx.conn.execute(select(u.code, u.kind, u.manager_id).order_by(u.code)).all()
+    logins = lookup.logins(tx.conn, {r.manager_id for r in rows if r.manager_id})
+    # a manager who may not record reports (an account manager heading a sales office)
+    # leaves the duty to the reporting role
+    managers = {i: login for i, login in logins.items() if _may_report(tx, login)}
+
+    def unit(r: Any) -> ReportingUnit:
+        return ReportingUnit(r.code, managers.get(r.manager_id) if r.manager_id else None)
+
+    company = ReportingUnit(REPORTING_SUBJECT, None)
+    heads = [unit(r) for r in rows if r.kind == "head_office"]
+    branches = [unit(r) for r in rows if r.kind == "branch"] or heads or [company]
+    return branches, heads or [company]
+
+
+def _may_report(tx: Tx, login: str) -> bool:
+    try:
+        return tx.crm.actor(login, tx=tx).can("report.write")
+    except PermissionDenied:  # deactivated without a handover
+        return False
+
+
+def _reporting_unit(tx: Tx, obligation: str, given: str | None) -> str:
+    """The unit a CORE-ARC-3 duty is recorded for: given, or the actor's own; in reach."""
+    reporters, consolidators = reporting_units(tx)
+    candidates = consolidators if obligation == CONSOLIDATION else reporters
+    codes = [u.code for u in candidates]
+    if codes == [REPORTING_SUBJECT]:
+        return REPORTING_SUBJECT
+    ids = {
+        r.code: r.id
+        for r in tx.conn.execute(select(t.org_units.c.code, t.org_units.c.id))
+        if r.code in codes
+    }
+    everywhere = tx.actor.can(access.ALL_CLIENTS)
+    mine = [code for code in codes if ids[code] in tx.actor.scope]
+    if given is None:
+        if len(mine) != 1:
+            raise InvalidInput(
+                "unit", f"say which unit: one of {', '.join(mine or codes)}", rule="CORE-ARC-3"
+            )
+        return mine[0]
+    if given not in codes:
+        what = "consolidates" if obligation == CONSOLIDATION else "reports"
+        raise InvalidInput(
+            "unit",
+            f"{given!r} is not a unit that {what} (those are: {', '.join(codes)})",
+            rule="CORE-ARC-3",
+        )
+    if not everywhere and ids[given] not in tx.actor.scope:
+        raise PermissionDenied(
+            f"unit: {tx.actor.login} does not work at {given} or above it", rule="CORE-ARC-3"
+        )
+    return given
+
+
+def _readable(tx: Tx, views: list[DutyView]) -> list[DutyView]:
+    """Only duties about clients the actor may read (CORE-CONF-2), and those about none."""
+    codes = {v.client_code for v in views if v.client_code}
+    if not codes:
+        return views
+    readable: set[str] = set()
+    if tx.actor.can("client.read"):
+        c = t.clients.c
+        readable = set(
+            tx.conn.scalars(select(c.code).where(c.code.in_(codes), access.readable_clients(tx)))
+        )
+    return [v for v in views if v.client_code is None or v.client_code in readable]
 
 
 def _run(reg: Registered, ctx: DutyContext) -> Iterator[Duty]:
@@ -271,6 +377,7 @@ def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
     ).all()
     policy = tx.crm.policies.resolver(tx, "CORE-LOG-3")
     owners = lookup.logins(tx.conn, {r.owner_id for r in rows if r.owner_id})
+    summaries = access.field_readable(tx, "contact_log", "summary")  # a field rule may hide it
     for r in rows:
         due_at = r.occurred_at + timedelta(hours=policy(r.occurred_at).answer_within_hours)
         if not ctx.start <= china_date(due_at) <= ctx.end:
@@ -282,7 +389,7 @@ def answer_inquiries(ctx: DutyContext) -> Iterable[Duty]:
             assignee=owners.get(r.owner_id),
             due_at=due_at,
             done_at=r.answered_at,
-            detail=f"{r.channel}: {r.summary[:60]}",
+            detail=f"{r.channel}: {r.summary[:60]}" if summaries else f"{r.channel} (log {r.id})",
         )
 
 
@@ -346,6 +453,8 @@ def _reporting(key: str, day_field: str) -> Any:
                 select(d.period, d.subject, d.done_at).where(d.obligation == key)
             )
         }
+        reporters, consolidators = reporting_units(tx)
+        subjects = consolidators if key == CONSOLIDATION else reporters
         # A period's report falls due in the month after it: start from a quarter earlier.
         month = Period.containing(ctx.start - timedelta(days=93), PeriodKind.MONTH)
         while month.start <= ctx.end:
@@ -355,15 +464,17 @@ def _reporting(key: str, day_field: str) -> Any:
                 period = Period(month.start, kind)
                 due = period.day_after(getattr(rule, day_field))
                 if ctx.start <= due <= ctx.end:
-                    yield Duty(
-                        obligation=key,
-                        subject=REPORTING_SUBJECT,
-                        role=REPORTING_ROLE,
-                        period=str(period),
-                        due_at=end_of_day(due),
-                        done_at=done.get((str(period), REPORTING_SUBJECT)),
-                        detail=f"client credit report and sales analysis for {period}",
-                    )
+                    for unit in subjects:
+                        yield Duty(
+                            obligation=key,
+                            subject=unit.code,
+                            assignee=unit.manager,
+                            role=None if unit.manager else REPORTING_ROLE,
+                            period=str(period),
+                            due_at=end_of_day(due),
+                            done_at=done.get((str(period), unit.code)),
+                            detail=f"client credit report and sales analysis for {period}",
+                        )
             month = month.next()
 
     return duties

@@ -59,9 +59,16 @@ class PolicyService(Service):
         """The policy object in force at ``at`` (default: now); a date means its end of day.
 
         The newest value effective on or before that day, among those set before that moment:
-        a decision taken earlier keeps the value it was taken with.
+        a decision taken earlier keeps the value it was taken with. The value now is kept for
+        the transaction (``tx.now`` does not move), since doors ask for it per record.
         """
-        return self.resolver(tx, key)(tx.now if at is None else at)
+        if at is not None:
+            return self.resolver(tx, key)(at)
+        cache = tx.state.setdefault("policies", {})
+        now = cache.get(("now", key))
+        if now is None:
+            now = cache[("now", key)] = self.resolver(tx, key)(tx.now)
+        return now
 
     def resolver(self, tx: Tx, key: str) -> Callable[[datetime | date], Any]:
         """``at -> policy in force``, reading the policy's rows once: for deciding many

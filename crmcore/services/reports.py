@@ -23,7 +23,7 @@ from crmcore.obligations import DutyStatus
 from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.services.classes import scored_classes
-from crmcore.services.obligations import ANSWER
+from crmcore.services.obligations import ANSWER, REPORTING_SUBJECT
 from crmcore.store import tables as t
 
 CORE_COLUMNS = (
@@ -52,17 +52,23 @@ class PeriodReport:
 
 class ReportService(Service):
     @query
-    def quarterly(self, tx: Tx, period: str | Period) -> PeriodReport:
-        """The CORE-ARC-3 report for a quarter (or a month, for divisions that report monthly)."""
+    def quarterly(self, tx: Tx, period: str | Period, *, unit: str | None = None) -> PeriodReport:
+        """The CORE-ARC-3 report for a quarter (or a month, for divisions that report monthly).
+
+        ``unit``: only the clients of that unit and the units below it (a branch's report).
+        """
         tx.actor.require("report.read")
         period = Period.parse(period) if isinstance(period, str) else period
         start, end = start_of_day(period.start), end_of_day(period.end)
         c = t.clients.c
-        clients = tx.conn.execute(
-            select(c.id, c.code, c.name, c.region, c.industry, c.owner_id)
+        stmt = (
+            select(c.id, c.code, c.name, c.region, c.industry, c.owner_id, c.clearance)
             .where(c.status != ClientStatus.ARCHIVED, access.readable_clients(tx))
             .order_by(c.code)
-        ).all()
+        )
+        if unit is not None and unit != REPORTING_SUBJECT:
+            stmt = stmt.where(c.unit_id.in_(sorted(lookup.unit_subtree(tx.conn, unit))))
+        clients = tx.conn.execute(stmt).all()
         ids = [r.id for r in clients]
         classes = scored_classes(tx, ids)
         owners = lookup.logins(tx.conn, {r.owner_id for r in clients if r.owner_id})
@@ -98,6 +104,9 @@ class ReportService(Service):
                 select(w.client_id, func.count()).where(w.closed_at.is_(None)).group_by(w.client_id)
             ).all()
         )
+        # CLS-SCORE-1's class is read from the profile until classification lands: whoever may
+        # not read the profile does not see the class either.
+        classes_shown = access.field_readable(tx, "client", "profile")
         rows = [
             {
                 "code": r.code,
@@ -105,7 +114,7 @@ class ReportService(Service):
                 "region": r.region,
                 "industry": r.industry,
                 "owner": owners.get(r.owner_id),
-                "class": classes.get(r.id),
+                "class": classes.get(r.id) if classes_shown else None,
                 "contacts": activity[r.id].contacts if r.id in activity else 0,
                 "last_contact": last_contact.get(r.id),
                 "inquiries": activity[r.id].inquiries if r.id in activity else 0,
@@ -114,6 +123,23 @@ class ReportService(Service):
             }
             for r in clients
         ]
+        # a door like any other: field rules on client fields, and a look-up per client
+        rows = [
+            access.present(
+                tx,
+                row,
+                "client",
+                action="report.quarterly",
+                client_id=r.id,
+                clearance=r.clearance,
+                record_id=r.code,
+            )
+            for row, r in zip(rows, clients, strict=True)
+        ]
+        if not classes_shown:
+            rows = [
+                {**row, "masked": tuple(sorted({*row.get("masked", ()), "class"}))} for row in rows
+            ]
         columns = list(CORE_COLUMNS)
         codes = [r["code"] for r in rows]
         for plugin, extra in tx.hook("crm_quarterly_report", period=period, clients=codes):

@@ -13,7 +13,7 @@ instance is now. Pass ``expected_state`` (what the user saw) to make that explic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.calendar import DayUnit, china_date, end_of_day, start_of_day
+from crmcore.domain.security import Clearance
 from crmcore.errors import Conflict, CrmError, InvalidInput, NotFound, PermissionDenied, PluginError
 from crmcore.plugins import _describe
 from crmcore.security import access
@@ -82,12 +83,13 @@ class Instance:
     started_by: str
     updated_at: datetime
     closed_at: datetime | None
-    data: dict[str, Any]
+    data: dict[str, Any] | None  # None when masked (a field rule on workflow_instance.data)
     assignees: dict[str, list[str]]
     waiting_for: tuple[str, ...]  # roles that may act now (sign-offs: those still to sign)
     actions: tuple[str, ...]  # actions possible at this state
     signatures: tuple[Signature, ...]  # this round of an all-must-sign step
     clocks: tuple[ClockView, ...]
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (shown as None)
 
     @property
     def due(self) -> date | None:
@@ -105,8 +107,9 @@ class WorkflowEvent:
     role: str | None
     actor: str
     at: datetime
-    comment: str | None
-    detail: dict[str, Any]
+    comment: str | None  # None also when masked (a field rule on workflow_event.comment)
+    detail: dict[str, Any] | None  # None when masked
+    masked: tuple[str, ...] = ()  # fields withheld from this reader
 
 
 @frozen(kw_only=True)
@@ -134,14 +137,32 @@ class WorkflowService(Service):
 
     @query
     def get(self, tx: Tx, instance_id: int) -> Instance:
+        """An instance as the actor may see it; the look-up is recorded (CORE-CONF-2)."""
         tx.actor.require("workflow.read")
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), "workflow.get")
 
     @query
     def history(self, tx: Tx, instance_id: int) -> list[WorkflowEvent]:
-        """Every event of an instance, oldest first: who did what, when, and why."""
+        """Every event of an instance, oldest first: who did what, when, and why.
+
+        A door like the client record: the same visibility, field rules on
+        ``workflow_event`` fields (comment, detail), and a look-up record.
+        """
         tx.actor.require("workflow.read")
-        return _events(tx, self._row(tx, instance_id).id)
+        row = self._row(tx, instance_id)
+        level = _client_level(tx, row.client_id)
+        return [
+            access.present(
+                tx,
+                event,
+                "workflow_event",
+                action="workflow.history",
+                client_id=row.client_id,
+                clearance=level,
+                record_id=row.id,
+            )
+            for event in _events(tx, row.id)
+        ]
 
     @query
     def list(
@@ -168,7 +189,7 @@ class WorkflowService(Service):
             stmt = stmt.where(w.workflow == workflow)
         if not include_closed:
             stmt = stmt.where(w.closed_at.is_(None))
-        return [self._view(tx, r) for r in tx.conn.execute(stmt)]
+        return [self._view(tx, r, "workflow.list") for r in tx.conn.execute(stmt)]
 
     @query
     def for_entity(self, tx: Tx, entity_type: str, entity_id: str | int) -> list[Instance]:
@@ -185,7 +206,7 @@ class WorkflowService(Service):
             )
             .order_by(w.id)
         )
-        return [self._view(tx, r) for r in rows]
+        return [self._view(tx, r, "workflow.list") for r in rows]
 
     def waiting_on(
         self, tx: Tx, roles: Iterable[str], *, login: str | None = None
@@ -216,7 +237,7 @@ class WorkflowService(Service):
         )
         result = []
         for row in rows:
-            view = self._view(tx, row)
+            view = self._build(tx, row)
             mine = tuple(
                 r
                 for r in view.waiting_for
@@ -224,7 +245,7 @@ class WorkflowService(Service):
                 and (login is None or not view.assignees.get(r) or login in view.assignees[r])
             )
             if mine:
-                result.append((view, mine))
+                result.append((self._present(tx, view, row, "workflow.tasks"), mine))
         return result
 
     # -- starting and moving ------------------------------------------------------------------
@@ -254,8 +275,7 @@ class WorkflowService(Service):
             )
         if (entity_type is None) != (entity_id is None):
             raise InvalidInput("entity", "give both the entity type and its id, or neither")
-        client = lookup.client_row(tx.conn, client_code)
-        _require_readable(tx, client.id)
+        client = access.client_for_read(tx, client_code, action=None)
         named = _check_assignees(tx, definition, assignees or {})
         initial = definition.workflow.initial
         instance_id = tx.conn.execute(
@@ -275,7 +295,7 @@ class WorkflowService(Service):
         ).inserted_primary_key[0]
         _event(tx, instance_id, 1, "start", None, initial, None, comment, {})
         row = self._row(tx, instance_id)
-        ctx = StepContext(tx, self._view(tx, row), "start", None, initial, comment, row.data)
+        ctx = StepContext(tx, self._build(tx, row), "start", None, initial, comment, row.data)
         self._enter(tx, definition, row, None, initial, ctx)
         tx.audit(
             "workflow.start",
@@ -284,7 +304,7 @@ class WorkflowService(Service):
             client_id=client.id,
             detail={"workflow": workflow, "state": initial},
         )
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), None)
 
     @use_case
     def advance(
@@ -329,10 +349,10 @@ class WorkflowService(Service):
                 f"workflow {row.id}: only whoever started it or a workflow admin may withdraw it"
             )
         reason = _required(reason, "reason", "a withdrawal needs a reason")
-        view = self._view(tx, row)
+        view = self._build(tx, row)
         ctx = StepContext(tx, view, "withdraw", None, WITHDRAWN, reason, row.data)
         self._move(tx, definition, row, "withdraw", None, WITHDRAWN, reason, {}, ctx)
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), None)
 
     @use_case
     def pause(self, tx: Tx, instance_id: int, reason: str) -> Instance:
@@ -358,7 +378,7 @@ class WorkflowService(Service):
         self._bump(tx, row, paused_at=tx.now)
         _event(tx, row.id, row.version + 1, "pause", row.state, row.state, None, reason, {})
         tx.audit("workflow.pause", "workflow_instance", row.id, client_id=row.client_id)
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), None)
 
     @use_case
     def resume(self, tx: Tx, instance_id: int, comment: str | None = None) -> Instance:
@@ -370,7 +390,7 @@ class WorkflowService(Service):
         if row.paused_at is None:
             raise Conflict(f"workflow {row.id} is not paused")
         self._resume(tx, row, comment)
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), None)
 
     # -- SLA ----------------------------------------------------------------------------------
 
@@ -446,7 +466,7 @@ class WorkflowService(Service):
         row = tx.conn.execute(stmt).first()
         if row is None:
             raise NotFound(f"workflow: unknown workflow instance {instance_id}")
-        _require_readable(tx, row.client_id)
+        access.client_by_id(tx, row.client_id)  # PermissionDenied unless readable
         return row
 
     def _act(
@@ -469,7 +489,7 @@ class WorkflowService(Service):
                 f"{definition.label(row.state)!r} now (someone acted first)",
                 rule=definition.workflow.rule or None,
             )
-        view = self._view(tx, row)
+        view = self._build(tx, row)
         tr, role = self._choose(tx, definition, row, view, action, reject)
         if reject:
             comment = _required(comment, "reason", "a rejection needs a reason")
@@ -492,7 +512,7 @@ class WorkflowService(Service):
                 target = row.state  # more signatures to come
         ctx = StepContext(tx, view, tr.action, role, target, comment, merged)
         self._move(tx, definition, row, tr.action, role, target, comment, dict(data or {}), ctx)
-        return self._view(tx, self._row(tx, instance_id))
+        return self._view(tx, self._row(tx, instance_id), None)
 
     def _choose(
         self,
@@ -686,7 +706,24 @@ class WorkflowService(Service):
             "(whoever started it, whoever acts at this step, or a workflow admin)"
         )
 
-    def _view(self, tx: Tx, row: Row[Any]) -> Instance:
+    def _view(self, tx: Tx, row: Row[Any], action: str | None) -> Instance:
+        """The instance as the actor may see it; ``action`` names the door (None: a write,
+        which its own event records)."""
+        return self._present(tx, self._build(tx, row), row, action)
+
+    def _present(self, tx: Tx, view: Instance, row: Row[Any], action: str | None) -> Instance:
+        return access.present(
+            tx,
+            view,
+            "workflow_instance",
+            action=action,
+            client_id=row.client_id,
+            clearance=_client_level(tx, row.client_id),
+            record_id=row.id,
+        )
+
+    def _build(self, tx: Tx, row: Row[Any]) -> Instance:
+        """The whole instance, for the engine and plugin callbacks; never returned as is."""
         definition = self.crm.workflow_definitions.get(row.workflow)
         client = tx.conn.execute(
             select(t.clients.c.code, t.clients.c.name).where(t.clients.c.id == row.client_id)
@@ -750,17 +787,73 @@ class WorkflowService(Service):
         )
 
 
+# -- handover (CORE-OWN-2) --------------------------------------------------------------------
+
+
+def hand_over_tasks(
+    tx: Tx, from_user: str, to_user: str, handover_id: int, record: Callable[..., None]
+) -> None:
+    """The workflows' part of a handover: open instances naming the leaver among a role's
+    assignees name the successor instead (a step of ``services.handover.CORE_STEPS``).
+
+    Each move is an event in the instance's history and in the audit trail. A successor who
+    does not hold the role could never act, so that refuses the whole handover (Conflict):
+    nothing moves until an admin gives them the role or reassigns the instance.
+    """
+    w = t.workflow_instances.c
+    rows = tx.conn.execute(
+        select(t.workflow_instances).where(w.closed_at.is_(None)).order_by(w.id)
+    ).all()
+    successor = lookup.user_id(tx.conn, to_user, field="to")
+    held = set(
+        tx.conn.scalars(select(t.user_roles.c.role).where(t.user_roles.c.user_id == successor))
+    )
+    for row in rows:
+        assignees = {role: list(logins) for role, logins in (row.assignees or {}).items()}
+        roles = sorted(role for role, logins in assignees.items() if from_user in logins)
+        if not roles:
+            continue
+        missing = [role for role in roles if role not in held]
+        if missing:
+            raise Conflict(
+                f"handover: workflow {row.id} ({row.workflow}) names {from_user} as "
+                f"{', '.join(missing)}, which {to_user} does not hold; give {to_user} the role "
+                "or reassign the workflow first",
+                rule="CORE-OWN-2",
+            )
+        for role in roles:
+            named = [to_user if login == from_user else login for login in assignees[role]]
+            assignees[role] = list(dict.fromkeys(named))
+        tx.crm.workflows._bump(tx, row, assignees=assignees)
+        detail = {"roles": roles, "from": from_user, "to": to_user, "handover": handover_id}
+        _event(
+            tx,
+            row.id,
+            row.version + 1,
+            "reassign",
+            row.state,
+            row.state,
+            None,
+            f"handover {handover_id}: {from_user} -> {to_user}",
+            detail,
+        )
+        tx.audit(
+            "workflow.reassign", "workflow_instance", row.id, client_id=row.client_id, detail=detail
+        )
+        record(
+            "workflow_task",
+            row.client_id,
+            f"workflow {row.id} ({row.workflow}) at {row.state}: {', '.join(roles)}",
+        )
+
+
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _require_readable(tx: Tx, client_id: int) -> None:
-    visible = tx.conn.scalar(
-        select(t.clients.c.id).where(t.clients.c.id == client_id, access.readable_clients(tx))
+def _client_level(tx: Tx, client_id: int) -> Clearance:
+    return Clearance(
+        tx.conn.scalar(select(t.clients.c.clearance).where(t.clients.c.id == client_id))
     )
-    if visible is None:
-        raise PermissionDenied(
-            f"workflow: {tx.actor.login} may not read this client's records", rule="CORE-CONF-2"
-        )
 
 
 def _open(row: Row[Any], definition: Definition) -> None:

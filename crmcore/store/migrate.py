@@ -44,32 +44,37 @@ def upgrade(
 
 
 def status(conn: Connection, plugin_locations: Mapping[str, Path]) -> dict[str, tuple[str, str]]:
-    """Per branch: (revision applied in this database, head available in the code).
-
-    A plugin branch ``depends_on`` a core revision, which makes the core's head an ancestor of
-    the plugin's: Alembic's "heads" and the version table then name only the plugin's
-    revision. So each branch is found by its label and walked along its own down-revisions,
-    and a revision counts as applied when it is an ancestor (dependencies included) of what
-    the version table holds.
-    """
+    """Per branch: (revision applied in this database, head available in the code)."""
     script = ScriptDirectory.from_config(_config(conn, plugin_locations))
-    applied: set[str] = set()
-    for head in MigrationContext.configure(conn).get_current_heads():
-        applied.update(r.revision for r in script.iterate_revisions(head, "base") if r)
-    labels = sorted({label for rev in script.walk_revisions() for label in rev.branch_labels})
+    heads = MigrationContext.configure(conn).get_current_heads()
+    # Everything those heads stand for, dependencies included (Alembic stores a core
+    # revision that a plugin revision depends on only as the plugin's).
+    applied = (
+        {rev.revision for rev in script.iterate_revisions(heads, "base") if rev} if heads else set()
+    )
     result: dict[str, tuple[str, str]] = {}
-    for label in sorted(labels, key=lambda name: name != CORE_BRANCH):
-        head = script.get_revision(f"{label}@head")
+    # Heads of each branch by down_revision alone: a plugin branch that ``depends_on`` the
+    # core head must not hide the core's head, nor count the core's revisions as its own.
+    for head_id in script.revision_map.heads:
+        head = script.get_revision(head_id)
         assert head is not None
-        current, rev = "-", head
-        while rev is not None:
-            if rev.revision in applied:
-                current = rev.revision
-                break
-            down = rev.down_revision
-            rev = script.get_revision(down) if isinstance(down, str) else None
+        label = next(iter(sorted(head.branch_labels)), head.revision)
+        current = next(
+            (
+                rev.revision
+                for rev in script.iterate_revisions(head.revision, "base")
+                if rev.revision in applied and (label in rev.branch_labels or label == rev.revision)
+            ),
+            "-",
+        )
         result[label] = (current, head.revision)
     return result
+
+
+def known_revisions(plugin_locations: Mapping[str, Path]) -> set[str]:
+    """Every revision this code (core and the given plugins) knows, e.g. to vet a backup."""
+    script = ScriptDirectory.from_config(_config(None, plugin_locations))
+    return {rev.revision for rev in script.walk_revisions()}
 
 
 def core_head() -> str:

@@ -8,6 +8,7 @@ tables: clients are archived, edits are versioned in ``client_history``, contact
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -15,13 +16,17 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 
+from crmcore.store.personal import id_number_columns
 from crmcore.store.types import JsonDict, Money, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -45,6 +50,8 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("deactivated_at", UTCDateTime),
+    # issue 4: how far the user is cleared to read (crmcore.domain.security.Clearance)
+    Column("clearance", SmallInteger, nullable=False, server_default="2"),
 )
 
 user_roles = Table(
@@ -81,8 +88,14 @@ clients = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", ForeignKey("users.id"), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # issue 4: the record's secrecy level, its unit (CORE-OWN-3), importance, archive custodian
+    Column("clearance", SmallInteger, nullable=False, server_default="2"),
+    Column("unit_id", ForeignKey("org_units.id")),
+    Column("importance", String(20)),
+    Column("custodian_id", ForeignKey("users.id")),
     Index("ix_clients_owner_id", "owner_id"),
     Index("ix_clients_name", "name"),
+    Index("ix_clients_unit_id", "unit_id"),
 )
 
 # Co-contacts (CORE-OWN-1): staff in contact besides the owner. A row ends (``until``) rather
@@ -126,6 +139,8 @@ contacts = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", ForeignKey("users.id"), nullable=False),
+    # issue 4: a key person's resident ID number, encrypted (crmcore.security.personal)
+    *id_number_columns("id_number"),
     Index("ix_contacts_client_id", "client_id"),
 )
 
@@ -199,6 +214,8 @@ audit_events = Table(
     # rule CORE-CONF-2: the chain; a unique prev_hash means two writers cannot fork it.
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
+    # issue 4: HMAC of ``hash`` with a key outside the database ("<key id>:<hex>")
+    Column("seal", String(80)),
     CheckConstraint("seq > 0", name="seq_positive"),
     Index("ix_audit_events_client_id", "client_id"),
     Index("ix_audit_events_actor", "actor"),
@@ -322,4 +339,163 @@ obligations_done = Table(
     Column("done_by", ForeignKey("users.id"), nullable=False),
     Column("reference", JsonDict, nullable=False, default=dict),
     Index("ix_obligations_done_key", "obligation", "period", "subject", unique=True),
+)
+
+# -- issue 9: search (搜索) ---------------------------------------------------------------------
+# Pinyin spellings and short-query grams of each client's name, written by ClientService and
+# by imports (crmcore.domain.search_terms.name_terms). The indexes that read them are not in
+# this metadata because they differ by backend and live in migration 0003_search: on SQLite
+# two contentless FTS5 tables (crmcore.store.search_index), on PostgreSQL pg_trgm GIN indexes.
+clients.append_column(Column("name_pinyin", Text))
+clients.append_column(Column("name_grams", Text))
+
+
+# -- issue 4: organisation, access control, archives, handover -----------------------------------
+
+# The organisation tree (CORE-OWN-3): head office, branches, departments, regions. ``level`` is
+# the managing level a tier maps to (CLS-AMT-2); ``region`` the region prefix the unit serves;
+# ``manager_id`` who gets a client assigned to the unit when no rule names one.
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("parent_id", ForeignKey("org_units.id")),
+    Column("level", String(20)),
+    Column("region", String(100)),
+    Column("manager_id", ForeignKey("users.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_org_units_parent_id", "parent_id"),
+)
+
+# Membership ends (``until``) rather than disappearing: who belonged where stays answerable.
+user_units = Table(
+    "user_units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("unit_id", ForeignKey("org_units.id"), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime),
+    Index("ix_user_units_unit_id", "unit_id"),
+    Index("ix_user_units_user_id", "user_id"),
+)
+
+assignment_rules = Table(
+    "assignment_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("priority", Integer, nullable=False),
+    Column("region", String(100)),
+    Column("industry", String(100)),
+    Column("importance", String(20)),
+    Column("unit_id", ForeignKey("org_units.id"), nullable=False),
+    Column("manager_id", ForeignKey("users.id")),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+)
+
+# Permission to read one client's archive (查阅权限, CORE-CONF-2) for a user or a role. Ended by
+# ``until`` or revoked, never deleted.
+client_grants = Table(
+    "client_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id")),
+    Column("role", String(64)),
+    Column("reason", Text, nullable=False),
+    Column("granted_by", ForeignKey("users.id"), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("revoked_by", ForeignKey("users.id")),
+    CheckConstraint("(user_id IS NULL) <> (role IS NULL)", name="one_grantee"),
+    Index("ix_client_grants_client_id", "client_id"),
+    Index("ix_client_grants_user_id", "user_id"),
+)
+
+# Field rules an admin adds on top of those core and plugins declare (most restrictive wins).
+field_rules = Table(
+    "field_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("clearance", SmallInteger, nullable=False),
+    Column("permission", String(64)),
+    Column("set_by", ForeignKey("users.id"), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+)
+
+# Archive documents (CORE-ARC-1): content-addressed blobs, kept in the database so that one
+# backup (or pg_dump) holds records and documents together and a document is filed in the same
+# transaction as its record; identical content is stored once.
+document_blobs = Table(
+    "document_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("dated", Date, nullable=False),  # the document's own date: a category reads by it
+    Column("clearance", SmallInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+    Column("withdrawn_at", UTCDateTime),
+    Column("withdrawn_reason", Text),
+    Index("ix_documents_client", "client_id", "category", "dated"),
+)
+
+document_versions = Table(
+    "document_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("sha256", ForeignKey("document_blobs.sha256"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("note", Text),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("uploaded_by", ForeignKey("users.id"), nullable=False),
+    UniqueConstraint("document_id", "version", name="uq_document_versions_document_version"),
+)
+
+# Handovers of a leaving employee's clients (CORE-OWN-2): the act and every client it moved.
+handovers = Table(
+    "handovers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("from_user_id", ForeignKey("users.id"), nullable=False),
+    Column("to_user_id", ForeignKey("users.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by_user_id", ForeignKey("users.id"), nullable=False),
+)
+
+handover_items = Table(
+    "handover_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handover_id", ForeignKey("handovers.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id")),
+    Column("role", String(32), nullable=False),  # owner, co_contact, custodian, or a plugin's
+    Column("detail", String(200)),
+    Index("ix_handover_items_handover_id", "handover_id"),
 )

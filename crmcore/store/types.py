@@ -29,6 +29,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
         self._quantum = Decimal(1).scaleb(-scale)
         self._factor = Decimal(10) ** scale
 
+    def __repr__(self) -> str:
+        # Alembic autogenerate writes this into migrations: keep the scale, or a column of
+        # tonnes (scale 3) silently becomes NUMERIC(18, 2) on PostgreSQL.
+        if type(self) is not ExactDecimal:
+            return f"{type(self).__name__}()"
+        return f"ExactDecimal(scale={self.scale}, precision={self.precision})"
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())

@@ -38,6 +38,23 @@ if TYPE_CHECKING:
 BACKENDS_ENV = "CRM_TEST_BACKENDS"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep tests away from the user's key file and state directory.
+
+    Unless the environment names them, a session gets its own key file (created by the first
+    ``crm init``) and its own directory for audit checkpoints of server databases.
+    """
+    import tempfile
+
+    from crmcore.settings import KEY_FILE_ENV, STATE_DIR_ENV
+
+    if KEY_FILE_ENV not in os.environ or STATE_DIR_ENV not in os.environ:
+        scratch = Path(tempfile.mkdtemp(prefix="crm-test-secrets-"))
+        os.environ.setdefault(KEY_FILE_ENV, str(scratch / "keys.json"))
+        os.environ.setdefault(STATE_DIR_ENV, str(scratch / "state"))
+        config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
+
+
 def _backends() -> list[str]:
     value = os.environ.get(BACKENDS_ENV, "sqlite,postgresql")
     return [b.strip() for b in value.split(",") if b.strip()]
@@ -132,8 +149,13 @@ def crm_url(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[str]:
-    """A fresh, migrated database with ``crm_plugins`` enabled and an ``admin`` user."""
+    """A fresh, migrated database with ``crm_plugins`` enabled and an ``admin`` user.
+
+    It comes with its own copy of the session's key file, so a test that rotates keys
+    changes nothing for the others.
+    """
     template = _crm_templates.get(crm_backend, tuple(crm_plugins), request)
+    _private_key_file(tmp_path, request)
     if crm_backend == "sqlite":
         target = tmp_path / "crm.db"
         shutil.copyfile(template.removeprefix("sqlite:///"), target)
@@ -148,6 +170,15 @@ def crm_url(
         yield url
     finally:
         postgres.drop_database(admin, name)
+
+
+def _private_key_file(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from crmcore.settings import KEY_FILE_ENV
+
+    session_keys = Path(os.environ[KEY_FILE_ENV])
+    private = tmp_path / "keys.json"
+    shutil.copyfile(session_keys, private)
+    request.getfixturevalue("monkeypatch").setenv(KEY_FILE_ENV, str(private))
 
 
 @pytest.fixture
@@ -193,19 +224,28 @@ class CliResult:
 def cli(crm_url: str) -> Callable[..., CliResult]:
     """Run ``crm ARGS`` in-process on the test database: ``cli("client", "list", "--json")``."""
 
-    def run(*args: str, user: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-        return run_cli(["--db", crm_url, *(["--as", user] if user else []), *args], env=env)
+    def run(
+        *args: str,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> CliResult:
+        argv = ["--db", crm_url, *(["--as", user] if user else []), *args]
+        return run_cli(argv, env=env, input=input)
 
     return run
 
 
-def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliResult:
+def run_cli(
+    argv: Sequence[str], env: dict[str, str] | None = None, input: str | None = None
+) -> CliResult:
+    """Run ``crm ARGV`` in-process; ``input`` is what the user types at prompts."""
     from click.testing import CliRunner
 
     from crmcore.cli import main
 
     runner = CliRunner()
-    with runner.isolation(env=env) as (out, err, _):
+    with runner.isolation(input=input, env=env) as (out, err, _):
         try:
             main(list(argv))
             code = 0

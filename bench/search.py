@@ -1,0 +1,161 @@
+"""Client search latency on a large database: p50/p95 per kind of query, through the service.
+
+Builds the database with crmcore's own import (so the index is built the way users get it),
+then times `crm.clients.search(admin, text)` (a read transaction, the ranked tiers, the views)
+for queries drawn from the data with a fixed seed: Chinese substrings of 1 to 4 characters,
+name prefixes, common words that half the clients match, pinyin in full and by initials,
+client codes and credit codes. Targets: p50 <= 10 ms and p95 <= 30 ms for 2+ characters.
+
+    uv run python bench/search.py                         # 1,000,000 clients, SQLite
+    uv run python bench/search.py --backend postgresql --clients 1000000
+    uv run python bench/search.py --quick                 # 3,000 clients (CI smoke test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from generate import write_clients
+
+from crmcore import Crm
+from crmcore.services import database
+
+RESULTS = Path(__file__).parent / "results" / "search.json"
+COMMON = ["有限公司", "科技", "电子", "集团", "广州", "银行", "电信", "贸易", "公司"]
+
+
+def queries(crm: Crm, per_kind: int, seed: int = 7) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    with crm.engine.connect() as conn:
+        total = conn.exec_driver_sql("SELECT max(id) FROM clients").scalar_one()
+        ids = [rng.randint(1, total) for _ in range(per_kind * 3)]
+        rows = conn.exec_driver_sql(
+            "SELECT name, name_pinyin, code, credit_code FROM clients WHERE id IN ("
+            + ",".join(map(str, ids))
+            + ")"
+        ).all()
+    rng.shuffle(rows)
+    rows = rows[:per_kind]
+
+    def window(text: str, size: int) -> str:
+        clean = [c for c in text if c.isalnum()]
+        start = rng.randrange(0, max(1, len(clean) - size + 1))
+        return "".join(clean[start : start + size])
+
+    kinds: dict[str, list[str]] = {
+        "1 Chinese character": [window(r.name, 1) for r in rows],
+        "2 Chinese characters": [window(r.name, 2) for r in rows],
+        "3-4 Chinese characters": [window(r.name, rng.choice((3, 4))) for r in rows],
+        "name prefix (4)": [r.name[:4] for r in rows],
+        "common word (matches most)": [rng.choice(COMMON) for _ in rows],
+        "pinyin, full (6-10 letters)": [
+            window(r.name_pinyin.split()[0], rng.randint(6, 10)) for r in rows
+        ],
+        "pinyin initials (4 letters)": [r.name_pinyin.split()[-1][:4] for r in rows],
+        "pinyin initials (2 letters)": [window(r.name_pinyin.split()[-1], 2) for r in rows],
+        "client code (exact)": [r.code for r in rows],
+        "credit code (exact)": [r.credit_code for r in rows],
+        "credit code prefix (8)": [r.credit_code[:8] for r in rows],
+    }
+    return kinds
+
+
+def timed_ms(fn: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    fn()
+    return (time.perf_counter() - began) * 1000
+
+
+def build(url: str, n: int, tmp: Path) -> float:
+    database.init(url)
+    csv_path = write_clients(tmp / "clients.csv", n)
+    with Crm.open(url) as crm:
+        began = time.perf_counter()
+        crm.imports.run(crm.actor("admin"), "clients", csv_path)
+        return time.perf_counter() - began
+
+
+def measure(url: str, per_kind: int) -> dict[str, Any]:
+    with Crm.open(url) as crm:
+        admin = crm.actor("admin")
+        kinds = queries(crm, per_kind)
+        for texts in kinds.values():  # warm the caches once, as a running server has them
+            for text in texts[:20]:
+                crm.clients.search(admin, text)
+        results = {}
+        for kind, texts in kinds.items():
+            samples = [timed_ms(lambda t=t: crm.clients.search(admin, t)) for t in texts]
+            samples.sort()
+            results[kind] = {
+                "p50_ms": round(statistics.median(samples), 2),
+                "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+                "max_ms": round(samples[-1], 2),
+                "queries": len(samples),
+                "examples": texts[:3],
+            }
+        return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3,000 clients (CI smoke test)")
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=300, help="per kind of query")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+    n, per_kind = (3_000, 20) if args.quick else (args.clients, args.queries)
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
+        if args.backend == "sqlite":
+            url = f"sqlite:///{tmp}/crm.db"
+            build_s = build(url, n, Path(tmp))
+            results = measure(url, per_kind)
+        else:
+            from crmcore.testing.postgres import ThrowawayPostgres, create_database
+
+            with ThrowawayPostgres(base_dir=Path(tempfile.gettempdir())) as server:
+                url = create_database(server.url, "crm_search")
+                build_s = build(url, n, Path(tmp))
+                from sqlalchemy import create_engine
+
+                engine = create_engine(url)
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                engine.dispose()
+                results = measure(url, per_kind)
+    report = {
+        "benchmark": "search",
+        "backend": args.backend,
+        "clients": n,
+        "build_seconds": round(build_s, 1),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "results": results,
+    }
+    print(
+        f"search on {n:,} clients ({args.backend}; built in {build_s:.0f} s), {per_kind} queries per kind"
+    )
+    for kind, r in results.items():
+        print(
+            f"  {kind:<30} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f}"
+        )
+    if not args.quick:
+        previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        previous[args.backend] = report
+        RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

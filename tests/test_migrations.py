@@ -1,0 +1,180 @@
+"""Schema migrations on both backends: the chain 0001_core -> 0002_workflows -> 0003_search ->
+0004_security matches tables.py, and a database made before the confidentiality issue (at
+0003_search, with clients) upgrades in place with ``crm db upgrade`` and keeps working: search
+still finds its clients, the records get the default level (CORE-CONF-1), the key file for seals
+and ID numbers is created, and the audit trail verifies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from crmcore import Crm, NewClient
+from crmcore.domain.search_terms import name_terms
+from crmcore.store import metadata, migrate
+from crmcore.store.engine import WRITE, make_engine
+
+BEFORE_SECURITY = "0003_search"
+
+#: Objects the migrations create on purpose outside tables.py (search indexes per backend).
+_OUTSIDE_METADATA = {
+    "client_fts",
+    "client_grams",
+    "ix_clients_search_terms",
+    "ix_clients_search_grams",
+    "ix_clients_name_length",
+}
+
+
+@pytest.fixture
+def empty_url(crm_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database with nothing in it, on the backend under test."""
+    if crm_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    from crmcore.testing import postgres
+
+    admin = request.getfixturevalue("postgres_admin_url")
+    name = f"crm_mig_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_database(admin, name)
+    try:
+        yield url
+    finally:
+        postgres.drop_database(admin, name)
+
+
+def _migrate(url: str, target: str, *, down: bool = False) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            cfg = migrate._config(conn, {})
+            (command.downgrade if down else command.upgrade)(cfg, target)
+    finally:
+        engine.dispose()
+
+
+def _insert(conn: sa.Connection, table: str, **values: object) -> None:
+    """An INSERT naming only ``values``' columns, typed as tables.py types them (the table
+    may lack columns that later revisions add)."""
+    real = metadata.tables[table]
+    light = sa.table(table, *(sa.column(name, real.c[name].type) for name in values))
+    conn.execute(light.insert().values(**values))
+
+
+def _old_database(url: str) -> None:
+    """What a database made before issue 4 holds: an admin, two clients, a contact."""
+    _migrate(url, BEFORE_SECURITY)
+    now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            _insert(conn, "users", login="admin", name="Administrator", active=True, created_at=now)
+            _insert(conn, "user_roles", user_id=1, role="admin")
+            for code, name in (
+                ("C000001", "中国电信股份有限公司广州分公司"),
+                ("C000002", "甲公司"),
+            ):
+                pinyin, grams = name_terms(name)
+                _insert(
+                    conn,
+                    "clients",
+                    code=code,
+                    name=name,
+                    status="active",
+                    profile={},
+                    owner_id=1,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    created_by=1,
+                    name_pinyin=pinyin,
+                    name_grams=grams,
+                )
+            _insert(
+                conn,
+                "contacts",
+                client_id=1,
+                name="王经理",
+                phone="13800000000",
+                profile={},
+                active=True,
+                created_at=now,
+                created_by=1,
+            )
+            _insert(conn, "counters", name="client_code", value=2)
+            if engine.dialect.name == "sqlite":
+                from crmcore.store import search_index
+
+                search_index.rebuild(conn)
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
+    _migrate(empty_url, "crmcore@head")
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, *_: name not in _OUTSIDE_METADATA,
+                },
+            )
+            assert context.get_current_heads() == (migrate.core_head(),)
+            diff = [d for d in compare_metadata(context, metadata) if not _fts_shadow(d)]
+    finally:
+        engine.dispose()
+    assert diff == []
+    assert migrate.core_head() == "0004_security"
+
+
+def _fts_shadow(difference: object) -> bool:
+    """FTS5's own shadow tables (client_fts_data, ...) on SQLite."""
+    table = difference[1] if isinstance(difference, tuple) and len(difference) > 1 else None
+    name = getattr(table, "name", "")
+    return name.startswith(("client_fts_", "client_grams_"))
+
+
+def test_empty_database_downgrades_below_security_and_up_again(empty_url):
+    _migrate(empty_url, "crmcore@head")
+    _migrate(empty_url, BEFORE_SECURITY, down=True)
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("clients")}
+    engine.dispose()
+    assert "clearance" not in columns and "name_pinyin" in columns
+    _migrate(empty_url, "crmcore@head")
+
+
+def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
+    empty_url, tmp_path, monkeypatch, cli
+):
+    _old_database(empty_url)
+    keys = tmp_path / "fresh-keys.json"
+    monkeypatch.setenv("CRM_KEY_FILE", str(keys))
+    upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
+    assert upgraded.exit_code == 0, upgraded.stderr
+    assert '"current": "0004_security"' in upgraded.stdout
+    assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        found = crm.clients.search(admin, "dianxin")
+        assert [c.code for c in found] == ["C000001"]
+        assert found[0].clearance.label == "confidential"  # the default level, CORE-CONF-1
+        assert [c.code for c in crm.clients.search(admin, "甲")] == ["C000002"]
+        added = crm.clients.add(admin, NewClient(name="广州恒达电子科技有限公司"))
+        assert added.code == "C000003"
+        assert [c.phone for c in crm.contacts.list(admin, "C000001")] == ["13800000000"]
+        result = crm.audit.verify(admin)
+        assert result.ok, result.problem
+        assert result.sealed > 0

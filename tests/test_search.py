@@ -1,0 +1,110 @@
+"""Client search (issue 9): Chinese substrings of any length, pinyin in full and by initials,
+codes; ranked; only what the actor may read (CORE-CONF-2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcore import InvalidInput, NewClient, NewUser, PermissionDenied
+from crmcore.testing import VALID_CREDIT_CODES as VALID_USCC
+
+NAMES = {
+    "TEL": "中国电信股份有限公司广州分公司",
+    "CQB": "重庆银行股份有限公司",
+    "CL": "长隆集团有限公司",
+    "HD": "广州恒达电子科技有限公司",
+    "HDZ": "恒达电子（深圳）有限公司",
+    "DX": "电信",
+    "ZH": "张",
+}
+
+
+@pytest.fixture
+def clients(crm, admin):
+    made = {}
+    for i, (code, name) in enumerate(NAMES.items()):
+        credit = VALID_USCC[i] if i < len(VALID_USCC) else None
+        made[code] = crm.clients.add(admin, NewClient(name=name, code=code, credit_code=credit))
+    return made
+
+
+def codes(found):
+    return [c.code for c in found]
+
+
+def test_two_character_chinese_query_finds_names_containing_it_shortest_first(crm, admin, clients):
+    assert codes(crm.clients.search(admin, "电信")) == ["DX", "TEL"]
+
+
+def test_ranking_puts_prefix_before_substring(crm, admin, clients):
+    # 恒达电子（深圳）… starts with 恒达; 广州恒达… only contains it, although it is not longer
+    assert codes(crm.clients.search(admin, "恒达")) == ["HDZ", "HD"]
+
+
+def test_one_character_query(crm, admin, clients):
+    assert codes(crm.clients.search(admin, "张")) == ["ZH"]
+    found = codes(crm.clients.search(admin, "信"))
+    assert found[0] == "DX" and set(found) == {"DX", "TEL"}
+    assert codes(crm.clients.search(admin, "隆")) == ["CL"]
+
+
+def test_pinyin_initials_and_full_spelling(crm, admin, clients):
+    assert codes(crm.clients.search(admin, "zgdx")) == ["TEL"]
+    assert codes(crm.clients.search(admin, "ZGDX")) == ["TEL"]
+    assert codes(crm.clients.search(admin, "dianxin")) == ["DX", "TEL"]
+    assert codes(crm.clients.search(admin, "zhong guo dian xin")) == ["TEL"]
+    assert codes(crm.clients.search(admin, "dx")) == ["DX", "TEL"]
+
+
+def test_polyphonic_characters_read_as_in_their_phrase_or_both_ways(crm, admin, clients):
+    assert codes(crm.clients.search(admin, "chongqing")) == ["CQB"]
+    assert codes(crm.clients.search(admin, "zhongqing")) == []  # 重庆 is never zhongqing
+    assert codes(crm.clients.search(admin, "yinhang")) == ["CQB"]
+    assert codes(crm.clients.search(admin, "cqyh")) == ["CQB"]
+    # 长隆 is no phrase: 长 is read both ways
+    assert codes(crm.clients.search(admin, "changlong")) == ["CL"]
+    assert codes(crm.clients.search(admin, "zhanglong")) == ["CL"]
+    assert codes(crm.clients.search(admin, "zljt")) == ["CL"]
+
+
+def test_exact_code_and_credit_code_come_first(crm, admin, clients):
+    assert codes(crm.clients.search(admin, "cl"))[0] == "CL"
+    assert codes(crm.clients.search(admin, VALID_USCC[1].lower())) == ["CQB"]
+    assert codes(crm.clients.search(admin, VALID_USCC[1][:8]))[0] == "CQB"
+
+
+def test_renamed_client_is_found_by_its_new_name_only(crm, admin, clients):
+    crm.clients.edit(admin, "CL", {"name": "海天味业有限公司"})
+    assert codes(crm.clients.search(admin, "长隆")) == []
+    assert codes(crm.clients.search(admin, "changlong")) == []
+    assert codes(crm.clients.search(admin, "htwy")) == ["CL"]
+    assert codes(crm.clients.search(admin, "味业")) == ["CL"]
+
+
+def test_query_characters_with_meaning_to_the_index_are_plain_text(crm, admin, clients):
+    for text in ['"', "%", "_", "电信%", '"电信"', "^电", "a*", "NEAR(a b)"]:
+        crm.clients.search(admin, text)  # no error, no injection
+
+
+def test_empty_query_is_refused(crm, admin):
+    with pytest.raises(InvalidInput, match="query"):
+        crm.clients.search(admin, "  ")
+
+
+def test_limit_caps_results(crm, admin, clients):
+    assert len(crm.clients.search(admin, "有限公司", limit=2)) == 2
+
+
+def test_a_user_without_client_read_finds_nothing(crm, admin, clients, make_user):
+    """CORE-CONF-2. Extended by the access model (issue 4): rows and masking per clearance."""
+    outsider = make_user("outsider", "audit_legal")
+    assert codes(crm.clients.search(outsider, "电信")) == ["DX", "TEL"]
+    crm.users.add(admin, NewUser(login="nobody", name="无角色", roles=()))
+    with pytest.raises(PermissionDenied):
+        crm.clients.search(crm.actor("nobody"), "电信")
+
+
+def test_cli_search_uses_the_index(cli, crm, admin, clients):
+    result = cli("client", "search", "zgdx", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"code": "TEL"' in result.stdout
