@@ -111,6 +111,8 @@ def load(tx: Tx, clients: Sequence[Client]) -> str:
         tx.crm.users.add(
             tx, NewUser(login=login, name=name, roles=(role,), email=f"{login}@example.com.cn")
         )
+    clients = clients[: len(PROFILES)]
+    _seat_staff(tx, clients)
     staff = {
         login: tx.acting_as(tx.crm.actor(login, door=tx.actor.door, tx=tx)) for login, *_ in STAFF
     }
@@ -153,6 +155,17 @@ def load(tx: Tx, clients: Sequence[Client]) -> str:
         if goal != "applied":
             _advance(tx, power, staff, app.number, accepted, surveyed, kva, voltage, sources, goal)
     return f"{len(STAFF)} staff, {min(len(clients), len(PROFILES))} profiles, {made} applications"
+
+
+def _seat_staff(tx: Tx, clients: Sequence[Client]) -> None:
+    """The connection staff work in the units that hold these key accounts: whoever takes a
+    step must be able to read the client (CORE-CONF-2)."""
+    for unit in sorted({c.unit for c in clients if c.unit}):
+        for login, *_ in STAFF:
+            tx.crm.org.add_member(tx, unit, login)
+    for client in (c for c in clients if not c.unit):
+        for role in sorted({role for *_, role in STAFF}):
+            tx.crm.access.grant(tx, client.code, role=role, reason="业扩报装演示: 供电方案与报装")
 
 
 def _advance(

@@ -22,7 +22,7 @@ from crmcore_utility_power.policies import ApplicationDocuments
 from crmcore_utility_power.services import PowerService
 from crmcore_utility_power.views import ApplicationView
 
-from crmcore import Crm, NewClient, NewUser
+from crmcore import Crm, NewAssignmentRule, NewClient, NewUnit, NewUser
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -41,6 +41,7 @@ SIGNERS = ("mkt", "plan", "disp", "safe")
 DOCUMENTS = ApplicationDocuments().required_documents  # the PWR-APP-1 default list
 PAY_INTO = "工商银行广州分行 供电局 3602000000000000001"
 CLIENT = "KA1"
+UNIT = "GZ"  # 广州供电局: the staff's unit, which holds KA1 (CORE-OWN-3, CORE-CONF-2)
 
 #: the stages in order, as far as ``drive`` can take an application
 STAGES = (
@@ -73,12 +74,20 @@ def freeze(crm: Crm, moment: datetime | date) -> None:
 def setup(crm: Crm) -> PowerService:
     """The staff (one per role) and client KA1; the clock frozen at Mon 2 Mar 2026, 10:00.
 
-    The CLI runs on the real clock: :func:`cover_real_years` makes its deadlines computable.
+    The staff work at the Guangzhou supply bureau (unit GZ), to which the assignment rules
+    send Guangdong clients (CORE-OWN-3): whoever approves a step must be able to read the
+    client (CORE-CONF-2). The CLI runs on the real clock: :func:`cover_real_years` makes its
+    deadlines computable.
     """
     freeze(crm, date(2026, 3, 2))
     admin = crm.actor("admin")
+    crm.org.add_unit(
+        admin, NewUnit(code=UNIT, name="广州供电局", kind="head_office", region="广东/广州")
+    )
+    crm.org.add_rule(admin, NewAssignmentRule(unit=UNIT, region="广东"))
     for login, role in STAFF.items():
         crm.users.add(admin, NewUser(login=login, name=login, roles=(role,)))
+        crm.org.add_member(admin, UNIT, login)
     crm.clients.add(
         admin, NewClient(name="广州恒达电子科技有限公司", code=CLIENT, region="广东/广州")
     )

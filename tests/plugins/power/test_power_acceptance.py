@@ -72,7 +72,8 @@ def test_a_failed_acceptance_needs_its_rectification_list(crm, power, cli):
 def test_energising_is_refused_without_a_signed_contract(crm, power, cli):
     """PWR-ACC-2: through the API and the CLI, with nothing changed."""
     spec = crm.actor("spec")
-    number = at(crm, power, "passed").number
+    passed = at(crm, power, "passed")
+    number, workflow_id = passed.number, passed.workflow_id
     before = row_counts(crm)
     with pytest.raises(Conflict, match="energising refused: no signed supply contract") as err:
         power.energise(spec, number)
@@ -84,7 +85,6 @@ def test_energising_is_refused_without_a_signed_contract(crm, power, cli):
         "is recorded; record it first with `crm power contract` (PWR-ACC-2)\n"
     )
     # nor through the workflow's own door
-    workflow_id = power.status(spec, number).workflow_id
     bare = cli("workflow", "advance", str(workflow_id), "--action", "energise", user="spec")
     assert bare.exit_code == 5 and "(PWR-ACC-2)" in bare.stderr
     assert row_counts(crm) == before

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from crmcore_utility_power.domain import NewProfile
-from power_kit import CLIENT
+from power_kit import CLIENT, UNIT
 
 from crmcore import InvalidInput, NewUser, PermissionDenied
 from crmcore.testing import row_counts
@@ -56,6 +56,7 @@ def test_the_account_manager_is_assigned_through_the_core(crm, power, cli):
     admin = crm.actor("admin")
     crm.users.add(admin, NewUser(login="boss", name="张总", roles=("director",)))
     crm.users.add(admin, NewUser(login="lina", name="李娜", roles=("account_manager",)))
+    crm.org.add_member(admin, UNIT, "boss")
     new = NewProfile(voltage="10kV", contracted_capacity_kva="1250")
     before = row_counts(crm)
     with pytest.raises(PermissionDenied, match=r"client\.assign"):
