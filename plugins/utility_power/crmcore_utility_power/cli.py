@@ -12,7 +12,7 @@ from crmcore.cli.context import current, json_option, parse_date
 
 if TYPE_CHECKING:
     from crmcore_utility_power.services import PowerService
-    from crmcore_utility_power.views import ApplicationView
+    from crmcore_utility_power.views import ApplicationView, ProfileVersion
 
 DATE = "YYYY-MM-DD, default today"
 CHECKLIST = "as_built, tests, safety_gear, concealed_works, operating_rules, duty_staff"
@@ -128,18 +128,23 @@ def profile_show(client_code: str, as_json: bool) -> None:
             ("contracted capacity", p and f"{p.contracted_capacity_kva} kVA"),
             ("load class", p and p.load_class),
             ("priority", p and p.priority),
-            (
-                "consumption",
-                p and p.annual_consumption_kwh and f"{p.annual_consumption_kwh} kWh/year",
-            ),
-            ("revenue", p and p.annual_revenue and f"{p.annual_revenue} CNY/year"),
-            ("credit", p and p.credit_status),
+            ("consumption", _figure(p, "annual_consumption_kwh", "kWh/year")),
+            ("revenue", _figure(p, "annual_revenue", "CNY/year")),
+            ("credit", _figure(p, "credit_status")),
             ("standing", p and p.standing),
             ("condition", p and p.business_condition),
             ("version", p and f"{p.version} by {p.source}, {render.cell(p.recorded_at)}"),
             ("accounts", view.accounts),
         ],
     )
+
+
+def _figure(p: ProfileVersion | None, name: str, unit: str = "") -> object:
+    """A profile figure for people: ``(masked)`` when withheld (PWR-KA-1, CORE-CONF-2)."""
+    if p is None:
+        return None
+    value = render.shown(p, name)
+    return f"{value} {unit}" if unit and value not in (None, render.MASKED) else value
 
 
 # -- the connection ------------------------------------------------------------------------
@@ -502,7 +507,8 @@ def status(number: str, as_json: bool) -> None:
             ),
             (
                 "contract",
-                view.contract and f"{view.contract['number']} signed {view.contract['signed_on']}",
+                view.contract
+                and f"{view.contract['number'] or render.MASKED} signed {view.contract['signed_on']}",
             ),
             (
                 "meter ticket",

@@ -47,17 +47,35 @@ def crm_cli_group() -> click.Group:
 @hookimpl
 def crm_roles(register: Callable[..., None]) -> None:
     from crmcore_utility_power.connection import ROLES, SPECIALIST
+    from crmcore_utility_power.sensitive import CONTRACTS, FIGURES
 
     seeing = ["client.read", "workflow.read", "power.read"]
     for role, label in ROLES.items():
-        extra = ["power.record"] if role == SPECIALIST else []
+        # the specialist records the supply contract, so reads its number (PWR-ACC-2)
+        extra = ["power.record", CONTRACTS] if role == SPECIALIST else []
         register(role, [*seeing, *extra], label_zh=label)
     register("power_office", ["workflow.start", "power.apply"])
-    # PWR-KA-1: account managers handle connections and keep the profile.
-    register("account_manager", ["power.read", "power.apply", "power.profile"])
+    # PWR-KA-1: account managers handle connections, keep the profile, supervise contracts.
+    register("account_manager", ["power.read", "power.apply", "power.profile", FIGURES, CONTRACTS])
     register("director", ["power.*"])
-    for role in ("finance", "audit_legal", "read_only"):
-        register(role, ["power.read"])
+    for role in ("finance", "audit_legal"):
+        register(role, ["power.read", FIGURES, CONTRACTS])
+    register("read_only", ["power.read"])
+
+
+@hookimpl
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    from crmcore_utility_power.sensitive import FIELDS
+
+    for entity, name, permission, rule, label_zh in FIELDS:
+        register(
+            entity,
+            name,
+            clearance="confidential",
+            permission=permission,
+            rule=rule,
+            label_zh=label_zh,
+        )
 
 
 @hookimpl

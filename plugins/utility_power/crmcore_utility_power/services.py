@@ -34,8 +34,10 @@ from crmcore import (
     use_case,
 )
 from crmcore.calendar import china_date
+from crmcore.security import access
 from crmcore.store import metadata
 from crmcore_utility_power import connection as wf
+from crmcore_utility_power import sensitive
 from crmcore_utility_power import tables as t
 from crmcore_utility_power.domain import (
     COMPLETION_LABELS,
@@ -94,21 +96,30 @@ class PowerService:
         """A new version of the client's supply profile; ``manager`` assigns the account
         manager through the core (CORE-OWN-1) until issue 4's assignment rules (CORE-OWN-3)."""
         tx.actor.require(PROFILE)
-        client = tx.crm.clients.get(tx, client_code)
-        _add_profile(tx, client.id, _profile_values(new), source=tx.actor.login)
+        client = access.client_for_write(tx, client_code, PROFILE)
+        values = _profile_values(new)
+        given = sorted(k for k, v in values.items() if v is not None)
+        # a version is complete in itself: whoever may not read a figure may not (re)write it
+        access.check_write(tx, sensitive.PROFILE, values)
+        _add_profile(tx, client.id, values, source=tx.actor.login)
         tx.audit(
             "power.profile.set",
             "power_profile",
             client.code,
             client_id=client.id,
-            detail={"fields": sorted(k for k, v in _profile_values(new).items() if v is not None)},
+            detail={"fields": given},
         )
         if manager:
             tx.crm.clients.assign(tx, client.code, manager)
-        return self.profile(tx, client.code)
+        return self._profile(tx, client.code, action=None)
 
     @query
     def profile(self, tx: Tx, client_code: str) -> ProfileView:
+        """The profile as the actor may see it (figures masked without power.figures.read);
+        the look-up is recorded (查阅记录, CORE-CONF-2)."""
+        return self._profile(tx, client_code, action="power.profile.show")
+
+    def _profile(self, tx: Tx, client_code: str, *, action: str | None) -> ProfileView:
         tx.actor.require(READ)
         client = tx.crm.clients.get(tx, client_code)
         p = t.profiles.c
@@ -119,20 +130,14 @@ class PowerService:
             .order_by(p.version)
         ).all()
         versions = tuple(
-            ProfileVersion(
-                version=r.version,
-                voltage=r.voltage,
-                contracted_capacity_kva=r.contracted_capacity_kva,
-                load_class=r.load_class,
-                priority=r.priority,
-                annual_consumption_kwh=r.annual_consumption_kwh,
-                annual_revenue=r.annual_revenue,
-                credit_status=r.credit_status,
-                standing=r.standing,
-                business_condition=r.business_condition,
-                source=r.source,
-                recorded_at=r.recorded_at,
-                recorded_by=r.login,
+            access.present(
+                tx,
+                _profile_version(r),
+                sensitive.PROFILE,
+                action=action,
+                client_id=client.id,
+                clearance=client.clearance,
+                record_id=r.id,
             )
             for r in rows
         )
@@ -201,7 +206,7 @@ class PowerService:
             client_id=client.id,
             detail={"kind": new.kind.value, "voltage": new.voltage.value, "sources": new.sources},
         )
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def review(
@@ -247,7 +252,7 @@ class PowerService:
             )
             exc.rule = "PWR-APP-2"
             raise
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def survey(self, tx: Tx, number: str, new: NewSurvey) -> ApplicationView:
@@ -272,14 +277,14 @@ class PowerService:
             )
         )
         self._advance(tx, app, instance, "survey", None)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def hand_over(self, tx: Tx, number: str, comment: str | None = None) -> ApplicationView:
         """The supply office passes the application to the marketing department (PWR-APP-2)."""
         app, instance = self._step(tx, number, "hand_over")
         self._advance(tx, app, instance, "hand_over", comment)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     # -- the supply plan and its quote (PWR-APP-1, PWR-FEE-1) -----------------------------------
 
@@ -324,7 +329,7 @@ class PowerService:
             )
         )
         self._advance(tx, app, instance, "plan", f"revision {revision}")
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def sign(self, tx: Tx, number: str, *, reject: str | None = None) -> ApplicationView:
@@ -334,7 +339,7 @@ class PowerService:
             tx.crm.workflows.reject(tx, instance.id, reject, expected_state=instance.state)
         else:
             self._advance(tx, app, instance, "sign", None)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def notify(self, tx: Tx, number: str, comment: str | None = None) -> ApplicationView:
@@ -342,14 +347,14 @@ class PowerService:
         reply clock stops and validity runs from today (PWR-PLAN-1)."""
         app, instance = self._step(tx, number, "notify")
         self._advance(tx, app, instance, "notify", comment)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @query
     def quote(self, tx: Tx, number: str, revision: int | None = None) -> QuoteDocument:
         """The quote document of a plan revision (default: the latest)."""
         from crmcore_utility_power.quote import render_quote
 
-        view = self.status(tx, number)
+        view = self._show(tx, number, action="power.quote")
         if not view.plans:
             raise NotFound(f"quote: application {number} has no supply plan yet")
         chosen = view.plans[-1] if revision is None else _revision(view.plans, revision)
@@ -414,7 +419,7 @@ class PowerService:
             client_id=app.client_id,
             detail={"valid_until": [until.isoformat(), new_until.isoformat()]},
         )
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     # -- works and acceptance (PWR-WORK-1, PWR-ACC-1) -------------------------------------------
 
@@ -445,7 +450,7 @@ class PowerService:
             )
         )
         self._advance(tx, app, instance, "start_works", None)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def inspect(self, tx: Tx, number: str, new: NewInspection) -> ApplicationView:
@@ -476,7 +481,7 @@ class PowerService:
         )
         self._add_inspection(tx, app, "works", day, new, Decimal("0.00"), instance.version)
         tx.audit("power.inspect", "power_application", app.number, client_id=app.client_id)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def complete(self, tx: Tx, number: str, new: NewCompletion) -> ApplicationView:
@@ -504,7 +509,7 @@ class PowerService:
             )
         )
         self._advance(tx, app, instance, "complete", None)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def accept(self, tx: Tx, number: str, new: NewInspection) -> ApplicationView:
@@ -530,7 +535,7 @@ class PowerService:
         fee = policy.fee if seq >= policy.charged_from else Decimal("0.00")
         self._add_inspection(tx, app, "acceptance", day, new, fee, instance.version, seq=seq)
         self._advance(tx, app, instance, "accept", "passed" if new.passed else "rectification")
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     # -- contract, energising, meter (PWR-ACC-2, PWR-MTR-1) -------------------------------------
 
@@ -544,6 +549,7 @@ class PowerService:
             "a supply contract is recorded between the plan's notice and energising",
             "PWR-ACC-2",
         )
+        access.check_write(tx, sensitive.CONTRACT, ["number"])
         existing = tx.conn.execute(
             select(t.contracts).where(t.contracts.c.application_id == app.id)
         ).first()
@@ -577,7 +583,7 @@ class PowerService:
             client_id=app.client_id,
             detail={"signed_on": day.isoformat()},
         )
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def energise(self, tx: Tx, number: str, comment: str | None = None) -> ApplicationView:
@@ -585,7 +591,7 @@ class PowerService:
         meter work ticket, whose return the metering office owes within 5 days (PWR-MTR-1)."""
         app, instance = self._step(tx, number, "energise")
         self._advance(tx, app, instance, "energise", comment)
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     @use_case
     def meter(self, tx: Tx, number: str, *, returned_on: date | None = None) -> ApplicationView:
@@ -633,15 +639,21 @@ class PowerService:
             client_id=app.client_id,
             detail={"application": app.number},
         )
-        return self.status(tx, number)
+        return self._show(tx, number)
 
     # -- reading ---------------------------------------------------------------------------------
 
     @query
     def status(self, tx: Tx, number: str) -> ApplicationView:
+        """The application as the actor may see it (the contract number masked without
+        power.contracts.read); the look-up is recorded (查阅记录, CORE-CONF-2)."""
+        return self._show(tx, number, action="power.status")
+
+    def _show(self, tx: Tx, number: str, *, action: str | None = None) -> ApplicationView:
+        """The view after a write (``action`` None: the write's own audit event records it)."""
         tx.actor.require(READ)
         app, instance = self._load(tx, number)
-        return _view(tx, app, instance)
+        return _view(tx, app, instance, action)
 
     @query
     def list(
@@ -922,7 +934,7 @@ _PROFILE_FIELDS = frozenset(
 )
 
 
-def _view(tx: Tx, app: Row[Any], instance: Instance) -> ApplicationView:
+def _view(tx: Tx, app: Row[Any], instance: Instance, action: str | None) -> ApplicationView:
     conn = tx.conn
     today = china_date(tx.now)
     documents = tuple(
@@ -1035,9 +1047,7 @@ def _view(tx: Tx, app: Row[Any], instance: Instance) -> ApplicationView:
             for d in CompletionDocument
         ),
         completion_filed_on=completion.filed_on if completion else None,
-        contract=None
-        if contract is None
-        else {"number": contract.number, "signed_on": contract.signed_on},
+        contract=None if contract is None else _contract(tx, contract, app.client_id, action),
         meter_ticket=None
         if ticket is None
         else {
@@ -1048,6 +1058,37 @@ def _view(tx: Tx, app: Row[Any], instance: Instance) -> ApplicationView:
         },
         account=account,
         fees_due=plan_fees_due + sum((i.fee for i in inspections), Decimal("0.00")),
+    )
+
+
+def _contract(tx: Tx, row: Row[Any], client_id: int, action: str | None) -> dict[str, object]:
+    """The supply contract as the actor may see it: its number needs power.contracts.read."""
+    return access.present(  # type: ignore[no-any-return]
+        tx,
+        {"number": row.number, "signed_on": row.signed_on},
+        sensitive.CONTRACT,
+        action=action,
+        client_id=client_id,
+        clearance=access.client_by_id(tx, client_id).clearance,
+        record_id=row.id,
+    )
+
+
+def _profile_version(r: Row[Any]) -> ProfileVersion:
+    return ProfileVersion(
+        version=r.version,
+        voltage=r.voltage,
+        contracted_capacity_kva=r.contracted_capacity_kva,
+        load_class=r.load_class,
+        priority=r.priority,
+        annual_consumption_kwh=r.annual_consumption_kwh,
+        annual_revenue=r.annual_revenue,
+        credit_status=r.credit_status,
+        standing=r.standing,
+        business_condition=r.business_condition,
+        source=r.source,
+        recorded_at=r.recorded_at,
+        recorded_by=r.login,
     )
 
 

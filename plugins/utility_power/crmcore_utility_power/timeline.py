@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from crmcore import Instance, Tx, WorkflowEvent
+from crmcore.cli.render import MASKED
+from crmcore.security import access
 from crmcore.store import metadata
 from crmcore_utility_power import connection as wf
+from crmcore_utility_power import sensitive
 from crmcore_utility_power import tables as t
 from crmcore_utility_power.views import TimelineEntry
 
@@ -77,7 +80,16 @@ def entries(
         what = f"中间检查 {r.seq} (inspection during works)"
         found.append(_record(r, what, _inspection(r), "PWR-WORK-1"))
     for r in conn.execute(_with_login(t.contracts).where(t.contracts.c.application_id == app.id)):
-        detail = f"{r.number} signed {r.signed_on}"
+        contract = access.present(
+            tx,
+            {"number": r.number},
+            sensitive.CONTRACT,
+            action="power.timeline",
+            client_id=app.client_id,
+            clearance=access.client_by_id(tx, app.client_id).clearance,
+            record_id=r.id,
+        )
+        detail = f"{contract['number'] or MASKED} signed {r.signed_on}"
         found.append(_record(r, "供用电合同 (supply contract)", detail, "PWR-ACC-2"))
     found.sort(key=lambda item: (item[0], item[1]))
     return [entry for _, _, entry in found]

@@ -25,6 +25,8 @@ class ProfileVersion:
     source: str
     recorded_at: datetime
     recorded_by: str
+    #: fields withheld from this reader (None above): figures need power.figures.read
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -143,7 +145,7 @@ class ApplicationView:
     inspections: tuple[Inspection, ...]
     completion: tuple[ChecklistItem, ...]  # empty until the report is filed
     completion_filed_on: date | None
-    contract: dict[str, object] | None
+    contract: dict[str, object] | None  # number None and named in "masked" when withheld
     meter_ticket: dict[str, object] | None
     account: str | None
     fees_due: Decimal  # the current plan's fees plus re-inspection fees
