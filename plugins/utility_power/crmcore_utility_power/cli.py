@@ -69,6 +69,12 @@ def profile() -> None:
 @click.option("--standing", help="Standing in its industry (行业地位).")
 @click.option("--condition", help="Business condition (经营状况).")
 @click.option("--manager", help="Assign this account manager (CORE-OWN-1).")
+@click.option(
+    "--assign",
+    is_flag=True,
+    help="Let the assignment rules pick unit and manager by region, industry and priority "
+    "(CORE-OWN-3).",
+)
 def profile_set(
     client_code: str,
     voltage: str,
@@ -81,6 +87,7 @@ def profile_set(
     standing: str | None,
     condition: str | None,
     manager: str | None,
+    assign: bool,
 ) -> None:
     """Set the profile as a new version (the previous ones are kept)."""
     from crmcore_utility_power.domain import NewProfile
@@ -97,11 +104,11 @@ def profile_set(
         business_condition=condition,
     )
     service, actor = _service()
-    view = service.set_profile(actor, client_code, new, manager=manager)
+    view = service.set_profile(actor, client_code, new, manager=manager, assign=assign)
     assert view.current is not None
     render.done(
         f"{view.client_code}: profile version {view.current.version}; "
-        f"account manager {view.account_manager or '-'}"
+        f"unit {view.unit or '-'}, account manager {view.account_manager or '-'}"
     )
 
 
@@ -119,10 +126,11 @@ def profile_show(client_code: str, as_json: bool) -> None:
     render.fields(
         f"{view.client_name} ({view.client_code})",
         [
-            ("account manager", view.account_manager),
+            ("unit / account manager", f"{view.unit or '-'} / {view.account_manager or '-'}"),
             (
-                "industry / size / region",
-                f"{view.industry or '-'} / {view.size or '-'} / {view.region or '-'}",
+                "industry / size / region / importance",
+                f"{view.industry or '-'} / {view.size or '-'} / {view.region or '-'}"
+                f" / {view.importance or '-'}",
             ),
             ("voltage", p and p.voltage),
             ("contracted capacity", p and f"{p.contracted_capacity_kva} kVA"),

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from crmcore import InvalidInput
+from crmcore import Importance, InvalidInput
 
 CENT = Decimal("0.01")
 #: Above any real capacity, consumption or revenue; keeps values inside the stored precision.
@@ -70,9 +70,16 @@ class LoadClass(enum.StrEnum):
 
 
 class Priority(enum.StrEnum):
+    """The account's priority (PWR-KA-1): the power office's word for the core's importance,
+    which the assignment rules read (CORE-OWN-3)."""
+
     KEY = "key"  # 重点
     IMPORTANT = "important"  # 重要
     GENERAL = "general"  # 一般
+
+    @property
+    def importance(self) -> Importance:
+        return Importance.NORMAL if self is Priority.GENERAL else Importance(self.value)
 
 
 class CreditStatus(enum.StrEnum):

@@ -91,10 +91,28 @@ class PowerService:
 
     @use_case
     def set_profile(
-        self, tx: Tx, client_code: str, new: NewProfile, *, manager: str | None = None
+        self,
+        tx: Tx,
+        client_code: str,
+        new: NewProfile,
+        *,
+        manager: str | None = None,
+        assign: bool = False,
     ) -> ProfileView:
-        """A new version of the client's supply profile; ``manager`` assigns the account
-        manager through the core (CORE-OWN-1) until issue 4's assignment rules (CORE-OWN-3)."""
+        """A new version of the client's supply profile (PWR-KA-1).
+
+        ``assign`` lets the organisation's assignment rules pick the unit and the account
+        manager by region, industry and importance (CORE-OWN-3, ``crm org rule``); the
+        profile's priority becomes the client's importance first, kept in its history.
+        ``manager`` names the account manager instead (CORE-OWN-1). Both go through the core,
+        which checks the actor may assign.
+        """
+        if manager and assign:
+            raise InvalidInput(
+                "manager",
+                "name a manager or let the assignment rules decide (assign), not both",
+                rule="CORE-OWN-3",
+            )
         tx.actor.require(PROFILE)
         client = access.client_for_write(tx, client_code, PROFILE)
         values = _profile_values(new)
@@ -111,6 +129,16 @@ class PowerService:
         )
         if manager:
             tx.crm.clients.assign(tx, client.code, manager)
+        if assign:
+            if new.priority and new.priority.importance != client.importance:
+                tx.crm.clients.edit(tx, client.code, {"importance": new.priority.importance})
+            decided = tx.crm.org.assign(tx, client.code)
+            if decided.rule_id is None:
+                raise Conflict(
+                    f"client {client.code}: no assignment rule matches its region, industry and "
+                    "importance; add one (`crm org rule add`) or name the manager",
+                    rule="CORE-OWN-3",
+                )
         return self._profile(tx, client.code, action=None)
 
     @query
@@ -154,6 +182,8 @@ class PowerService:
             industry=client.industry,
             size=client.size.value if client.size else None,
             region=client.region,
+            importance=client.importance.value if client.importance else None,
+            unit=client.unit,
             account_manager=client.owner,
             current=versions[-1] if versions else None,
             history=versions[:-1],

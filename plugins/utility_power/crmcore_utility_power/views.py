@@ -38,6 +38,8 @@ class ProfileView:
     industry: str | None
     size: str | None
     region: str | None
+    importance: str | None
+    unit: str | None  # the organisation unit holding the client (CORE-OWN-3)
     account_manager: str | None
     current: ProfileVersion | None
     history: tuple[ProfileVersion, ...]

@@ -1,5 +1,6 @@
-"""PWR-KA-1: the key-account profile, versioned; the account manager assigned through the core
-(CORE-OWN-1) until issue 4 brings the assignment rules (CORE-OWN-3)."""
+"""PWR-KA-1: the key-account profile, versioned; the account manager named (CORE-OWN-1) or
+picked by the organisation's assignment rules from region, industry and priority (CORE-OWN-3),
+always through the core."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from crmcore_utility_power.domain import NewProfile
 from power_kit import CLIENT, UNIT
 
-from crmcore import InvalidInput, NewUser, PermissionDenied
+from crmcore import Conflict, InvalidInput, NewAssignmentRule, NewUser, PermissionDenied
 from crmcore.testing import row_counts
 
 
@@ -67,6 +68,53 @@ def test_the_account_manager_is_assigned_through_the_core(crm, power, cli):
     shown = json.loads(cli("power", "profile", "show", CLIENT, "--json").stdout)
     assert shown["account_manager"] == "lina" and shown["current"]["voltage"] == "10kV"
     assert "李娜" not in cli("power", "profile", "show", CLIENT).stdout  # logins, not names
+
+
+def test_the_assignment_rules_pick_the_manager_by_priority(crm, power, cli):
+    """CORE-OWN-3: key accounts of Guangdong go to 李娜; the priority of the profile becomes
+    the client's importance (kept in its history), then the core's rules decide."""
+    admin = crm.actor("admin")
+    crm.users.add(admin, NewUser(login="boss", name="张总", roles=("director",)))
+    crm.users.add(admin, NewUser(login="lina", name="李娜", roles=("account_manager",)))
+    crm.org.add_member(admin, UNIT, "boss")
+    crm.org.add_rule(
+        admin, NewAssignmentRule(unit=UNIT, region="广东", importance="key", manager="lina")
+    )
+    general = NewProfile(voltage="10kV", contracted_capacity_kva="1250", priority="general")
+    key = NewProfile(voltage="10kV", contracted_capacity_kva="1250", priority="key")
+    before = row_counts(crm)
+    with pytest.raises(PermissionDenied, match=r"org\.assign"):  # not the account manager's call
+        power.set_profile(crm.actor("am"), CLIENT, key, assign=True)
+    assert row_counts(crm) == before
+    view = power.set_profile(crm.actor("boss"), CLIENT, general, assign=True)
+    assert (view.importance, view.unit, view.account_manager) == ("normal", UNIT, "admin")
+    out = cli("power", "profile", "set", CLIENT, "--voltage", "10kV", "--capacity", "1250",
+              "--priority", "key", "--assign", user="boss")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "unit GZ, account manager lina" in out.stdout
+    client = crm.clients.get(admin, CLIENT)
+    assert (client.importance, client.unit, client.owner) == ("key", UNIT, "lina")
+    both = cli("power", "profile", "set", CLIENT, "--voltage", "10kV", "--capacity", "1",
+               "--manager", "lina", "--assign", user="boss")  # fmt: skip
+    assert both.exit_code == 3 and "(CORE-OWN-3)" in both.stderr
+
+
+def test_assigning_without_a_matching_rule_changes_nothing(crm, power):
+    """CORE-OWN-3: no rule for Beijing; the profile is not written either."""
+    admin = crm.actor("admin")
+    crm.users.add(admin, NewUser(login="boss", name="张总", roles=("director",)))
+    crm.access.grant(admin, CLIENT, user="boss", reason="test")
+    crm.clients.edit(admin, CLIENT, {"region": "北京"})
+    before = row_counts(crm)
+    with pytest.raises(Conflict, match="no assignment rule matches") as err:
+        power.set_profile(
+            crm.actor("boss"),
+            CLIENT,
+            NewProfile(voltage="10kV", contracted_capacity_kva="1250"),
+            assign=True,
+        )
+    assert err.value.rule == "CORE-OWN-3"
+    assert row_counts(crm) == before
 
 
 @pytest.mark.parametrize(
