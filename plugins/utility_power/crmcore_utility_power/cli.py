@@ -395,11 +395,25 @@ def accept(
 @click.argument("number")
 @click.option("--number", "contract_number", required=True, help="The contract's number.")
 @click.option("--signed-on", help=f"When it was signed, {DATE}.")
-def contract(number: str, contract_number: str, signed_on: str | None) -> None:
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The signed copy (PDF, scan), filed in the client's archive under contracts.",
+)
+def contract(number: str, contract_number: str, signed_on: str | None, path: str | None) -> None:
     """Record the signed supply contract (供用电合同, PWR-ACC-2)."""
+    from pathlib import Path
+
     from crmcore_utility_power.domain import NewContract
 
-    new = NewContract(number=contract_number, signed_on=parse_date(signed_on, "signed_on"))
+    copy = Path(path) if path else None
+    new = NewContract(
+        number=contract_number,
+        signed_on=parse_date(signed_on, "signed_on"),
+        filename=copy.name if copy else None,
+        content=copy.read_bytes() if copy else None,
+    )
     _write(lambda s, a: s.contract(a, number, new))
 
 
@@ -502,7 +516,12 @@ def status(number: str, as_json: bool) -> None:
                 validity
                 and f"notified {validity.notified_on}, valid until {validity.valid_until}"
                 + (f", {len(validity.extensions)} extension(s)" if validity.extensions else "")
-                + (" EXPIRED" if validity.expired else ""),
+                + (" EXPIRED" if validity.expired else "")
+                + (
+                    f"; quote filed as archive document {validity.quote_document}"
+                    if validity.quote_document
+                    else ""
+                ),
             ),
             (
                 "works",
@@ -516,7 +535,12 @@ def status(number: str, as_json: bool) -> None:
             (
                 "contract",
                 view.contract
-                and f"{view.contract['number'] or render.MASKED} signed {view.contract['signed_on']}",
+                and f"{view.contract['number'] or render.MASKED} signed {view.contract['signed_on']}"
+                + (
+                    f", archive document {view.contract['document']}"
+                    if view.contract["document"]
+                    else ""
+                ),
             ),
             (
                 "meter ticket",

@@ -448,6 +448,17 @@ class NewContract:
 
     number: str = field(converter=text(64, "PWR-ACC-2"))
     signed_on: date | None = field(default=None, converter=a_date("PWR-ACC-2"))
+    #: the signed copy, filed in the client's archive (CORE-ARC-1 checks its type and size)
+    filename: str | None = field(default=None, converter=text(255, "PWR-ACC-2", required=False))
+    content: bytes | None = field(default=None, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.filename is None) != (self.content is None):
+            raise InvalidInput(
+                "file",
+                "a copy of the contract needs both its file name and content",
+                rule="PWR-ACC-2",
+            )
 
 
 # -- plan validity (PWR-PLAN-1) ---------------------------------------------------------------

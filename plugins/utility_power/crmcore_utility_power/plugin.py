@@ -51,8 +51,9 @@ def crm_roles(register: Callable[..., None]) -> None:
 
     seeing = ["client.read", "workflow.read", "power.read"]
     for role, label in ROLES.items():
-        # the specialist records the supply contract, so reads its number (PWR-ACC-2)
-        extra = ["power.record", CONTRACTS] if role == SPECIALIST else []
+        # the specialist notifies the plan (its quote goes into the client's archive) and
+        # records the supply contract, so reads its number (PWR-ACC-2)
+        extra = ["power.record", CONTRACTS, "archive.write"] if role == SPECIALIST else []
         register(role, [*seeing, *extra], label_zh=label)
     register("power_office", ["workflow.start", "power.apply"])
     # PWR-KA-1: account managers handle connections, keep the profile, supervise contracts.
@@ -61,6 +62,13 @@ def crm_roles(register: Callable[..., None]) -> None:
     for role in ("finance", "audit_legal"):
         register(role, ["power.read", FIGURES, CONTRACTS])
     register("read_only", ["power.read"])
+
+
+@hookimpl
+def crm_archive_categories(register: Callable[..., None]) -> None:
+    from crmcore_utility_power.archive import CATEGORY
+
+    register(CATEGORY, "Power connection (quotes)", "业扩报装")
 
 
 @hookimpl

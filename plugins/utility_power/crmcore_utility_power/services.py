@@ -36,8 +36,8 @@ from crmcore import (
 from crmcore.calendar import china_date
 from crmcore.security import access
 from crmcore.store import metadata
+from crmcore_utility_power import archive, sensitive
 from crmcore_utility_power import connection as wf
-from crmcore_utility_power import sensitive
 from crmcore_utility_power import tables as t
 from crmcore_utility_power.domain import (
     COMPLETION_LABELS,
@@ -60,6 +60,7 @@ from crmcore_utility_power.domain import (
     plan_fees,
     total,
 )
+from crmcore_utility_power.quote import render_quote
 from crmcore_utility_power.views import (
     ApplicationSummary,
     ApplicationView,
@@ -382,8 +383,6 @@ class PowerService:
     @query
     def quote(self, tx: Tx, number: str, revision: int | None = None) -> QuoteDocument:
         """The quote document of a plan revision (default: the latest)."""
-        from crmcore_utility_power.quote import render_quote
-
         view = self._show(tx, number, action="power.quote")
         if not view.plans:
             raise NotFound(f"quote: application {number} has no supply plan yet")
@@ -442,6 +441,17 @@ class PowerService:
                 **_stamp(tx),
             )
         )
+        if notice.document_id is not None:  # the filed quote states the new validity
+            view = self._show(tx, number)
+            assert view.validity is not None
+            quote = _revision(view.plans, view.validity.plan_revision)
+            archive.refile_quote(
+                tx,
+                notice.document_id,
+                quote.quote_number,
+                render_quote(view, quote),
+                note=f"validity extended to {new_until} (PWR-PLAN-1)",
+            )
         tx.audit(
             "power.extend",
             "power_application",
@@ -597,12 +607,18 @@ class PowerService:
             earliest=app.applied_on,
             earliest_what="the application",
         )
+        document_id = None
+        if new.filename is not None and new.content is not None:
+            document_id = archive.file_contract(
+                tx, instance.client_code, app.number, new.filename, new.content, day
+            )
         tx.conn.execute(
             t.contracts.insert().values(
                 application_id=app.id,
                 instance_version=instance.version,
                 number=new.number,
                 signed_on=day,
+                document_id=document_id,
                 **_stamp(tx),
             )
         )
@@ -611,7 +627,7 @@ class PowerService:
             "power_application",
             app.number,
             client_id=app.client_id,
-            detail={"signed_on": day.isoformat()},
+            detail={"signed_on": day.isoformat(), "document": document_id},
         )
         return self._show(tx, number)
 
@@ -831,7 +847,7 @@ def record_notice(tx: Tx, app: Row[Any]) -> None:
         policy.high_voltage_months if VoltageLevel(plan.voltage).high else policy.low_voltage_months
     )
     today = china_date(tx.now)
-    tx.conn.execute(
+    notice_id = tx.conn.execute(
         t.notices.insert().values(
             application_id=app.id,
             plan_id=plan.id,
@@ -840,6 +856,14 @@ def record_notice(tx: Tx, app: Row[Any]) -> None:
             valid_until=add_months(today, months),
             **_stamp(tx),
         )
+    ).inserted_primary_key[0]
+    view = _view(tx, app, tx.crm.workflows.get(tx, app.instance_id), None)
+    quote = _revision(view.plans, plan.revision)
+    document_id = archive.file_quote(
+        tx, view.client_code, quote.quote_number, app.number, render_quote(view, quote), today
+    )
+    tx.conn.execute(
+        update(t.notices).where(t.notices.c.id == notice_id).values(document_id=document_id)
     )
 
 
@@ -1095,7 +1119,7 @@ def _contract(tx: Tx, row: Row[Any], client_id: int, action: str | None) -> dict
     """The supply contract as the actor may see it: its number needs power.contracts.read."""
     return access.present(  # type: ignore[no-any-return]
         tx,
-        {"number": row.number, "signed_on": row.signed_on},
+        {"number": row.number, "signed_on": row.signed_on, "document": row.document_id},
         sensitive.CONTRACT,
         action=action,
         client_id=client_id,
@@ -1177,4 +1201,5 @@ def _validity(tx: Tx, app_id: int, works: Row[Any] | None, today: date) -> Valid
         extensions=extensions,
         expired=works is None and today > until,
         works_started_on=works.started_on if works else None,
+        quote_document=notice.document_id,
     )

@@ -128,6 +128,9 @@ notices = Table(
     Column("notified_on", Date, nullable=False),
     Column("period_months", Integer, nullable=False),  # the validity period given (PWR-PLAN-1)
     Column("valid_until", Date, nullable=False),  # as notified; extensions add their own rows
+    # the quote as given, filed in the client's archive (category "power", CORE-ARC-1);
+    # each extension files a new version of it
+    Column("document_id", ForeignKey("documents.id")),
     *_recorded(),
 )
 
@@ -201,6 +204,8 @@ contracts = Table(
     Column("instance_version", Integer, nullable=False),
     Column("number", String(64), nullable=False),
     Column("signed_on", Date, nullable=False),
+    # the signed copy, when handed in, filed in the client's archive (category "contracts")
+    Column("document_id", ForeignKey("documents.id")),
     *_recorded(),
 )
 

@@ -95,6 +95,7 @@ class Validity:
     extensions: tuple[Extension, ...]
     expired: bool  # past valid_until without works started
     works_started_on: date | None
+    quote_document: int | None  # the quote as given, in the client's archive (CORE-ARC-1)
 
 
 @frozen(kw_only=True)

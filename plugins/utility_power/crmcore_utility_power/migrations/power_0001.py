@@ -2,8 +2,9 @@
 plan revisions (quotes), notices and extensions, works, inspections, completion reports,
 supply contracts, meter work tickets and their returns, billing accounts.
 
-The first revision of the ``power`` branch; it depends on the core revision with the workflow
-tables (its applications point at workflow instances).
+The first revision of the ``power`` branch; it depends on the core head when it was made,
+0004_security (its applications point at workflow instances, its notices and contracts at
+archive documents).
 
 Revision ID: power_0001
 Revises: (none: branch base)
@@ -20,7 +21,7 @@ import crmcore.store.types
 revision: str = "power_0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("power",)
-depends_on: str | Sequence[str] | None = "0002_workflows"
+depends_on: str | Sequence[str] | None = "0004_security"
 
 
 def upgrade() -> None:
@@ -30,10 +31,18 @@ def upgrade() -> None:
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("voltage", sa.String(length=10), nullable=False),
-        sa.Column("contracted_capacity_kva", crmcore.store.types.ExactDecimal(), nullable=False),
+        sa.Column(
+            "contracted_capacity_kva",
+            crmcore.store.types.ExactDecimal(scale=2, precision=18),
+            nullable=False,
+        ),
         sa.Column("load_class", sa.String(length=1), nullable=True),
         sa.Column("priority", sa.String(length=10), nullable=True),
-        sa.Column("annual_consumption_kwh", crmcore.store.types.ExactDecimal(), nullable=True),
+        sa.Column(
+            "annual_consumption_kwh",
+            crmcore.store.types.ExactDecimal(scale=2, precision=18),
+            nullable=True,
+        ),
         sa.Column("annual_revenue", crmcore.store.types.Money(), nullable=True),
         sa.Column("credit_status", sa.String(length=10), nullable=True),
         sa.Column("standing", sa.String(length=200), nullable=True),
@@ -59,7 +68,9 @@ def upgrade() -> None:
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("voltage", sa.String(length=10), nullable=False),
-        sa.Column("capacity_kva", crmcore.store.types.ExactDecimal(), nullable=False),
+        sa.Column(
+            "capacity_kva", crmcore.store.types.ExactDecimal(scale=2, precision=18), nullable=False
+        ),
         sa.Column("sources", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=200), nullable=True),
         sa.Column("applied_on", sa.Date(), nullable=False),
@@ -91,7 +102,9 @@ def upgrade() -> None:
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=False),
         sa.Column("voltage", sa.String(length=10), nullable=False),
-        sa.Column("capacity_kva", crmcore.store.types.ExactDecimal(), nullable=False),
+        sa.Column(
+            "capacity_kva", crmcore.store.types.ExactDecimal(scale=2, precision=18), nullable=False
+        ),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("recorded_at", crmcore.store.types.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sa.Integer(), nullable=False),
@@ -140,12 +153,16 @@ def upgrade() -> None:
         sa.Column("instance_version", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", crmcore.store.types.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["power_applications.id"],
             name=op.f("fk_power_contracts_application_id_power_applications"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_power_contracts_document_id_documents")
         ),
         sa.ForeignKeyConstraint(
             ["recorded_by"], ["users.id"], name=op.f("fk_power_contracts_recorded_by_users")
@@ -231,7 +248,9 @@ def upgrade() -> None:
         sa.Column("instance_version", sa.Integer(), nullable=False),
         sa.Column("quote_number", sa.String(length=30), nullable=False),
         sa.Column("voltage", sa.String(length=10), nullable=False),
-        sa.Column("capacity_kva", crmcore.store.types.ExactDecimal(), nullable=False),
+        sa.Column(
+            "capacity_kva", crmcore.store.types.ExactDecimal(scale=2, precision=18), nullable=False
+        ),
         sa.Column("sources", crmcore.store.types.JsonDocument(), nullable=False),
         sa.Column("fees", crmcore.store.types.JsonDocument(), nullable=False),
         sa.Column("total", crmcore.store.types.Money(), nullable=False),
@@ -313,12 +332,16 @@ def upgrade() -> None:
         sa.Column("notified_on", sa.Date(), nullable=False),
         sa.Column("period_months", sa.Integer(), nullable=False),
         sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", crmcore.store.types.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["power_applications.id"],
             name=op.f("fk_power_notices_application_id_power_applications"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_power_notices_document_id_documents")
         ),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["power_plans.id"], name=op.f("fk_power_notices_plan_id_power_plans")
