@@ -20,32 +20,24 @@ def file_quote(
     tx: Tx, client_code: str, quote_number: str, application: str, text: str, day: date
 ) -> int:
     """File the quote text as given on ``day``; the document's id."""
-    new = NewDocument(
-        category=CATEGORY,
-        title=f"供电方案答复单 {quote_number} ({application})",
-        filename=f"{quote_number}.txt",
-        content=text.encode("utf-8"),
-        dated=day,
-    )
-    return tx.crm.archives.file(tx, client_code, new).id
+    title = f"供电方案答复单 {quote_number} ({application})"
+    return _file(tx, client_code, CATEGORY, title, f"{quote_number}.txt", text.encode(), day)
 
 
 def refile_quote(tx: Tx, document_id: int, quote_number: str, text: str, note: str) -> None:
     """A new version of the filed quote (the earlier ones stay readable)."""
-    tx.crm.archives.add_version(
-        tx, document_id, f"{quote_number}.txt", text.encode("utf-8"), note=note
-    )
+    tx.crm.archives.add_version(tx, document_id, f"{quote_number}.txt", text.encode(), note=note)
 
 
 def file_contract(
     tx: Tx, client_code: str, application: str, filename: str, content: bytes, day: date
 ) -> int:
     """File the signed contract's copy; the document's id."""
-    new = NewDocument(
-        category=CONTRACTS,
-        title=f"供用电合同 ({application})",
-        filename=filename,
-        content=content,
-        dated=day,
-    )
+    return _file(tx, client_code, CONTRACTS, f"供用电合同 ({application})", filename, content, day)
+
+
+def _file(
+    tx: Tx, client_code: str, category: str, title: str, filename: str, content: bytes, day: date
+) -> int:
+    new = NewDocument(category=category, title=title, filename=filename, content=content, dated=day)
     return tx.crm.archives.file(tx, client_code, new).id
