@@ -1117,7 +1117,7 @@ def _view(tx: Tx, app: Row[Any], instance: Instance, action: str | None) -> Appl
 
 def _contract(tx: Tx, row: Row[Any], client_id: int, action: str | None) -> dict[str, object]:
     """The supply contract as the actor may see it: its number needs power.contracts.read."""
-    return access.present(  # type: ignore[no-any-return]
+    return access.present(
         tx,
         {"number": row.number, "signed_on": row.signed_on, "document": row.document_id},
         sensitive.CONTRACT,
