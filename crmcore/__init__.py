@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
     from crmcore.security.access import readable_clients
     from crmcore.security.actors import Actor
+    from crmcore.services.counters import next_number
     from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
     from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
 
@@ -90,6 +91,7 @@ _EXPORTS = {
     "DutyContext": "crmcore.obligations",
     "DutyStatus": "crmcore.obligations",
     "Obligation": "crmcore.obligations",
+    "next_number": "crmcore.services.counters",
     "Instance": "crmcore.services.workflows",
     "Vetoed": "crmcore.services.workflows",
     "WorkflowEvent": "crmcore.services.workflows",
@@ -166,6 +168,7 @@ __all__ = [
     "WorkflowEvent",
     "__version__",
     "hookimpl",
+    "next_number",
     "query",
     "readable_clients",
     "use_case",

@@ -46,8 +46,11 @@ The building blocks:
   when it enters a ``stop`` state (or, without ``stop``, when it leaves ``start``; at the
   latest when it ends). ``days`` is a number, a policy field (``"PWR-APP-2.single_source_days"``,
   read on the day the clock starts) or ``callable(ctx) -> int``; ``unit`` counts working days
-  (Chinese statutory calendar, :mod:`crmcore.calendar`) or calendar days. Clocks pause while
-  the client holds the ball (``crm.workflows.pause``) and resume with the days they had left.
+  (Chinese statutory calendar, :mod:`crmcore.calendar`) or calendar days. The count runs from
+  the day the clock starts, or from ``since(ctx) -> date`` when the rule counts from a business
+  date someone records (PWR-APP-2 counts from the acceptance date, 受理日, which a clerk may
+  enter a day late). Clocks pause while the client holds the ball (``crm.workflows.pause``) and
+  resume with the days they had left.
 
 Every instance can be withdrawn (撤回) by whoever started it (or a ``workflow.admin``) unless
 ``withdrawable=False``; that adds the terminal state ``withdrawn``. Who may act on a step is
@@ -64,6 +67,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -171,6 +175,8 @@ class Clock:
     unit: DayUnit = field(default=DayUnit.WORKING, converter=DayUnit)
     stop: tuple[str, ...] = field(default=(), converter=_tuple)
     rule: str = ""
+    #: The business date the days count from (None or absent: the day the clock starts).
+    since: Callable[[StepContext], date | None] | None = None
 
 
 @frozen
@@ -357,6 +363,7 @@ def compile_workflow(
         start = resolve(clock.start, what)
         stop = tuple(resolve(s, what) for s in clock.stop)
         _check_days(fail, what, clock.days, policies)
+        _callables(fail, what, [clock.since])
         checked_clocks.append(attrs.evolve(clock, start=start, stop=stop))
 
     return Definition(
@@ -420,3 +427,15 @@ def clock_days(clock: Clock, ctx: StepContext) -> int:
     if not isinstance(days, int) or isinstance(days, bool) or days < 0:
         raise ValueError(f"clock {clock.name!r}: days must be a whole number >= 0, got {days!r}")
     return days
+
+
+def clock_since(clock: Clock, ctx: StepContext, today: date) -> date:
+    """The day ``clock`` counts from: ``since(ctx)`` when declared and not None, else today."""
+    if clock.since is None:
+        return today
+    day = clock.since(ctx)
+    if day is None:
+        return today
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ValueError(f"clock {clock.name!r}: since must return a date, got {day!r}")
+    return day

@@ -219,6 +219,23 @@ def test_pwr_app_2_deadlines_across_national_day_single_and_dual_source(wf):
         assert len(counted) == days and instance.due in counted
 
 
+def test_a_clock_counts_from_the_business_date_it_names(wf):
+    """PWR-APP-2 counts from the acceptance date (受理日), which a clerk may enter late:
+    accepted Thu 24 Sep 2026, entered Mon 28 Sep; 中秋 25 Sep and National Day are off."""
+    import chinese_calendar
+
+    freeze(wf, china(2026, 9, 28, 10))
+    office = wf.actor("office")
+    instance = wf.workflows.start(
+        office, "retest.supply", "KA1", data={"sources": "1", "accepted_on": "2026-09-24"}
+    )
+    counted = chinese_calendar.get_workdays(date(2026, 9, 25), instance.due)
+    assert len(counted) == 20 and instance.due in counted
+    assert instance.due == date(2026, 10, 29)
+    reply = next(c for c in instance.clocks if c.name == "reply")
+    assert reply.started_at == china(2026, 9, 28, 10)  # when it was entered
+
+
 def test_pause_while_the_client_holds_the_ball_resumes_with_the_days_left(wf):
     freeze(wf, china(2026, 9, 28, 10))
     office = wf.actor("office")

@@ -3,7 +3,8 @@
 * ``retest.price``: RE-PRICE-5, submit then five approvals in turn, a guard, rejection to draft;
 * ``retest.release``: RE-ALLOC-1, four directors all sign, in any order;
 * ``retest.supply``: PWR-APP-2, reply within 20 (single source) or 30 (dual) working days of
-  the application, a policy of the plugin's own, and the 5-day handover clock;
+  the application (or from the ``accepted_on`` date in its data), a policy of the plugin's
+  own, and the 5-day handover clock;
 * ``retest.cert``: RAIL-QUAL-2, bureau verifies then ministry approves;
 * ``retest.credit``: DIST-CRED-2, department head, and above a threshold the general manager.
 """
@@ -67,6 +68,13 @@ def reply_days(ctx):
     return plan.dual_source_days if ctx.data.get("sources") == "2" else plan.single_source_days
 
 
+def accepted_on(ctx):
+    from datetime import date
+
+    value = ctx.data.get("accepted_on")
+    return date.fromisoformat(value) if value else None
+
+
 def small_excess(ctx):
     return Decimal(ctx.data.get("excess", "0")) <= ctx.policy("DIST-CRED-2").gm_above
 
@@ -121,7 +129,14 @@ SUPPLY = Workflow(
         Transition("notify", "plan_ready", "notified", role="supply_office"),
     ),
     clocks=(
-        Clock("reply", start="applied", stop="notified", days=reply_days, rule="PWR-APP-2"),
+        Clock(
+            "reply",
+            start="applied",
+            stop="notified",
+            days=reply_days,
+            rule="PWR-APP-2",
+            since=accepted_on,
+        ),
         Clock("handover", start="plan_ready", stop="notified", days="PWR-APP-2.handover_days"),
     ),
 )

@@ -31,7 +31,15 @@ from crmcore.plugins import _describe
 from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.store import tables as t
-from crmcore.workflow import WITHDRAWN, Clock, Definition, StepContext, Transition, clock_days
+from crmcore.workflow import (
+    WITHDRAWN,
+    Clock,
+    Definition,
+    StepContext,
+    Transition,
+    clock_days,
+    clock_since,
+)
 
 
 class Vetoed(Conflict):
@@ -662,6 +670,9 @@ class WorkflowService(Service):
             for spec in definition.clocks:
                 if spec.start == target and spec.name not in still:
                     days = _clock_days(definition, spec, ctx)
+                    since = _plugin_call(
+                        definition, f"clock {spec.name}", clock_since, spec, ctx, today
+                    )
                     tx.conn.execute(
                         t.workflow_clocks.insert().values(
                             instance_id=row.id,
@@ -669,7 +680,7 @@ class WorkflowService(Service):
                             unit=spec.unit,
                             days=days,
                             started_at=tx.now,
-                            due=calendar.add(today, days, spec.unit),
+                            due=calendar.add(since, days, spec.unit),
                         )
                     )
         hook = definition.states[target].on_enter
@@ -919,24 +930,22 @@ def _check_assignees(
 
 def _call(definition: Definition, what: str, fn: Any, ctx: StepContext) -> Any:
     """Call a plugin's guard/condition/callback; a crash names the plugin and rolls back."""
-    try:
-        return fn(ctx)
-    except CrmError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            definition.owner, f"workflow {definition.name}: {what} failed: {_describe(exc)}"
-        ) from exc
+    return _plugin_call(definition, f"{what} failed", fn, ctx)
 
 
 def _clock_days(definition: Definition, spec: Clock, ctx: StepContext) -> int:
+    return _plugin_call(definition, f"clock {spec.name}", clock_days, spec, ctx)
+
+
+def _plugin_call(definition: Definition, what: str, fn: Any, *args: Any) -> Any:
+    """Run a plugin-supplied callable; a crash names the plugin and rolls back."""
     try:
-        return clock_days(spec, ctx)
+        return fn(*args)
     except CrmError:
         raise
     except Exception as exc:
         raise PluginError(
-            definition.owner, f"workflow {definition.name}: clock {spec.name}: {_describe(exc)}"
+            definition.owner, f"workflow {definition.name}: {what}: {_describe(exc)}"
         ) from exc
 
 

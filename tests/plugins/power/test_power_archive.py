@@ -1,0 +1,73 @@
+"""The quote and the signed contract go into the client's archive (客户档案, CORE-ARC-1).
+
+The quote as the client was given it is filed on the notice in the plugin's category
+``power`` (PWR-FEE-1), and each extension files a new version stating the new validity
+(PWR-PLAN-1) while the earlier one stays readable; a signed copy of the supply contract
+(PWR-ACC-2) is filed under the core's ``contracts``, titled without its number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from crmcore_utility_power.domain import NewContract, NewExtension
+from power_kit import CLIENT, apply, drive, freeze
+
+from crmcore import InvalidInput
+from crmcore.testing import row_counts
+
+
+def test_the_notice_files_the_quote_and_an_extension_a_new_version(crm, power, cli):
+    spec = crm.actor("spec")
+    view = drive(power, apply(power, voltage="0.4kV").number, "notified")
+    assert view.validity is not None and view.validity.quote_document is not None
+    doc_id = view.validity.quote_document
+    docs = crm.archives.list(spec, CLIENT, category="power")
+    assert [(d.id, d.title, d.dated) for d in docs] == [
+        (doc_id, f"供电方案答复单 {view.number}-F1 ({view.number})", date(2026, 3, 2))
+    ]
+    _, filed = crm.archives.content(spec, doc_id)
+    assert filed.decode() == power.quote(spec, view.number).text
+    assert "有效至 2026-06-02" in filed.decode()
+    assert "power" in {c.code for c in crm.archives.categories(spec)}
+
+    freeze(crm, date(2026, 5, 20))
+    power.extend(spec, view.number, NewExtension(reason="设备到货延迟"))
+    doc = crm.archives.get(spec, doc_id)
+    assert doc.version == 2 and "2026-09-02" in (doc.versions[-1].note or "")
+    assert "有效至 2026-09-02" in crm.archives.content(spec, doc_id)[1].decode()
+    assert "有效至 2026-06-02" in crm.archives.content(spec, doc_id, version=1)[1].decode()
+    shown = cli("power", "status", view.number, user="spec").stdout
+    assert f"quote filed as archive document {doc_id}" in shown
+
+
+def test_a_signed_copy_of_the_contract_is_filed_under_contracts(crm, power, cli, tmp_path):
+    number = drive(power, apply(power).number, "passed").number
+    scan = tmp_path / "供用电合同.pdf"
+    scan.write_bytes(b"%PDF-1.7 signed copy")
+    result = cli(
+        "power", "contract", number, "--number", "GYD-2026-0815", "--file", str(scan), user="spec"
+    )
+    assert result.exit_code == 0, result.output
+    contract = power.status(crm.actor("spec"), number).contract
+    assert contract is not None and contract["document"] is not None
+    doc = crm.archives.get(crm.actor("spec"), contract["document"])
+    assert (doc.category, doc.title) == ("contracts", f"供用电合同 ({number})")
+    assert crm.archives.content(crm.actor("spec"), doc.id)[1] == b"%PDF-1.7 signed copy"
+
+
+def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, power, cli, tmp_path):
+    """CORE-ARC-1 checks the file; the contract is not recorded without its copy."""
+    number = drive(power, apply(power).number, "passed").number
+    before = row_counts(crm)
+    with pytest.raises(InvalidInput, match="not an allowed type"):
+        power.contract(
+            crm.actor("spec"),
+            number,
+            NewContract(number="GYD-1", filename="setup.exe", content=b"MZ\x90\x00"),
+        )
+    assert row_counts(crm) == before
+    with pytest.raises(InvalidInput, match="needs both its file name and content") as err:
+        NewContract(number="GYD-1", filename="scan.pdf")
+    assert err.value.rule == "PWR-ACC-2"
