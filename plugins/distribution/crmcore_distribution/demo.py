@@ -17,7 +17,7 @@ from crmcore_distribution.services import SCHEME, DistributionService
 from crmcore_distribution.workflows import COMMITTEE, GM, HEAD, LOGISTICS
 
 STAFF = (
-    ("sunli", "孙丽", HEAD),
+    ("sunyan", "孙燕", HEAD),
     ("zhouqiang", "周强", GM),
     ("wujun", "吴军", COMMITTEE),
     ("zhengtao", "郑涛", LOGISTICS),
