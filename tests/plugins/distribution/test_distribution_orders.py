@@ -285,10 +285,8 @@ def test_the_plugin_migration_creates_exactly_its_tables(shop, cli):
         diff = compare_metadata(context, metadata)
     assert [d for d in diff if "distribution_" in repr(d)] == []
     current = json.loads(cli("db", "current", "--json").stdout)
-    assert {k: v["up_to_date"] for k, v in current.items()} == {
-        "crmcore": True,
-        "distribution": True,
-    }
+    # other installed plugins are listed too, not applied here: only these two must be current
+    assert current["crmcore"]["up_to_date"] and current["distribution"]["up_to_date"]
 
 
 def test_an_order_held_twice_is_accepted_only_when_both_approve(shop):
