@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from crmcore.hookspecs import hookimpl
     from crmcore.obligations import Duty, DutyContext, DutyStatus, Obligation
     from crmcore.security.actors import Actor
+    from crmcore.services.counters import next_number
     from crmcore.services.workflows import Instance, Vetoed, WorkflowEvent
     from crmcore.workflow import AllOf, Chain, Clock, State, StepContext, Transition, Workflow
 
@@ -73,6 +74,7 @@ _EXPORTS = {
     "PluginError": "crmcore.errors",
     "hookimpl": "crmcore.hookspecs",
     "Actor": "crmcore.security.actors",
+    "next_number": "crmcore.services.counters",
     "DayUnit": "crmcore.calendar",
     "NoCalendarData": "crmcore.calendar",
     "Period": "crmcore.calendar",
@@ -156,6 +158,7 @@ __all__ = [
     "WorkflowEvent",
     "__version__",
     "hookimpl",
+    "next_number",
     "query",
     "use_case",
 ]

@@ -1,0 +1,1 @@
+"""Demo data for ``crm demo``: filled in below."""
