@@ -178,3 +178,51 @@ def retail_warnings(units: Iterable[Unit], releasing: set[str], policy: Any) -> 
                 f"below {policy.min_retail_percent}% (RE-ALLOC-1)"
             )
     return warnings
+
+
+def control_grid(units: Iterable[Unit]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """The control table as a person reads it: per building, one row per floor (top floor
+    first), one column per unit position (the code without its floor digits)."""
+    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    by_building: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_building.setdefault(unit.building, []).append(unit)
+    for building, members in sorted(by_building.items()):
+        positions = sorted({_position(u) for u in members})
+        floors = sorted({u.floor for u in members}, reverse=True)
+        cells = {(u.floor, _position(u)): u for u in members}
+        rows = []
+        for floor in floors:
+            row = [str(floor)]
+            for pos in positions:
+                u = cells.get((floor, pos))
+                row.append("" if u is None else _cell(u))
+            rows.append(row)
+        out[building] = (["floor", *positions], rows)
+    return out
+
+
+def _position(unit: Unit) -> str:
+    """0302 on floor 3 is position 02; codes that do not start with the floor stay whole."""
+    prefix = f"{unit.floor:02d}"
+    return (
+        unit.code[len(prefix) :]
+        if unit.code.startswith(prefix) and len(unit.code) > 2
+        else unit.code
+    )
+
+
+def _cell(unit: Unit) -> str:
+    label = STATUS_ZH.get(unit.status, unit.status)
+    return (
+        f"{label} {unit.client}"
+        if unit.client and unit.status in (RELEASED, SELECTED, SOLD)
+        else label
+    )
+
+
+def status_counts(units: Iterable[Unit]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_ZH, 0)
+    for unit in units:
+        counts[unit.status] = counts.get(unit.status, 0) + 1
+    return counts
