@@ -117,3 +117,30 @@ def ticket(unit: str, buyer: int = 0, **kw: object) -> NewTicket:
     }
     values.update(kw)
     return NewTicket(**values)  # type: ignore[arg-type]
+
+
+def fresh_project(re: RealEstateService, code: str, *, units: int = 6) -> list[str]:
+    """Another project with ``units`` units on floors 1.., all released to KA1, its average
+    approved and the buyer list checked: a clean field for one random sequence."""
+    crm, admin = re.crm, re.crm.actor("admin")
+    re.add_project(admin, code, f"项目{code}")
+    rows = [
+        {
+            "building": "1",
+            "unit": f"{i + 1:02d}01",
+            "floor": str(i + 1),
+            "layout": "3室2厅",
+            "area": "90.00",
+        }
+        for i in range(units)
+    ]
+    re.load_units(admin, code, rows)
+    refs = [f"1-{i + 1:02d}01" for i in range(units)]
+    release = re.request_release(crm.actor("sales"), code, CLIENT, refs)
+    for login in APPROVERS:
+        crm.workflows.advance(crm.actor(login), release.instance_id, "approve")
+    re.record_approved_average(admin, code, CLIENT, AVERAGE)
+    lst = re.import_buyers(crm.actor("sales"), code, CLIENT, BUYERS)
+    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
+        re.check_list(crm.actor(login), lst.number, role)
+    return refs
