@@ -114,9 +114,10 @@ def test_money_trail_invariants(re):
             except (Conflict, InvalidInput, PermissionDenied):
                 pass  # a refusal: the invariants below show it left nothing behind
         with crm.engine.connect() as conn:
-            count = lambda table, *where: conn.scalar(
-                select(func.count()).select_from(table).where(*where)
-            )  # noqa: E731
+
+            def count(table, *where):
+                return conn.scalar(select(func.count()).select_from(table).where(*where))
+
             u, tk, v, r = t.units.c, t.tickets.c, t.vouchers.c, t.reversals.c
             assert count(t.units, u.status == "sold") == count(
                 t.vouchers, v.live_unit_id.is_not(None)
