@@ -412,9 +412,15 @@ class RealEstateService:
         project = _project(tx, project_code)
         client = access.client_for_read(tx, client_code, action=None)
         today = china_date(tx.now)
-        target = _target(tx, today.year, None) or _target(
-            tx, today.year, (today.month - 1) // 3 + 1
-        )
+        g = t.targets.c
+        # RE-PLAN-1: a yearly or quarterly target for this year (or next year's, issued in
+        # December) is what finance gives; any of them opens releases.
+        target = tx.conn.execute(
+            select(t.targets)
+            .where(g.year.in_((today.year, today.year + 1)))
+            .order_by(g.id.desc())
+            .limit(1)
+        ).first()
         if target is None:
             raise Conflict(
                 f"no financing target for {today.year} from finance: units are released only after one",
