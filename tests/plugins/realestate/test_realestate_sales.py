@@ -14,7 +14,6 @@ from realestate_kit import (
     PROJECT,
     RELEASED,
     UNIT_ROWS,
-    do_release,
     setup,
     ticket,
 )
