@@ -740,7 +740,7 @@ class RealEstateService:
             _red(tx, reason, returned_papers, voucher=voucher)
         _red(tx, reason, returned_papers, ticket=ticket)
         unit = _unit_by_id(tx, ticket.unit_id)
-        _move(tx, unit, (d.SELECTED,), d.RELEASED)
+        _move(tx, unit, (d.SELECTED, d.SOLD), d.RELEASED)
         project_code = tx.conn.execute(
             select(t.projects.c.code).where(t.projects.c.id == unit.project_id)
         ).scalar_one()
