@@ -552,6 +552,7 @@ class RealEstateService:
                 f"{tx.actor.login} does not hold the role {role}", rule="RE-LIST-1"
             )
         row = _list_row(tx, list_number)
+        access.client_by_id(tx, row.client_id)
         c = t.list_checks.c
         if tx.conn.execute(select(c.id).where(c.list_id == row.id, c.role == role)).first():
             raise Conflict(f"{list_number} was checked by {role} already", rule="RE-LIST-1")
@@ -600,6 +601,7 @@ class RealEstateService:
         """The independent second check (复核) of a ticket, by someone other than its issuer."""
         tx.actor.require(CHECK)
         row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
         if row.live_unit_id is None:
             raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
         if row.checked_by is not None:
@@ -644,6 +646,7 @@ class RealEstateService:
         if kind not in ("payment", "reservation_fee"):
             raise InvalidInput("kind", "payment or reservation_fee", rule="RE-PAY-1")
         row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
         if row.live_unit_id is None:
             raise Conflict(
                 f"{ticket_number} is reversed: pay against the ticket that replaced it",
@@ -666,6 +669,7 @@ class RealEstateService:
         """Countersign a selection voucher (会签): someone other than who issued it."""
         tx.actor.require(CHECK)
         v = _voucher_row(tx, voucher_number)
+        access.client_by_id(tx, _ticket_row_by_id(tx, v.ticket_id).client_id)
         if v.live_unit_id is None:
             raise Conflict(f"{voucher_number} is reversed", rule="RE-TICKET-3")
         if v.countersigned_by is not None:
@@ -712,6 +716,7 @@ class RealEstateService:
                 "returned_papers", "list the papers taken back (收回票据)", rule="RE-TICKET-3"
             )
         voucher, ticket = _document(tx, number)
+        access.client_by_id(tx, ticket.client_id)
         if voucher is not None and voucher.live_unit_id is None:
             raise Conflict(f"voucher {voucher.number} is reversed already", rule="RE-TICKET-3")
         if ticket.live_unit_id is None:
@@ -776,6 +781,7 @@ class RealEstateService:
         """RE-PAY-3: full payment to mortgage, for a fee within the policy's range (A11)."""
         tx.actor.require(REVERSE)
         row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
         if row.live_unit_id is None:
             raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
         if _mode(tx, row) != "full":
@@ -812,6 +818,7 @@ class RealEstateService:
         the contract allows it, for the fee (rules-audit 1.9, A10)."""
         tx.actor.require(REVERSE)
         row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
         if row.live_unit_id is None:
             raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
         buyer = _holder(tx, row)

@@ -349,3 +349,24 @@ def test_cli_walkthrough_ticket_to_countersigned_voucher(re, cli):
     assert out.exit_code == 0 and number in out.stdout and voucher in out.stdout
     assert '"voucher"' in cli("realestate", "ledger", CLIENT, "--json", user="sales").stdout
     assert "received" in cli("realestate", "target", "progress", "2026", user="sales").stdout
+
+
+def test_desks_work_only_for_commissioning_units_they_may_read(re):
+    """CORE-CONF-2: a checker outside the unit that holds KA1 cannot touch its tickets."""
+    from crmcore import NewUser
+
+    crm = re.crm
+    crm.users.add(
+        crm.actor("admin"),
+        NewUser(login="outsider", name="outsider", roles=("re_checker", "re_sales")),
+    )
+    t = re.issue_ticket(crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
+    before = row_counts(crm)
+    for call in (
+        lambda: re.check_ticket(crm.actor("outsider"), t.number),
+        lambda: re.pay(crm.actor("outsider"), t.number, "1000"),
+        lambda: re.ledger(crm.actor("outsider"), CLIENT),
+    ):
+        with pytest.raises(PermissionDenied, match="CORE-CONF-2"):
+            call()
+    assert row_counts(crm) == before
