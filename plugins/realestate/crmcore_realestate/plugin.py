@@ -76,3 +76,11 @@ def crm_demo_data(tx: Tx, sample: Any, clients: Sequence[Client]) -> Any:
     from crmcore_realestate.demo import load
 
     return load(tx, sample, clients)
+
+
+@hookimpl
+def crm_obligations(register: Callable[..., None]) -> None:
+    from crmcore_realestate.obligations import OBLIGATIONS
+
+    for obligation in OBLIGATIONS:
+        register(obligation)

@@ -221,3 +221,41 @@ def test_relationship_unit_paperwork_late_blocks_the_handler(re):
     re.file_relation_paperwork(sales, PROJECT, "2-0101")
     re.record_relation(sales, PROJECT, "2-0102", **args)
     assert {u.ref: u.status for u in re.units(sales, PROJECT)}["2-0102"] == "relation"
+
+
+def test_deadlines_are_obligations_the_desk_sees(crm):
+    """RE-DEAD-1, RE-REL-1: selection and payment deadlines and relationship paperwork appear
+    among crmcore's obligations, open, done or overdue."""
+    re = setup(crm, buyers=False)
+    sales = crm.actor("sales")
+    lst = re.import_buyers(
+        sales,
+        PROJECT,
+        CLIENT,
+        BUYERS[:2],
+        selection_deadline=date(2026, 3, 10),
+        payment_deadline=date(2026, 3, 20),
+    )
+    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
+        re.check_list(crm.actor(login), lst.number, role)
+    t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
+    re.record_relation(
+        sales,
+        PROJECT,
+        "2-0101",
+        handler="周经办",
+        department="办公室",
+        phone_approver="总经理",
+        average_price="8500",
+        payment_ratio="60",
+        payment_date=date(2026, 3, 31),
+    )
+    freeze(crm, date(2026, 3, 25))
+    duties = {
+        (d.obligation, d.subject): d.status
+        for d in crm.obligations.duties(crm.actor("admin"), date(2026, 3, 1), date(2026, 3, 31))
+    }
+    assert duties[("RE-DEAD-1.selection", f"{lst.number}/{BUYERS[0][0]}")] == "done"
+    assert duties[("RE-DEAD-1.selection", f"{lst.number}/{BUYERS[1][0]}")] == "overdue"
+    assert duties[("RE-DEAD-1.payment", t.number)] == "overdue"
+    assert duties[("RE-REL-1.paperwork", "周经办 (办公室)")] == "overdue"
