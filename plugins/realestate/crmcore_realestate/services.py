@@ -606,16 +606,7 @@ class RealEstateService:
             raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
         if row.checked_by is not None:
             raise Conflict(f"{ticket_number} was checked already", rule="RE-TICKET-1")
-        if row.recorded_by == tx.actor.user_id:
-            raise PermissionDenied(
-                f"{ticket_number}: the second check needs someone other than its issuer",
-                rule="RE-TICKET-1",
-            )
-        tx.conn.execute(
-            update(t.tickets)
-            .where(t.tickets.c.id == row.id)
-            .values(checked_by=tx.actor.user_id, checked_at=tx.now)
-        )
+        _sign(tx, t.tickets, row, "checked", "the second check", "RE-TICKET-1")
         tx.audit(
             "realestate.ticket.check", "realestate_ticket", ticket_number, client_id=row.client_id
         )
@@ -674,16 +665,7 @@ class RealEstateService:
             raise Conflict(f"{voucher_number} is reversed", rule="RE-TICKET-3")
         if v.countersigned_by is not None:
             raise Conflict(f"{voucher_number} is countersigned already", rule="RE-PAY-1")
-        if v.recorded_by == tx.actor.user_id:
-            raise PermissionDenied(
-                f"{voucher_number}: countersigning needs someone other than its issuer",
-                rule="RE-PAY-1",
-            )
-        tx.conn.execute(
-            update(t.vouchers)
-            .where(t.vouchers.c.id == v.id)
-            .values(countersigned_by=tx.actor.user_id, countersigned_at=tx.now)
-        )
+        _sign(tx, t.vouchers, v, "countersigned", "countersigning", "RE-PAY-1")
         tx.audit("realestate.voucher.countersign", "realestate_voucher", voucher_number)
         return _ticket_view(tx, v.ticket_id)
 
@@ -1569,6 +1551,19 @@ def _red(
         number,
         client_id=row.client_id if ticket is not None else None,
         detail={"reverses": row.number, "reason": reason},
+    )
+
+
+def _sign(tx: Tx, table: Any, row: Row[Any], column: str, what: str, rule: str) -> None:
+    """A second person's signature (复核, 会签): never the one who recorded the paper."""
+    if row.recorded_by == tx.actor.user_id:
+        raise PermissionDenied(
+            f"{row.number}: {what} needs someone other than its issuer", rule=rule
+        )
+    tx.conn.execute(
+        update(table)
+        .where(table.c.id == row.id)
+        .values(**{f"{column}_by": tx.actor.user_id, f"{column}_at": tx.now})
     )
 
 

@@ -93,9 +93,14 @@ def setup(
         re.record_approved_average(admin, PROJECT, CLIENT, AVERAGE)
     if buyers:
         lst = re.import_buyers(crm.actor("sales"), PROJECT, CLIENT, BUYERS)
-        for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-            re.check_list(crm.actor(login), lst.number, role)
+        check_all(re, lst.number)
     return re
+
+
+def check_all(re: RealEstateService, number: str) -> None:
+    """RE-LIST-1: audit/legal, finance and the lawyer check the list."""
+    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
+        re.check_list(re.crm.actor(login), number, role)
 
 
 def do_release(re: RealEstateService, refs: list[str]) -> str:
@@ -141,6 +146,5 @@ def fresh_project(re: RealEstateService, code: str, *, units: int = 6) -> list[s
         crm.workflows.advance(crm.actor(login), release.instance_id, "approve")
     re.record_approved_average(admin, code, CLIENT, AVERAGE)
     lst = re.import_buyers(crm.actor("sales"), code, CLIENT, BUYERS)
-    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-        re.check_list(crm.actor(login), lst.number, role)
+    check_all(re, lst.number)
     return refs

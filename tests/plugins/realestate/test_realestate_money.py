@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from realestate_kit import BUYERS, CLIENT, ORG, OTHER, PROJECT, freeze, setup, ticket
+from realestate_kit import BUYERS, CLIENT, ORG, OTHER, PROJECT, check_all, freeze, setup, ticket
 
 from crmcore import Conflict, InvalidInput, NewClient, NewUser, PermissionDenied
 from crmcore.testing import row_counts
@@ -148,8 +148,7 @@ def test_rename_within_the_list_free_otherwise_refused_or_charged(crm):
     re = setup(crm, buyers=False)
     sales = crm.actor("sales")
     lst = re.import_buyers(sales, PROJECT, CLIENT, BUYERS, rename_policy="refuse")
-    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-        re.check_list(crm.actor(login), lst.number, role)
+    check_all(re, lst.number)
     t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
     assert re.rename(sales, t.number, *BUYERS[3]).buyer == BUYERS[3][0]
     with pytest.raises(InvalidInput, match="RE-RENAME-1"):
@@ -157,8 +156,7 @@ def test_rename_within_the_list_free_otherwise_refused_or_charged(crm):
     crm.clients.add(crm.actor("admin"), NewClient(name="广州某局", code="KA9", region="广东/广州"))
     re.record_approved_average(crm.actor("admin"), PROJECT, "KA9", "8000")
     charged = re.import_buyers(sales, PROJECT, "KA9", BUYERS[5:], rename_policy="charge")
-    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-        re.check_list(crm.actor(login), charged.number, role)
+    check_all(re, charged.number)
     re.set_target(crm.actor("fin"), 2026, "1")
     from realestate_kit import APPROVERS
 
@@ -186,8 +184,7 @@ def test_deadlines_are_chased(crm):
         selection_deadline=date(2026, 3, 10),
         payment_deadline=date(2026, 3, 20),
     )
-    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-        re.check_list(crm.actor(login), lst.number, role)
+    check_all(re, lst.number)
     t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
     assert re.overdue(sales, date(2026, 3, 10)) == []
     late = re.overdue(sales, date(2026, 3, 11))
@@ -236,8 +233,7 @@ def test_deadlines_are_obligations_the_desk_sees(crm):
         selection_deadline=date(2026, 3, 10),
         payment_deadline=date(2026, 3, 20),
     )
-    for login, role in (("legal", "audit_legal"), ("fin", "finance"), ("lawyer", "lawyer")):
-        re.check_list(crm.actor(login), lst.number, role)
+    check_all(re, lst.number)
     t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
     re.record_relation(
         sales,
