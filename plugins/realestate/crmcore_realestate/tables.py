@@ -203,6 +203,7 @@ vouchers = Table(
     Column("live_unit_id", Integer),  # as on tickets: one voucher in force per unit
     *_recorded(),
     Index("ix_realestate_vouchers_live_unit", "live_unit_id", unique=True),
+    Index("ix_realestate_vouchers_ticket", "ticket_id"),
 )
 
 # RE-TICKET-3: red reversals (红字冲红), each of exactly one voucher or one ticket.

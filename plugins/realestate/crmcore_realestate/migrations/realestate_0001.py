@@ -461,6 +461,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_realestate_vouchers_live_unit", "realestate_vouchers", ["live_unit_id"], unique=True
     )
+    op.create_index(
+        "ix_realestate_vouchers_ticket", "realestate_vouchers", ["ticket_id"], unique=False
+    )
     op.create_table(
         "realestate_reversals",
         sa.Column("id", sa.Integer(), nullable=False),
