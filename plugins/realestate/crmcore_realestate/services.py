@@ -433,6 +433,20 @@ class RealEstateService:
         taken = [ref for ref, row in zip(refs, rows, strict=True) if row.status != d.AVAILABLE]
         if taken:
             raise Conflict(f"not available for release: {', '.join(taken)}", rule="RE-INV-1")
+        pending = {
+            unit_id
+            for ids in tx.conn.scalars(
+                select(t.releases.c.unit_ids).where(
+                    t.releases.c.project_id == project.id, t.releases.c.status == "pending"
+                )
+            )
+            for unit_id in ids["ids"]
+        }
+        held = [ref for ref, row in zip(refs, rows, strict=True) if row.id in pending]
+        if held:
+            raise Conflict(
+                f"in a release awaiting approval already: {', '.join(held)}", rule="RE-INV-1"
+            )
         warnings = d.retail_warnings(
             _units(tx, project.id), set(refs), self.crm.policies.in_force(tx, "RE-ALLOC-1")
         )

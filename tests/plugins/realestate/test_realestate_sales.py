@@ -121,6 +121,8 @@ def test_release_moves_units_only_after_the_chain_and_warns_on_retail_share(crm)
     }
     small = re.request_release(crm.actor("sales"), PROJECT, CLIENT, ["1-0101"])
     assert small.warnings == ()
+    with pytest.raises(Conflict, match="awaiting approval"):  # one unit, one pending release
+        re.request_release(crm.actor("sales"), PROJECT, CLIENT, ["1-0101", "1-0102"])
 
 
 def test_refused_release_leaves_units_for_retail(crm):
