@@ -55,3 +55,33 @@ def test_eight_desks_never_sell_one_unit_twice(re, crm_url):
             select(func.count()).select_from(t.units).where(t.units.c.status == "selected")
         )
         assert selected == len(RELEASED)
+
+
+def _cashier(url: str, number: str, start_at: float) -> str:
+    from crmcore_realestate.services import RealEstateService
+
+    with Crm.open(url) as crm:
+        service = RealEstateService(crm)
+        view = service.ticket(crm.actor("sales"), number)
+        time.sleep(max(0.0, start_at - time.time()))
+        service.pay(crm.actor("sales"), number, view.due - view.paid)
+        return service.ticket(crm.actor("sales"), number).voucher or ""
+
+
+def test_vouchers_stay_gap_free_when_desks_pay_at_once(re, crm_url):
+    """RE-PAY-1: eight payments at the same moment in eight processes: eight vouchers numbered
+    PZ00000001..08, each once."""
+    from realestate_kit import fresh_project
+
+    crm = re.crm
+    units = fresh_project(re, "RACE", units=WORKERS)
+    numbers = []
+    for i, unit in enumerate(units):
+        t = re.issue_ticket(crm.actor("sales"), "RACE", CLIENT, ticket(unit, i % len(BUYERS)))
+        re.check_ticket(crm.actor("checker"), t.number)
+        numbers.append(t.number)
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 4
+    with ctx.Pool(WORKERS) as pool:
+        vouchers = pool.starmap(_cashier, [(crm_url, n, start_at) for n in numbers])
+    assert sorted(vouchers) == [f"PZ{i:08d}" for i in range(1, WORKERS + 1)]
