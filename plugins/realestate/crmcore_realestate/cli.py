@@ -555,6 +555,7 @@ def ledger(client_code: str, as_json: bool) -> None:
 @click.argument("client_code")
 @json_option
 def receipts(client_code: str, as_json: bool) -> None:
+    """The receipts (收据) of a commissioning unit, in order."""
     service, actor = _service()
     rows = service.receipts(actor, client_code)
     if as_json:
@@ -617,3 +618,55 @@ def overdue(on_date: str | None, as_json: bool) -> None:
         ["kind", "list", "buyer", "ticket", "deadline", "outstanding"],
         [(r.kind, r.list, r.buyer, r.ticket, r.deadline, r.outstanding) for r in rows],
     )
+
+
+# -- relationship units (RE-REL-1) -----------------------------------------------------------
+
+
+@realestate.group()
+def relation() -> None:
+    """Relationship units (关系房, RE-REL-1): phone approval, paperwork within 5 working days."""
+
+
+@relation.command(name="add")
+@click.argument("project_code")
+@click.argument("unit")
+@click.option("--handler", required=True, help="经办人")
+@click.option("--department", required=True)
+@click.option("--phone-approver", required=True, help="GM level or above")
+@click.option("--average-price", required=True)
+@click.option("--ratio", "payment_ratio", required=True, help="Payment ratio in percent.")
+@click.option("--payment-date", required=True, help="YYYY-MM-DD")
+def relation_add(
+    project_code: str,
+    unit: str,
+    handler: str,
+    department: str,
+    phone_approver: str,
+    average_price: str,
+    payment_ratio: str,
+    payment_date: str,
+) -> None:
+    service, actor = _service()
+    due = service.record_relation(
+        actor,
+        project_code,
+        unit,
+        handler=handler,
+        department=department,
+        phone_approver=phone_approver,
+        average_price=average_price,
+        payment_ratio=payment_ratio,
+        payment_date=parse_date(payment_date, "payment_date"),  # type: ignore[arg-type]
+    )
+    render.done(f"{unit}: relationship unit; paperwork due {due}")
+
+
+@relation.command(name="file")
+@click.argument("project_code")
+@click.argument("unit")
+def relation_file(project_code: str, unit: str) -> None:
+    """The written approval has been filed."""
+    service, actor = _service()
+    service.file_relation_paperwork(actor, project_code, unit)
+    render.done(f"{unit}: paperwork filed")

@@ -255,3 +255,25 @@ def test_deadlines_are_obligations_the_desk_sees(crm):
     assert duties[("RE-DEAD-1.selection", f"{lst.number}/{BUYERS[1][0]}")] == "overdue"
     assert duties[("RE-DEAD-1.payment", t.number)] == "overdue"
     assert duties[("RE-REL-1.paperwork", "周经办 (办公室)")] == "overdue"
+
+
+def test_relationship_unit_through_the_cli(re, cli):
+    """RE-REL-1: recorded with its phone approver; the paperwork deadline is told."""
+    args = [
+        "--handler",
+        "周经办",
+        "--department",
+        "办公室",
+        "--phone-approver",
+        "总经理",
+        "--average-price",
+        "8500",
+        "--ratio",
+        "60",
+        "--payment-date",
+        "2026-12-31",
+    ]
+    out = cli("realestate", "relation", "add", PROJECT, "2-0101", *args, user="sales")
+    assert out.exit_code == 0 and "paperwork due" in out.stdout, out.output
+    assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 0
+    assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 4
