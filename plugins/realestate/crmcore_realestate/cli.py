@@ -337,12 +337,22 @@ def buyers_show(list_number: str, as_json: bool) -> None:
         return
     render.table(
         f"{view.number} {view.client} ({view.project}); checked: {', '.join(view.checks) or '-'}",
-        ["name", "ID number", "flagged", "source"],
+        ["id", "name", "ID number", "flagged", "source"],
         [
-            (b.name, b.id_number, "⚠ on another list" if b.flagged else "", b.source)
+            (b.id, b.name, b.id_number, "⚠ on another list" if b.flagged else "", b.source)
             for b in view.buyers
         ],
     )
+
+
+@buyers.command(name="reveal")
+@click.argument("list_number")
+@click.argument("buyer_id", type=int)
+@click.option("--reason", required=True, help="Why (recorded in the audit trail).")
+def buyers_reveal(list_number: str, buyer_id: int, reason: str) -> None:
+    """A buyer's ID number in clear (audit/legal; CORE-CONF-5)."""
+    service, actor = _service()
+    click.echo(service.reveal_buyer_id(actor, list_number, buyer_id, reason) or "-")
 
 
 # -- tickets and money (RE-TICKET-*, RE-PAY-*) -----------------------------------------------

@@ -589,6 +589,19 @@ class RealEstateService:
         access.client_by_id(tx, row.client_id)
         return _list_view(tx, row.id)
 
+    @use_case
+    def reveal_buyer_id(self, tx: Tx, list_number: str, buyer_id: int, reason: str) -> str | None:
+        """A listed buyer's ID number in clear, for checking against proof of employment
+        (RE-LIST-1): needs ``personal.reveal`` and a reason; leaves an audit event."""
+        tx.actor.require(LIST_CHECK)
+        row = _list_row(tx, list_number)
+        b = t.buyers.c
+        if not tx.conn.execute(select(b.id).where(b.id == buyer_id, b.list_id == row.id)).first():
+            raise NotFound(f"no buyer {buyer_id} on list {list_number}")
+        return personal.reveal_id_number(
+            tx, t.buyers, buyer_id, client_id=row.client_id, reason=reason
+        )
+
     # -- selection tickets (RE-TICKET-1/2) ----------------------------------------------------
 
     @use_case

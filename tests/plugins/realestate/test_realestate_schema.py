@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -42,3 +43,28 @@ def test_buyer_list_imported_from_a_file_through_the_cli(crm, cli, tmp_path):
     assert out.exit_code == 0 and "3 buyers, 0 flagged" in out.stdout
     shown = cli("realestate", "buyers", "show", "MD0001", user="sales").stdout
     assert BUYERS[0][1] not in shown and BUYERS[0][0] in shown
+
+
+def test_only_audit_legal_reveals_a_buyers_id_with_a_reason(re, cli):
+    """RE-LIST-1, CORE-CONF-5: checking against proof of employment may need the number in
+    clear: audit/legal may reveal it, with a reason, and the reveal is audited."""
+    from realestate_kit import BUYERS
+
+    from crmcore import PermissionDenied
+
+    crm = re.crm
+    buyer = re.buyer_list(crm.actor("sales"), "MD0001").buyers[0]
+    with pytest.raises(PermissionDenied):
+        re.reveal_buyer_id(crm.actor("lawyer"), "MD0001", buyer.id, "核对在职证明")
+    assert (
+        re.reveal_buyer_id(crm.actor("legal"), "MD0001", buyer.id, "核对在职证明") == BUYERS[0][1]
+    )
+    out = cli(
+        "realestate", "buyers", "reveal", "MD0001", str(buyer.id), "--reason", "核对", user="legal"
+    )
+    assert out.exit_code == 0 and BUYERS[0][1] in out.stdout
+    with crm.engine.connect() as conn:
+        reveals = conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_events WHERE action = 'personal.reveal'"
+        ).scalar()
+    assert reveals == 2
