@@ -1179,10 +1179,15 @@ def _unit_refs(tx: Tx, project_id: int) -> set[str]:
 def _unit(tx: Tx, project_code: str, ref: str) -> Row[Any]:
     building, code = d.split_unit(ref)
     project = _project(tx, project_code)
-    u, b = t.units.c, t.buildings.c
-    row = tx.conn.execute(
-        _unit_query().where(u.project_id == project.id, b.code == building, u.code == code)
-    ).first()
+    b, u = t.buildings.c, t.units.c
+    # the building first, then the unit by its unique (building, code) index: one look-up
+    # each, however large the project
+    building_id = tx.conn.scalar(select(b.id).where(b.project_id == project.id, b.code == building))
+    row = None
+    if building_id is not None:
+        row = tx.conn.execute(
+            _unit_query().where(u.building_id == building_id, u.code == code)
+        ).first()
     if row is None:
         raise NotFound(f"no unit {ref} in project {project_code}")
     return row
