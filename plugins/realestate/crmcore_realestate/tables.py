@@ -1,0 +1,290 @@
+"""Tables of the real estate plugin, on crmcore's shared metadata (foreign keys to clients resolve).
+
+Nothing is edited in place except a unit's status in the control table, which moves only by a
+compare-and-set on its ``version`` (so two sales desks never both take it). Tickets, receipts
+and vouchers are paper: a mistake or a change of unit is a red reversal (红字冲红), a row of its
+own pointing at exactly one original (a unique index makes a second reversal impossible).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
+
+from crmcore.security import personal
+from crmcore.store import ExactDecimal, JsonDict, Money, UTCDateTime, metadata
+
+
+def _recorded() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("recorded_at", UTCDateTime, nullable=False),
+        Column("recorded_by", ForeignKey("users.id"), nullable=False),
+    ]
+
+
+# RE-INV-1: projects, buildings and units: the one unit control table (楼盘控制表).
+projects = Table(
+    "realestate_projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(30), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    *_recorded(),
+)
+
+buildings = Table(
+    "realestate_buildings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
+    Column("code", String(30), nullable=False),
+    Index("ix_realestate_buildings_code", "project_id", "code", unique=True),
+)
+
+units = Table(
+    "realestate_units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
+    Column("building_id", ForeignKey("realestate_buildings.id"), nullable=False),
+    Column("code", String(30), nullable=False),  # as on the plans, e.g. 0302
+    Column("floor", Integer, nullable=False),
+    Column("layout", String(30), nullable=False),  # 户型, e.g. 3室2厅
+    Column("area", ExactDecimal(2), nullable=False),  # m², built-up area
+    # available | reserved (retail) | retail_sold | released (to a commissioning unit)
+    # | selected (ticket in force) | sold (voucher in force)
+    Column("status", String(12), nullable=False),
+    Column("version", Integer, nullable=False),  # compare-and-set on every status change
+    Column("client_id", ForeignKey("clients.id")),  # the commissioning unit it is released to
+    Column("release_id", ForeignKey("realestate_releases.id")),
+    Column("holder", String(100)),  # retail reservation: the customer's name
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_realestate_units_code", "building_id", "code", unique=True),
+    Index("ix_realestate_units_project", "project_id", "status"),
+)
+
+# RE-PLAN-1: financing targets (融资指标), yearly (quarter NULL) and quarterly; a revision is
+# a new row, the newest in force.
+targets = Table(
+    "realestate_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("quarter", Integer),  # the quarter the money funds (rules-audit A5)
+    Column("amount", Money(), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("note", String(200)),
+    *_recorded(),
+    Index("ix_realestate_targets_period", "year", "quarter"),
+)
+
+# RE-ALLOC-1: a release (发放房源) of units to a commissioning unit, approved by its chain.
+releases = Table(
+    "realestate_releases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("unit_ids", JsonDict, nullable=False),  # {"ids": [...]}
+    Column("status", String(10), nullable=False),  # pending | released | refused
+    Column("target_id", ForeignKey("realestate_targets.id"), nullable=False),
+    Column("instance_id", ForeignKey("workflow_instances.id")),
+    Column("warnings", JsonDict, nullable=False),
+    *_recorded(),
+)
+
+# The price gate's store until the RE-PRICE-5 approval workflow is wired in (price_gate.py).
+approved_prices = Table(
+    "realestate_approved_prices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("average_price", Money(), nullable=False),  # CNY per m²
+    Column("reference", String(100)),  # the approval document
+    *_recorded(),
+    # RE-PRICE-5: one approval per commissioning unit (and project).
+    Index("ix_realestate_approved_prices_one", "project_id", "client_id", unique=True),
+)
+
+# RE-LIST-1: the contract's list of eligible buyers (购房人名单) and its three checks.
+buyer_lists = Table(
+    "realestate_buyer_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("selection_deadline", Date),  # RE-DEAD-1
+    Column("payment_deadline", Date),
+    Column("rename_policy", String(10), nullable=False),  # refuse | charge (RE-RENAME-1, A10)
+    *_recorded(),
+)
+
+buyers = Table(
+    "realestate_buyers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", ForeignKey("realestate_buyer_lists.id"), nullable=False),
+    Column("name", String(50), nullable=False),
+    *personal.id_number_columns("id_number"),
+    Column("flagged", Boolean, nullable=False),  # the same ID on another list (speculator?)
+    Column("source", String(10), nullable=False),  # list | rename
+    *_recorded(),
+)
+
+list_checks = Table(
+    "realestate_list_checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", ForeignKey("realestate_buyer_lists.id"), nullable=False),
+    Column("role", String(20), nullable=False),  # audit_legal | finance | lawyer
+    Column("note", String(200)),
+    *_recorded(),
+    Index("ix_realestate_list_checks_role", "list_id", "role", unique=True),
+)
+
+# RE-TICKET-1/2: the unit-selection ticket (选房工作票).
+tickets = Table(
+    "realestate_tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("unit_id", ForeignKey("realestate_units.id"), nullable=False),
+    Column("buyer_id", ForeignKey("realestate_buyers.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("unit_price", Money(), nullable=False),
+    Column("area", ExactDecimal(2), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("discounts", JsonDict, nullable=False),  # {"taken": [...], "waived": [...]}
+    Column("payment_mode", String(12), nullable=False),  # full | installment | mortgage
+    Column("payment_ratio", ExactDecimal(4), nullable=False),  # 0.5000 .. 1.0000
+    Column("due", Money(), nullable=False),
+    Column("reservation_fee", Money()),  # 封户费; none when paying in full (rules-audit 1.8)
+    Column("carried_over", Money(), nullable=False),  # paid on the reversed ticket it replaces
+    Column("replaces_id", ForeignKey("realestate_tickets.id")),
+    Column("checked_by", ForeignKey("users.id")),
+    Column("checked_at", UTCDateTime),
+    # the unit's id while the ticket is in force, NULL once reversed: a unique index is the
+    # database's own guarantee that a unit never has two tickets in force (RE-INV-1)
+    Column("live_unit_id", Integer),
+    *_recorded(),
+    Index("ix_realestate_tickets_live_unit", "live_unit_id", unique=True),
+    Index("ix_realestate_tickets_buyer", "buyer_id"),
+)
+
+# RE-PAY-1: receipts (收据), the ledger's lines of money.
+receipts = Table(
+    "realestate_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("ticket_id", ForeignKey("realestate_tickets.id"), nullable=False),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    # payment | reservation_fee (both count towards what is due) | switch_fee | rename_fee
+    Column("kind", String(16), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    *_recorded(),
+    Index("ix_realestate_receipts_ticket", "ticket_id"),
+)
+
+# RE-PAY-1: pre-numbered selection vouchers (选房凭证), countersigned.
+vouchers = Table(
+    "realestate_vouchers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("ticket_id", ForeignKey("realestate_tickets.id"), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("countersigned_by", ForeignKey("users.id")),
+    Column("countersigned_at", UTCDateTime),
+    Column("live_unit_id", Integer),  # as on tickets: one voucher in force per unit
+    *_recorded(),
+    Index("ix_realestate_vouchers_live_unit", "live_unit_id", unique=True),
+    Index("ix_realestate_vouchers_ticket", "ticket_id"),
+)
+
+# RE-TICKET-3: red reversals (红字冲红), each of exactly one voucher or one ticket.
+reversals = Table(
+    "realestate_reversals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("voucher_id", ForeignKey("realestate_vouchers.id"), unique=True),
+    Column("ticket_id", ForeignKey("realestate_tickets.id"), unique=True),
+    Column("reason", String(24), nullable=False),  # unit_change | supplementary_payment
+    Column("returned_papers", Text, nullable=False),
+    *_recorded(),
+)
+
+# RE-PAY-3 mortgage switches and RE-RENAME-1 renames: changes recorded beside the ticket.
+changes = Table(
+    "realestate_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("realestate_tickets.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # mortgage_switch | rename
+    Column("to_buyer_id", ForeignKey("realestate_buyers.id")),
+    Column("fee", Money(), nullable=False),
+    Column("detail", JsonDict, nullable=False),
+    *_recorded(),
+    Index("ix_realestate_changes_ticket", "ticket_id"),
+)
+
+# RE-PAY-2: transfers from the commissioning unit's dedicated account (委建办专用帐户) to the
+# co-managed account (共管账户), and bank balances finance reconciles with the receipts.
+transfers = Table(
+    "realestate_transfers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), nullable=False),
+    Column("kind", String(10), nullable=False),  # transfer | balance
+    Column("amount", Money(), nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("reference", String(100)),
+    *_recorded(),
+)
+
+# RE-REL-1: relationship units (关系房) approved by phone in an emergency.
+relations = Table(
+    "realestate_relations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("realestate_units.id"), nullable=False),
+    Column("handler", String(50), nullable=False),  # 经办人
+    Column("department", String(50), nullable=False),
+    Column("phone_approver", String(50), nullable=False),  # GM level or above
+    Column("average_price", Money(), nullable=False),
+    Column("payment_ratio", ExactDecimal(4), nullable=False),
+    Column("payment_date", Date, nullable=False),
+    Column("approved_on", Date, nullable=False),
+    Column("paperwork_due", Date, nullable=False),
+    Column("paperwork_on", Date),
+    *_recorded(),
+)
+
+TABLES = (
+    projects,
+    buildings,
+    releases,
+    units,
+    targets,
+    approved_prices,
+    buyer_lists,
+    buyers,
+    list_checks,
+    tickets,
+    receipts,
+    vouchers,
+    reversals,
+    changes,
+    transfers,
+    relations,
+)
+
+# Core tables the plugin joins (read only).
+clients = metadata.tables["clients"]
+clients_code = clients.c.code
+users = metadata.tables["users"]
