@@ -94,6 +94,7 @@ def analysis(client: str, project: str = PROJECT, **changes: Any) -> CandidateAn
 
 def screened(d: DealService, crm: Crm, clients: tuple[str, ...] = ("KA1", "KA2", "KA3")) -> None:
     start(d, crm)
+    form_team(d, crm)
     for code in clients:
         d.add_candidate(crm.actor("kad"), analysis(code))
 

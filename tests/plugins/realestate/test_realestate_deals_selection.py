@@ -106,6 +106,26 @@ def test_re_team_1_a_team_fills_every_position_once(crm, d):
     assert row_counts(crm) == before
 
 
+def test_re_team_1_team_through_the_cli(crm, d, cli):
+    members = [a for p, login in TEAM.items() for a in ("--member", f"{p}={login}")]
+    before = row_counts(crm)
+    bad = cli("realestate", "team", "form", PROJECT, *members[:-2], user="kad")
+    assert bad.exit_code == 3 and "missing: lawyer" in bad.stderr and "RE-TEAM-1" in bad.stderr
+    assert row_counts(crm) == before
+    assert cli("realestate", "team", "form", PROJECT, *members, user="kad").exit_code == 0
+    shown = json.loads(cli("realestate", "team", "show", PROJECT, "--json").stdout)
+    assert shown["members"][0] == {"position": "leader", "login": "vgm", "name": "vgm"}
+
+
+def test_re_team_1_no_selection_without_a_team(crm, d):
+    start(d, crm)
+    for code in ("KA1", "KA2", "KA3"):
+        d.add_candidate(crm.actor("kad"), analysis(code))
+    with pytest.raises(Conflict, match="no negotiation team") as err:
+        d.propose(crm.actor("kad"), PROJECT, "KA3")
+    assert err.value.rule == "RE-TEAM-1"
+
+
 def test_core_log_2_a_negotiation_memo_is_complete_once_every_member_signed(crm, d):
     form_team(d, crm)
     memo = d.write_memo(crm.actor("kad"), PROJECT, "KA1", "第一轮谈判", "均价意向 9800 元/m²")

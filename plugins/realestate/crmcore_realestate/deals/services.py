@@ -204,6 +204,7 @@ class DealService(Service):
     ) -> Memo:
         """A negotiation memo (谈判备忘录) after a session with a commissioning unit: a core memo
         on that client for every member of the project's team to sign (CORE-LOG-2)."""
+        tx.actor.require(WRITE)
         team = self._team(tx, project_code)
         memo = tx.crm.memos.add(
             tx, client_code, NewMemo(title=title, body=body, signers=team.logins)
@@ -321,6 +322,12 @@ class DealService(Service):
         approve through ``realestate.deal_selection``."""
         tx.actor.require(WRITE)
         self.require_started(tx, project_code)
+        if not tx.conn.scalar(select(teams.c.id).where(teams.c.project_code == project_code)):
+            raise Conflict(
+                f"project {project_code} has no negotiation team to propose a selection "
+                "(crm realestate team form)",
+                rule="RE-TEAM-1",
+            )
         reason = (reason or "").strip() or None
         ranked = self._ranked(tx, project_code, None)
         total = tx.conn.scalar(
