@@ -233,6 +233,8 @@ def test_re_sel_2_selection_through_the_cli(crm, d, cli):
     assert "approved" in done.stdout, done.output
     listed = json.loads(cli("realestate", "candidate", "list", PROJECT, "--json").stdout)
     assert [c["client_code"] for c in listed] == ["KA3", "KA2", "KA1"]
+    chosen = json.loads(cli("realestate", "selection", "list", PROJECT, "--json").stdout)
+    assert [(s["client_code"], s["status"]) for s in chosen] == [("KA3", "approved")]
 
 
 def test_re_sel_1_candidate_through_the_cli(crm, d, cli):

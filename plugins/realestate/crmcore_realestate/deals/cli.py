@@ -5,7 +5,7 @@
     crm realestate financing record|show   RE-START-1
     crm realestate team form|show|memo|memos   RE-TEAM-1, CORE-LOG-2
     crm realestate candidate add|list   RE-SEL-1/2
-    crm realestate selection propose|show|approve|reject   RE-SEL-2
+    crm realestate selection propose|list|show|approve|reject   RE-SEL-2
     crm realestate price analyse|exchange|submit|approve|reject|show|list|quote   RE-PRICE-*
 """
 
@@ -299,6 +299,26 @@ def selection_reject(selection_id: int, reason: str) -> None:
     """Reject as the GM or the chairman."""
     service, actor = _deals()
     _selection_done(service.decide_selection(actor, selection_id, approve=False, comment=reason))
+
+
+@selection.command(name="list")
+@click.argument("project")
+@json_option
+def selection_list(project: str, as_json: bool) -> None:
+    """PROJECT's proposed and decided selections."""
+    service, actor = _deals()
+    found = service.selections(actor, project)
+    if as_json:
+        render.emit_json(found)
+        return
+    render.table(
+        f"Selections for {project}",
+        ["id", "client", "name", "status", "waiting for", "proposed by"],
+        [
+            (s.id, s.client_code, s.client_name, s.status, s.waiting_for, s.proposed_by)
+            for s in found
+        ],
+    )
 
 
 @selection.command(name="show")

@@ -84,3 +84,23 @@ def present(tx: Tx, view: Any, entity: str, *, action: str | None, client: Row[A
     return access.present(
         tx, view, entity, action=action, client_id=client.id, clearance=client.clearance
     )
+
+
+def readable_ids(tx: Tx, table: Any, project_code: str) -> list[int]:
+    """Ids of ``table``'s records of a project on clients the actor may read, oldest first."""
+    c = table.c
+    return list(
+        tx.conn.scalars(
+            select(c.id)
+            .where(c.project_code == project_code, c.client_id.in_(access.readable_client_ids(tx)))
+            .order_by(c.id)
+        )
+    )
+
+
+def decide(tx: Tx, workflow_id: int, *, approve: bool, comment: str | None) -> None:
+    """The acting user's approval or rejection at the current step of a record's chain."""
+    if approve:
+        tx.crm.workflows.advance(tx, workflow_id, "approve", comment=comment)
+    else:
+        tx.crm.workflows.reject(tx, workflow_id, comment or "")

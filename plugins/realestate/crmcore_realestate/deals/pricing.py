@@ -235,10 +235,7 @@ class PricingService(Service):
         row = _analysis_row(tx, analysis_id)
         if row.workflow_id is None:
             raise Conflict(f"analysis {analysis_id} is a draft: submit it first", rule="RE-PRICE-5")
-        if approve:
-            tx.crm.workflows.advance(tx, row.workflow_id, "approve", comment=comment)
-        else:
-            tx.crm.workflows.reject(tx, row.workflow_id, comment or "")
+        common.decide(tx, row.workflow_id, approve=approve, comment=comment)
         return self._view(tx, analysis_id, None)
 
     @query
@@ -249,12 +246,7 @@ class PricingService(Service):
     @query
     def list(self, tx: Tx, project_code: str) -> list[PriceAnalysis]:
         tx.actor.require(READ)
-        a = price_analyses.c
-        ids = tx.conn.scalars(
-            select(a.id)
-            .where(a.project_code == project_code, a.client_id.in_(access.readable_client_ids(tx)))
-            .order_by(a.id)
-        ).all()
+        ids = common.readable_ids(tx, price_analyses, project_code)
         return [self._view(tx, i, "realestate.deal.price.list") for i in ids]
 
     @query

@@ -419,12 +419,7 @@ class DealService(Service):
     @query
     def selections(self, tx: Tx, project_code: str) -> list[Selection]:
         tx.actor.require(READ)
-        s = selections.c
-        ids = tx.conn.scalars(
-            select(s.id)
-            .where(s.project_code == project_code, s.client_id.in_(access.readable_client_ids(tx)))
-            .order_by(s.id)
-        ).all()
+        ids = common.readable_ids(tx, selections, project_code)
         return [self._selection(tx, i, "realestate.deal.selections") for i in ids]
 
     @use_case
@@ -433,10 +428,7 @@ class DealService(Service):
     ) -> Selection:
         """The GM's or chairman's decision on a proposed selection (RE-SEL-2)."""
         row = self._selection_row(tx, selection_id)
-        if approve:
-            tx.crm.workflows.advance(tx, row.workflow_id, "approve", comment=comment)
-        else:
-            tx.crm.workflows.reject(tx, row.workflow_id, comment or "")
+        common.decide(tx, row.workflow_id, approve=approve, comment=comment)
         return self._selection(tx, selection_id, None)
 
     def _selection_row(self, tx: Tx, selection_id: int) -> Any:
