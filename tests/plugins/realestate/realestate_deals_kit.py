@@ -20,15 +20,15 @@ PROJECT = "HY-01"
 #: login -> (team position or None, role); everyone cleared for secret (机密)
 STAFF = {
     "vgm": ("leader", "re_key_account_vgm"),
-    "kad": ("key_account_director", "re_key_account_director"),
-    "mkt": ("marketing_director", "re_marketing_director"),
-    "fin": ("finance_director", "re_finance_director"),
-    "pgm": ("project_gm", "re_project_gm"),
+    "kad": ("key_account_director", "director"),
+    "mkt": ("marketing_director", "marketing_director"),
+    "fin": ("finance_director", "finance_director"),
+    "pgm": ("project_gm", "project_gm"),
     "design": ("design_director", "re_design_director"),
     "prop": ("property_gm", "re_property_gm"),
-    "lawyer": ("lawyer", "re_lawyer"),
-    "gm": (None, "re_gm"),
-    "chair": (None, "re_chairman"),
+    "lawyer": ("lawyer", "lawyer"),
+    "gm": (None, "gm"),
+    "chair": (None, "chairman"),
 }
 TEAM = {pos: login for login, (pos, _) in STAFF.items() if pos}
 APPROVERS = ("mkt", "fin", "pgm", "gm", "chair")  # RE-PRICE-5, in order

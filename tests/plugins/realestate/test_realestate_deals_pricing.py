@@ -122,7 +122,7 @@ def test_re_price_5_five_approvals_in_turn_then_quotable(crm, d, cli):
     found = d.pricing.analyse(kad, price_analysis())
     assert average(crm, PROJECT, "KA1") is None
     submitted = d.pricing.submit(kad, found.id)
-    assert submitted.waiting_for == "re_marketing_director"
+    assert submitted.waiting_for == "marketing_director"
     with pytest.raises(PermissionDenied):  # the chairman does not sign out of turn
         d.pricing.decide(crm.actor("chair"), found.id, approve=True)
     for login in APPROVERS[:-1]:
@@ -250,7 +250,7 @@ def test_re_price_5_the_whole_chain_through_the_cli(crm, d, cli):
     assert "blind reference 10000.00" in out and "8840.00" in out
     run("exchange", "1", "--what", "学位", "--timing", "future", "--assessed", "100000",
         "--discount", "70000", "--risk", "低", user="kad")  # fmt: skip
-    assert "waiting for re_marketing_director" in run("submit", "1", user="kad")
+    assert "waiting for marketing_director" in run("submit", "1", user="kad")
     for login in APPROVERS:
         last = run("approve", "1", user=login)
     assert "approved" in last

@@ -202,7 +202,7 @@ def test_re_sel_1_a_selection_needs_three_candidates(crm, d, cli):
 def test_re_sel_2_gm_then_chairman_approve_the_selection(crm, d):
     screened(d, crm)
     picked = d.propose(crm.actor("kad"), PROJECT, "KA3")
-    assert (picked.status, picked.waiting_for) == ("submitted", "re_gm")
+    assert (picked.status, picked.waiting_for) == ("submitted", "gm")
     assert [r["client"] for r in picked.ranking["ranked"]] == ["KA3", "KA2", "KA1"]
     with pytest.raises(PermissionDenied):  # the chairman does not sign before the GM
         d.decide_selection(crm.actor("chair"), picked.id, approve=True)
@@ -227,7 +227,7 @@ def test_re_sel_2_choosing_below_the_first_needs_a_reason(crm, d):
 def test_re_sel_2_selection_through_the_cli(crm, d, cli):
     screened(d, crm)
     out = cli("realestate", "selection", "propose", PROJECT, "KA3", user="kad")
-    assert out.exit_code == 0 and "waiting for re_gm" in out.stdout, out.output
+    assert out.exit_code == 0 and "waiting for gm" in out.stdout, out.output
     assert cli("realestate", "selection", "approve", "1", user="gm").exit_code == 0
     done = cli("realestate", "selection", "approve", "1", user="chair")
     assert "approved" in done.stdout, done.output

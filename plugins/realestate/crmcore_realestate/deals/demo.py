@@ -19,6 +19,7 @@ from .roles import (
     GM,
     KEY_ACCOUNT_DIRECTOR,
     KEY_ACCOUNT_VGM,
+    LAWYER,
     MARKETING_DIRECTOR,
     PROJECT_GM,
 )
@@ -37,7 +38,7 @@ STAFF = {
     "re_pgm": ("project_gm", PROJECT_GM),
     "re_design": ("design_director", "re_design_director"),
     "re_property": ("property_gm", "re_property_gm"),
-    "re_lawyer": ("lawyer", "re_lawyer"),
+    "re_lawyer": ("lawyer", LAWYER),
     "re_gm": (None, GM),
     "re_chair": (None, CHAIRMAN),
 }

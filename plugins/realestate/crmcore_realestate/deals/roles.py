@@ -13,13 +13,17 @@ WRITE = "realestate.deals.write"
 COST = "realestate.deals.cost"  # the unit cost and what reveals it (RE-PRICE-6)
 PRICE = "realestate.deals.price"  # an average price before its approval (RE-PRICE-6)
 
+#: The approvers and the key-account director are the roles the rest of the plugin uses for
+#: RE-ALLOC-1 (and the core's ``director``, 大客户总监): registering a role twice adds
+#: permissions, so one person approves releases and prices in one capacity.
 KEY_ACCOUNT_VGM = "re_key_account_vgm"
-KEY_ACCOUNT_DIRECTOR = "re_key_account_director"
-MARKETING_DIRECTOR = "re_marketing_director"
-FINANCE_DIRECTOR = "re_finance_director"
-PROJECT_GM = "re_project_gm"
-GM = "re_gm"
-CHAIRMAN = "re_chairman"
+KEY_ACCOUNT_DIRECTOR = "director"
+MARKETING_DIRECTOR = "marketing_director"
+FINANCE_DIRECTOR = "finance_director"
+PROJECT_GM = "project_gm"
+GM = "gm"
+CHAIRMAN = "chairman"
+LAWYER = "lawyer"
 
 _BASE = ("client.read", "workflow.read", READ)
 _DEAL_MAKER = (*_BASE, "workflow.start", "memo.write", WRITE, COST, PRICE)
@@ -36,7 +40,7 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
     CHAIRMAN: (_APPROVER, "董事长"),
     "re_design_director": (_BASE, "研发设计总监"),
     "re_property_gm": (_BASE, "物业公司总经理"),
-    "re_lawyer": (_BASE, "律师"),
+    LAWYER: (_BASE, "律师"),
     "account_manager": ((READ, WRITE), ""),
 }
 
