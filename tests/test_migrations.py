@@ -170,6 +170,15 @@ def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
     return table is None or table.name in _CORE_TABLES
 
 
+def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
+    """Core's own tables and what belongs to them: plugin modules imported by earlier tests in
+    the same process put their tables on the shared metadata too."""
+    if name in _OUTSIDE_METADATA:
+        return False
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return table is None or table.name in _CORE_TABLES
+
+
 def _fts_shadow(difference: object) -> bool:
     """FTS5's own shadow tables (client_fts_data, ...) on SQLite."""
     table = difference[1] if isinstance(difference, tuple) and len(difference) > 1 else None

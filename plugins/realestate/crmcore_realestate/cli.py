@@ -1,7 +1,7 @@
 """``crm realestate ...``: parse, call the service, render. No business rule lives here.
 
-Commands come in groups (inventory, targets, releases, buyers, tickets, money); another group
-of commands (negotiation, price approval) is one more ``@realestate.group()`` below.
+Commands come in groups (inventory, targets, releases, buyers, tickets, money); the deals part
+(financing, team, candidates, selection, price approval) brings its groups from ``deals.cli``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import click
 
 from crmcore.cli import render
 from crmcore.cli.context import current, json_option, parse_date
+from crmcore_realestate.deals.cli import deals_cli
+from crmcore_realestate.deals.cli import price as deals_price
 
 if TYPE_CHECKING:
     from crmcore_realestate.services import RealEstateService, Ticket
@@ -199,34 +201,23 @@ def target_progress(year: int, quarter: int | None, as_json: bool) -> None:
     )
 
 
-# -- price gate and releases (RE-PRICE-5, RE-ALLOC-1) ---------------------------------------
+# -- negotiation and price approval (RE-START-1 .. RE-PRICE-6, the deals part) -------------
+
+for _group in deals_cli():
+    realestate.add_command(_group)
 
 
-@realestate.group()
-def price() -> None:
-    """The approved average price (RE-PRICE-5) and unit prices from it."""
-
-
-@price.command(name="approve")
-@click.argument("project_code")
-@click.argument("client_code")
-@click.argument("average")
-@click.option("--reference", help="The approval document.")
-def price_approve(project_code: str, client_code: str, average: str, reference: str | None) -> None:
-    """Record the average price approved for a commissioning unit (once)."""
-    service, actor = _service()
-    value = service.record_approved_average(actor, project_code, client_code, average, reference)
-    render.done(f"{client_code} in {project_code}: approved average {value} per m²")
-
-
-@price.command(name="unit")
+@deals_price.command(name="unit")
 @click.argument("project_code")
 @click.argument("client_code")
 @click.argument("unit")
 def price_unit(project_code: str, client_code: str, unit: str) -> None:
-    """The approved unit price per m² (refused before approval, RE-PRICE-6)."""
+    """The unit price per m² from the approved average (refused before approval, RE-PRICE-6)."""
     service, actor = _service()
     click.echo(service.unit_price(actor, project_code, client_code, unit))
+
+
+# -- releases (RE-ALLOC-1) ---------------------------------------------------------------
 
 
 @realestate.group()

@@ -1,7 +1,7 @@
-"""Demo data for ``crm demo``: a project of two buildings, a financing target, a batch released
-to the first demo client through the RE-ALLOC-1 chain, its approved average, a checked buyer
-list, and tickets at every stage of the money trail (paid, vouchered, countersigned, changed
-in red)."""
+"""Demo data for ``crm demo``: the units of the deals demo's project, a financing target, a
+batch released through the RE-ALLOC-1 chain to the commissioning unit whose average the deals
+demo approved, a checked buyer list, and tickets at every stage of the money trail (paid,
+vouchered, countersigned, changed in red)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 
 from crmcore import Client, NewUser, Tx
 from crmcore.calendar import china_date
+from crmcore_realestate.deals.demo import PROJECT
 from crmcore_realestate.domain import NewTicket
+from crmcore_realestate.price_gate import approved_average
 from crmcore_realestate.release import APPROVERS
 from crmcore_realestate.services import RealEstateService
 
-PROJECT = "HY-DEMO"
 #: login, name, roles
 STAFF = (
     ("re_zhou", "周晓梅", ("re_sales",)),
@@ -32,10 +33,10 @@ AREAS = ("128.60", "98.35", "86.20", "126.40")
 
 
 def load(tx: Tx, sample: Any, clients: Sequence[Client]) -> str:
-    if not clients:
-        return "no clients: nothing to add"
+    client = next((c for c in clients if approved_average(tx, PROJECT, c.id) is not None), None)
+    if client is None:
+        return "sales floor: no demo (no approved average price to sell at)"
     re = RealEstateService(tx.crm)
-    client = clients[0]
     for login, name, roles in STAFF:
         tx.crm.users.add(tx, NewUser(login=login, name=name, roles=roles))
         if client.unit:
@@ -46,7 +47,7 @@ def load(tx: Tx, sample: Any, clients: Sequence[Client]) -> str:
     staff = {
         login: tx.acting_as(tx.crm.actor(login, door=tx.actor.door, tx=tx)) for login, *_ in STAFF
     }
-    re.add_project(tx, PROJECT, "和园·委建示范项目")
+    re.add_project(tx, PROJECT, "弘远花园一期")
     rows = [
         {
             "building": b,
@@ -68,7 +69,6 @@ def load(tx: Tx, sample: Any, clients: Sequence[Client]) -> str:
     for approver, (login, *_ignored) in zip(APPROVERS, STAFF[2:6], strict=True):
         assert approver  # the chain's order is the staff's order
         tx.crm.workflows.advance(staff[login], release.instance_id, "approve")
-    re.record_approved_average(tx, PROJECT, client.code, Decimal("9200"), "总办会纪要 2026-08")
     people = [(p["name"], p["id_number"]) for p in sample.buyers(16)]
     lst = re.import_buyers(staff["re_zhou"], PROJECT, client.code, people)
     for login, role in (("re_feng", "audit_legal"), ("re_li", "finance"), ("re_wang", "lawyer")):

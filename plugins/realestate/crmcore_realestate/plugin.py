@@ -1,7 +1,7 @@
 """Hook implementations only; the logic lives in the modules next to this one.
 
-Grouped by area (sales floor and money trail here); another group (negotiation, pricing
-approval) adds its own roles, policies, workflows and tables by extending the tuples below.
+Two areas share the plugin: the sales floor and money trail (modules here) and the
+negotiation and price approval (``deals/``); each hook registers both.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from crmcore import Client, Tx
+    from crmcore.sampledata import SampleData
 
 
 @hookimpl
@@ -31,9 +32,10 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_tables() -> Sequence[Table]:
-    from crmcore_realestate.tables import TABLES
+    from crmcore_realestate.deals.tables import TABLES as DEALS
+    from crmcore_realestate.tables import TABLES as SALES
 
-    return TABLES
+    return (*SALES, *DEALS)
 
 
 @hookimpl
@@ -50,32 +52,46 @@ def crm_cli_group() -> click.Group:
 
 @hookimpl
 def crm_roles(register: Callable[..., None]) -> None:
-    from crmcore_realestate.roles import ROLES
+    from crmcore_realestate.deals.roles import ROLES as DEALS
+    from crmcore_realestate.roles import ROLES as SALES
 
-    for role, (permissions, label) in ROLES.items():
-        register(role, permissions, label_zh=label)
+    for roles in (SALES, DEALS):  # a role named in both gets both sets of permissions
+        for role, (permissions, label) in roles.items():
+            register(role, permissions, label_zh=label)
+
+
+@hookimpl
+def crm_sensitive_fields(register: Callable[..., None]) -> None:
+    from crmcore_realestate.deals.roles import SENSITIVE
+
+    for entity, field, clearance, permission, when, rule, label in SENSITIVE:
+        register(
+            entity,
+            field,
+            clearance=clearance,
+            permission=permission,
+            when=when,
+            rule=rule,
+            label_zh=label,
+        )
 
 
 @hookimpl
 def crm_policies(register: Callable[..., None]) -> None:
-    from crmcore_realestate.policies import POLICIES
+    from crmcore_realestate.deals.policies import POLICIES as DEALS
+    from crmcore_realestate.policies import POLICIES as SALES
 
-    for key, cls, title, title_zh in POLICIES:
+    for key, cls, title, title_zh in (*SALES, *DEALS):
         register(key, cls, title=title, title_zh=title_zh)
 
 
 @hookimpl
 def crm_workflows(register: Callable[..., None]) -> None:
+    from crmcore_realestate.deals.workflows import WORKFLOWS
     from crmcore_realestate.release import RELEASE
 
-    register(RELEASE)
-
-
-@hookimpl
-def crm_demo_data(tx: Tx, sample: Any, clients: Sequence[Client]) -> Any:
-    from crmcore_realestate.demo import load
-
-    return load(tx, sample, clients)
+    for workflow in (RELEASE, *WORKFLOWS):
+        register(workflow)
 
 
 @hookimpl
@@ -84,3 +100,12 @@ def crm_obligations(register: Callable[..., None]) -> None:
 
     for obligation in OBLIGATIONS:
         register(obligation)
+
+
+@hookimpl
+def crm_demo_data(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> Any:
+    """The deals demo approves an average price first; the sales floor sells at it."""
+    from crmcore_realestate.deals.demo import load as negotiate
+    from crmcore_realestate.demo import load as sell
+
+    return f"{negotiate(tx, sample, clients)}; {sell(tx, sample, clients)}"

@@ -20,13 +20,6 @@ def _help(text: str) -> dict[str, Any]:
 
 
 @frozen(kw_only=True)
-class PaymentRatio:
-    """RE-PRICE-3: the payment ratio is at least 50% (「不应低于50%」, inclusive: A2)."""
-
-    min_payment_ratio: Decimal = field(default=Decimal("50"), validator=policies.percent())
-
-
-@frozen(kw_only=True)
 class UnitPriceDifferentials:
     """RE-PRICE-5: unit prices follow from the approved average with floor and layout
     differentials (层高差, 户型差). The source gives no figures: defaults are zero (every unit at
@@ -107,7 +100,6 @@ class RelationPaperwork:
 
 #: (key, class, title, title_zh)
 POLICIES: tuple[tuple[str, type, str, str], ...] = (
-    ("RE-PRICE-3", PaymentRatio, "Minimum payment ratio", "最低付款比例"),
     ("RE-PRICE-5", UnitPriceDifferentials, "Floor and layout differentials", "层高差与户型差"),
     ("RE-ALLOC-1", RetailShare, "Retail share a release must leave", "散售房源保留比例"),
     ("RE-PAY-3", MortgageSwitchFee, "Mortgage switch fee", "全款转按揭手续费"),

@@ -355,45 +355,6 @@ class RealEstateService:
             counts.get(d.SOLD, 0),
         )
 
-    # -- the approved average (the price gate's store) ----------------------------------------
-
-    @use_case
-    def record_approved_average(
-        self,
-        tx: Tx,
-        project_code: str,
-        client_code: str,
-        average: object,
-        reference: str | None = None,
-    ) -> Decimal:
-        """Record the average price approved for a commissioning unit (RE-PRICE-5, once)."""
-        tx.actor.require(PRICE)
-        project = _project(tx, project_code)
-        client = access.client_for_read(tx, client_code, action=None)
-        value = d.money(average, "average_price", rule="RE-PRICE-5")
-        if approved_average(tx, project_code, client.id) is not None:
-            raise Conflict(
-                f"{client_code} has an approved average for {project_code} already",
-                rule="RE-PRICE-5",
-            )
-        tx.conn.execute(
-            t.approved_prices.insert().values(
-                project_id=project.id,
-                client_id=client.id,
-                average_price=value,
-                reference=reference,
-                **_by(tx),
-            )
-        )
-        tx.audit(
-            "realestate.price.approve",
-            "realestate_project",
-            project_code,
-            client_id=client.id,
-            detail={"fields": ["average_price"]},
-        )
-        return value
-
     @query
     def unit_price(self, tx: Tx, project_code: str, client_code: str, unit_ref: str) -> Decimal:
         """The approved unit price (RE-PRICE-5); refused before approval (RE-PRICE-6)."""

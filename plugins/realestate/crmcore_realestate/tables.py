@@ -93,20 +93,6 @@ releases = Table(
     *_recorded(),
 )
 
-# The price gate's store until the RE-PRICE-5 approval workflow is wired in (price_gate.py).
-approved_prices = Table(
-    "realestate_approved_prices",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("project_id", ForeignKey("realestate_projects.id"), nullable=False),
-    Column("client_id", ForeignKey("clients.id"), nullable=False),
-    Column("average_price", Money(), nullable=False),  # CNY per m²
-    Column("reference", String(100)),  # the approval document
-    *_recorded(),
-    # RE-PRICE-5: one approval per commissioning unit (and project).
-    Index("ix_realestate_approved_prices_one", "project_id", "client_id", unique=True),
-)
-
 # RE-LIST-1: the contract's list of eligible buyers (购房人名单) and its three checks.
 buyer_lists = Table(
     "realestate_buyer_lists",
@@ -271,7 +257,6 @@ TABLES = (
     releases,
     units,
     targets,
-    approved_prices,
     buyer_lists,
     buyers,
     list_checks,

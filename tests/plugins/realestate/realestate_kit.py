@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from crmcore_realestate.deals.domain import NewPriceAnalysis
+from crmcore_realestate.deals.services import deals
 from crmcore_realestate.domain import NewTicket
 from crmcore_realestate.services import RealEstateService
 
@@ -29,9 +31,12 @@ STAFF = {
     "fd": ("finance_director",),
     "pgm": ("project_gm",),
     "gm": ("gm",),
+    "chair": ("chairman",),
+    "kad": ("director",),  # key-account director: makes the price analysis (RE-PRICE-5)
     "retail": ("re_retail",),
 }
 APPROVERS = ("mkt", "fd", "pgm", "gm")
+PRICE_APPROVERS = (*APPROVERS, "chair")  # RE-PRICE-5, in order
 #: two buildings, floors 1-6, two units per floor; building 1 is released to KA1 floors 1-3
 UNIT_ROWS = [
     {
@@ -72,7 +77,9 @@ def staff(crm: Crm) -> None:
     crm.org.add_unit(admin, NewUnit(code=ORG, name="总部", kind="head_office", region="广东"))
     crm.org.add_rule(admin, NewAssignmentRule(unit=ORG, region="广东"))
     for login, roles in STAFF.items():
-        crm.users.add(admin, NewUser(login=login, name=login, roles=roles))
+        # the average price is secret until approved (RE-PRICE-6): who prices it is cleared
+        clearance = "secret" if login in (*PRICE_APPROVERS, "kad") else "confidential"
+        crm.users.add(admin, NewUser(login=login, name=login, roles=roles, clearance=clearance))
         crm.org.add_member(admin, ORG, login)
     crm.clients.add(admin, NewClient(name="广州市第一人民医院", code=CLIENT, region="广东/广州"))
 
@@ -90,11 +97,33 @@ def setup(
         re.set_target(crm.actor("fin"), 2026, "50000000")
         do_release(re, RELEASED)
     if approve:
-        re.record_approved_average(admin, PROJECT, CLIENT, AVERAGE)
+        approve_average(crm, PROJECT, CLIENT, AVERAGE)
     if buyers:
         lst = re.import_buyers(crm.actor("sales"), PROJECT, CLIENT, BUYERS)
         check_all(re, lst.number)
     return re
+
+
+def approve_average(crm: Crm, project: str, client: str, average: object) -> None:
+    """The average price of ``client`` in ``project`` through the five-step chain (RE-PRICE-5):
+    the only way the price gate opens."""
+    d, kad = deals(crm), crm.actor("kad")
+    analysis = d.pricing.analyse(
+        kad,
+        NewPriceAnalysis(
+            project_code=project,
+            client_code=client,
+            stage="listing",
+            comparable_price="12500",
+            unit_cost="6800",
+            retail_reference="12000",
+            average_price=str(average),
+            payment_ratio="60",
+        ),
+    )
+    d.pricing.submit(kad, analysis.id)
+    for login in PRICE_APPROVERS:
+        d.pricing.decide(crm.actor(login), analysis.id, approve=True)
 
 
 def check_all(re: RealEstateService, number: str) -> None:
@@ -144,7 +173,7 @@ def fresh_project(re: RealEstateService, code: str, *, units: int = 6) -> list[s
     release = re.request_release(crm.actor("sales"), code, CLIENT, refs)
     for login in APPROVERS:
         crm.workflows.advance(crm.actor(login), release.instance_id, "approve")
-    re.record_approved_average(admin, code, CLIENT, AVERAGE)
+    approve_average(crm, code, CLIENT, AVERAGE)
     lst = re.import_buyers(crm.actor("sales"), code, CLIENT, BUYERS)
     check_all(re, lst.number)
     return refs

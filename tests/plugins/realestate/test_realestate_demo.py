@@ -9,7 +9,7 @@ def test_demo_fills_the_sales_floor_and_money_trail(cli):
     out = cli("demo")
     assert out.exit_code == 0, out.output
     assert "80 units" in out.stdout and "10 tickets" in out.stdout
-    grid = cli("realestate", "units", "grid", "HY-DEMO")
+    grid = cli("realestate", "units", "grid", "HY-01")
     assert grid.exit_code == 0 and "已售" in grid.stdout and "散售预留" in grid.stdout
     release = json.loads(cli("realestate", "release", "show", "FY0001", "--json").stdout)
     assert release["status"] == "released"

@@ -8,7 +8,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from realestate_kit import BUYERS, CLIENT, ORG, OTHER, PROJECT, check_all, freeze, setup, ticket
+from realestate_kit import (
+    BUYERS,
+    CLIENT,
+    ORG,
+    OTHER,
+    PROJECT,
+    approve_average,
+    check_all,
+    freeze,
+    setup,
+    ticket,
+)
 
 from crmcore import Conflict, InvalidInput, NewClient, NewUser, PermissionDenied
 from crmcore.testing import row_counts
@@ -154,7 +165,7 @@ def test_rename_within_the_list_free_otherwise_refused_or_charged(crm):
     with pytest.raises(InvalidInput, match="RE-RENAME-1"):
         re.rename(sales, t.number, *OTHER)
     crm.clients.add(crm.actor("admin"), NewClient(name="广州某局", code="KA9", region="广东/广州"))
-    re.record_approved_average(crm.actor("admin"), PROJECT, "KA9", "8000")
+    approve_average(crm, PROJECT, "KA9", "8000")
     charged = re.import_buyers(sales, PROJECT, "KA9", BUYERS[5:], rename_policy="charge")
     check_all(re, charged.number)
     re.set_target(crm.actor("fin"), 2026, "1")

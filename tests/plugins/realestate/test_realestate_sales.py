@@ -14,6 +14,7 @@ from realestate_kit import (
     PROJECT,
     RELEASED,
     UNIT_ROWS,
+    approve_average,
     setup,
     ticket,
 )
@@ -237,11 +238,8 @@ def test_no_price_and_no_ticket_before_approval(crm):
         re.unit_price(crm.actor("sales"), PROJECT, CLIENT, "1-0101")
     with pytest.raises(Conflict, match="RE-PRICE-6"):
         re.issue_ticket(crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
-    re.record_approved_average(crm.actor("admin"), PROJECT, CLIENT, "8000")
-    with pytest.raises(Conflict, match="RE-PRICE-5"):
-        re.record_approved_average(crm.actor("admin"), PROJECT, CLIENT, "9000")
-    with pytest.raises(PermissionDenied):
-        re.record_approved_average(crm.actor("sales"), PROJECT, CLIENT, "8000")
+    approve_average(crm, PROJECT, CLIENT, "8000")  # the five-step chain opens the gate
+    assert re.unit_price(crm.actor("sales"), PROJECT, CLIENT, "1-0101") == Decimal("8000.00")
 
 
 def test_second_check_by_a_different_user(re):

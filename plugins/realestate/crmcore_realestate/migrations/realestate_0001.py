@@ -28,7 +28,6 @@ TABLES = (
     "realestate_targets",
     "realestate_releases",
     "realestate_units",
-    "realestate_approved_prices",
     "realestate_buyer_lists",
     "realestate_buyers",
     "realestate_list_checks",
@@ -88,38 +87,6 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_realestate_buildings_code", "realestate_buildings", ["project_id", "code"], unique=True
-    )
-    op.create_table(
-        "realestate_approved_prices",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("project_id", sa.Integer(), nullable=False),
-        sa.Column("client_id", sa.Integer(), nullable=False),
-        sa.Column("average_price", crmcore.store.types.Money(), nullable=False),
-        sa.Column("reference", sa.String(length=100), nullable=True),
-        sa.Column("recorded_at", crmcore.store.types.UTCDateTime(), nullable=False),
-        sa.Column("recorded_by", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["clients.id"],
-            name=op.f("fk_realestate_approved_prices_client_id_clients"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["realestate_projects.id"],
-            name=op.f("fk_realestate_approved_prices_project_id_realestate_projects"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by"],
-            ["users.id"],
-            name=op.f("fk_realestate_approved_prices_recorded_by_users"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_realestate_approved_prices")),
-    )
-    op.create_index(
-        "ix_realestate_approved_prices_one",
-        "realestate_approved_prices",
-        ["project_id", "client_id"],
-        unique=True,
     )
     op.create_table(
         "realestate_buyer_lists",
