@@ -36,7 +36,7 @@ PROJECT = "crmcore"
 #: (e.g. ``">=1.0,<2"``); an incompatible plugin is refused with both versions named.
 #: Deprecated hooks are marked ``@hookspec(warn_on_impl=DeprecationWarning(...))`` and the
 #: warning is shown by ``crm plugins list`` and ``crm plugins doctor``.
-HOOK_API_VERSION = "1.0"
+HOOK_API_VERSION = "1.1"  # 1.1: crm_classifiers (issue 5)
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 

@@ -415,3 +415,39 @@ def test_scores_amounts_and_figures_are_masked_below_their_clearance(office, adm
         "figures.sheet",
         ["figure.value", "scorecard.scores"],
     )
+
+
+def test_cls_amt_2_the_run_in_force_decides_where_crm_org_assign_puts_the_client(
+    office, admin, cli
+):
+    """CLS-AMT-2 分级管理: without --tier, ``org assign`` takes the tier and managing level of
+    the run in force: a platinum client to the city unit, one mailing beyond its city with 3M
+    to the provincial centre (as diamond, rules audit 1.2), one below VIP stays put."""
+    from crmcore import NewAssignmentRule, NewUnit
+
+    for code, kind, parent, level, region in [
+        ("HQ", "head_office", None, None, None),
+        ("GD", "branch", "HQ", "provincial", "广东"),
+        ("GZ", "region", "GD", "city", "广东/广州"),
+        ("PY", "region", "GZ", "county", "广东/广州/番禺"),
+    ]:
+        office.org.add_unit(
+            admin,
+            NewUnit(code=code, name=code, kind=kind, parent=parent, level=level, region=region),
+        )
+    office.org.add_rule(admin, NewAssignmentRule(unit="PY", region="广东/广州/番禺"))
+    for code in ("KA1", "KA2", "KA3"):
+        office.clients.add(admin, NewClient(name=f"客户{code}", code=code, region="广东/广州/番禺"))
+    office.clients.edit(admin, "KA2", {"profile": {"mails_beyond_city": "是"}})
+    for code, revenue in (("KA1", "2500000"), ("KA2", "3000000"), ("KA3", "9000")):
+        office.figures.record(admin, code, 2025, {"revenue": revenue}, source="函件收入")
+    assert office.org.assign(admin, "KA1").unit == "PY"  # no run yet: the rule alone
+    office.classification.run(admin, "CLS-AMT-2")
+    moved = office.org.assign(admin, "KA1")
+    assert (moved.unit, moved.level.value) == ("GZ", "city")
+    assert "tier platinum managed at city level" in moved.reason
+    assert office.org.assign(admin, "KA2").unit == "GD"
+    assert office.org.assign(admin, "KA3").unit == "PY"
+    assert office.org.assign(admin, "KA1", tier="vip", apply=False).unit == "PY"  # --tier wins
+    shown = json.loads(cli("org", "assign", "KA2", "--dry-run", "--json").stdout)
+    assert (shown[0]["unit"], shown[0]["level"]) == ("GD", "provincial")

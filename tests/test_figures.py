@@ -290,3 +290,26 @@ def test_cli_figures_add_score_show_import_and_errors(cli, two, tmp_path):
     assert "purchase_amount" in cli("figures", "metrics").stdout
     top = json.loads(cli("figures", "top", "sales_amount", "--json").stdout)
     assert top[0]["client_code"] == "KA1"
+
+
+def test_xlsx_import_through_the_bulk_readers(two, admin, tmp_path, cli):
+    """CORE-REC-3 figures from an Excel sheet as finance keeps it (Chinese headings, numbers
+    as numbers): read by the same readers as ``crm import``."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["客户编号", "年度", "来源", "销售额", "回款率"])
+    sheet.append(["KA1", 2025, "财务部台账", 12000000.5, 96.5])
+    sheet.append(["KA2", 2025, None, 3500000, None])
+    path = tmp_path / "figures.xlsx"
+    book.save(path)
+    loaded = cli("figures", "import", str(path), "--json")
+    assert loaded.exit_code == 0, loaded.stderr
+    assert json.loads(loaded.stdout)["figures"] == 3
+    ka1 = {f.metric: (f.value, f.source) for f in two.figures.sheet(admin, "KA1").figures}
+    assert ka1 == {
+        "sales_amount": (Decimal("12000000.50"), "财务部台账"),
+        "collection_rate": (Decimal("96.50"), "财务部台账"),
+    }
+    assert two.figures.sheet(admin, "KA2").figures[0].source == "import figures.xlsx"

@@ -19,14 +19,11 @@ from alembic.runtime.migration import MigrationContext
 
 from crmcore import Crm, NewClient
 from crmcore.domain.search_terms import name_terms
-from crmcore.store import metadata, migrate
-from crmcore.store import tables as core_tables
+from crmcore.store import metadata, migrate, tables
 from crmcore.store.engine import WRITE, make_engine
 
 BEFORE_SECURITY = "0003_search"
 
-#: The tables crmcore.store.tables defines (the metadata may hold plugins' tables as well).
-_CORE_TABLES = {v.name for v in vars(core_tables).values() if isinstance(v, sa.Table)}
 #: Objects the migrations create on purpose outside tables.py (search indexes per backend).
 _OUTSIDE_METADATA = {
     "client_fts",
@@ -35,17 +32,6 @@ _OUTSIDE_METADATA = {
     "ix_clients_search_grams",
     "ix_clients_name_length",
 }
-
-
-#: The core's tables: those tables.py defines (a plugin loaded by an earlier test adds its own
-#: to the shared metadata; its migrations are not part of this chain).
-_CORE_TABLES = {v.name for v in vars(core_tables).values() if isinstance(v, sa.Table)}
-
-
-def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    if type_ == "table" and name not in _CORE_TABLES:
-        return False
-    return name not in _OUTSIDE_METADATA
 
 
 @pytest.fixture
@@ -132,6 +118,17 @@ def _old_database(url: str) -> None:
         engine.dispose()
 
 
+def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
+    """Core objects only: plugin tests earlier in the session leave their tables in the
+    shared metadata, and this database has only the core's migrations."""
+    if name in _OUTSIDE_METADATA:
+        return False
+    return type_ != "table" or name in CORE_TABLES
+
+
+CORE_TABLES = {v.name for v in vars(tables).values() if isinstance(v, sa.Table)}
+
+
 def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     _migrate(empty_url, "crmcore@head")
     engine = make_engine(empty_url)
@@ -150,33 +147,6 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
         engine.dispose()
     assert diff == []
     assert migrate.core_head() == "0005_classification"
-
-
-def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    """Core's own tables and what belongs to them: plugin modules imported by earlier tests in
-    the same process put their tables on the shared metadata too."""
-    if name in _OUTSIDE_METADATA:
-        return False
-    table = obj if type_ == "table" else getattr(obj, "table", None)
-    return table is None or table.name in _CORE_TABLES
-
-
-def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    """Core's own tables and what belongs to them: plugin modules imported by earlier tests in
-    the same process put their tables on the shared metadata too."""
-    if name in _OUTSIDE_METADATA:
-        return False
-    table = obj if type_ == "table" else getattr(obj, "table", None)
-    return table is None or table.name in _CORE_TABLES
-
-
-def _core_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    """Core's own tables and what belongs to them: plugin modules imported by earlier tests in
-    the same process put their tables on the shared metadata too."""
-    if name in _OUTSIDE_METADATA:
-        return False
-    table = obj if type_ == "table" else getattr(obj, "table", None)
-    return table is None or table.name in _CORE_TABLES
 
 
 def _fts_shadow(difference: object) -> bool:

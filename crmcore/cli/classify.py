@@ -124,12 +124,13 @@ def show_figures(code: str, year: int | None, history: bool, as_json: bool) -> N
 @click.option("--source", help="Source of rows without a source column (default: the file name).")
 @json_option
 def import_(path: str, skip_invalid: bool, source: str | None, as_json: bool) -> None:
-    """Import figures and scorecards from a CSV file, one row per client and year.
+    """Import figures and scorecards from a CSV or XLSX file, one row per client and year.
 
     Columns: client_code (客户编号), year (年度), source (来源), then figures by name or
     Chinese heading (sales_amount or 销售额, collection_rate or 回款率, ...) and, for a
-    scorecard, all eight criteria (sales_scale or 销售规模, ...). UTF-8 (with or without BOM)
-    or GB18030. All rows or none, unless --skip-invalid.
+    scorecard, all eight criteria (sales_scale or 销售规模, ...). CSV in UTF-8 (with or
+    without BOM) or GB18030, XLSX (first sheet), or JSON Lines, as ``crm import`` reads them.
+    All rows or none, unless --skip-invalid.
     """
     app = current()
     load = app.crm.figures.import_csv(app.actor, path, skip_invalid=skip_invalid, source=source)

@@ -133,6 +133,7 @@ class ClientClass:
     value: Decimal
     rank: int | None
     run_id: int
+    note: str | None = None  # CLS-AMT-2: the managing level
 
 
 class ClassificationService(Service):
@@ -465,7 +466,7 @@ class ClassificationService(Service):
             return {}
         r, c = t.classification_results.c, t.clients.c
         stmt = (
-            select(r.client_id, r["class"], r.value, r.rank)
+            select(r.client_id, r["class"], r.value, r.rank, r.note)
             .join(t.clients, c.id == r.client_id)
             .where(r.run_id == run.id, c.status != ClientStatus.ARCHIVED)
         )
@@ -477,7 +478,7 @@ class ClassificationService(Service):
             part = stmt if chunk is None else stmt.where(r.client_id.in_(chunk))
             for x in tx.conn.execute(part):
                 found[x.client_id] = ClientClass(
-                    cls=x[1], value=x.value, rank=x.rank, run_id=run.id
+                    cls=x[1], value=x.value, rank=x.rank, run_id=run.id, note=x.note
                 )
         return found
 

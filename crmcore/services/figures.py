@@ -18,8 +18,6 @@ criterion; its validators raise the row's InvalidInput), and call
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +30,8 @@ from sqlalchemy import and_, select, update
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.figures import CRITERIA, METRICS, Metric, YearlyEntry
 from crmcore.errors import CrmError, InvalidInput, NotFound
+from crmcore.io import format_of
+from crmcore.io.readers import open_source
 from crmcore.security import access
 from crmcore.services import lookup
 from crmcore.store import tables as t
@@ -234,14 +234,15 @@ class FigureService(Service):
         skip_invalid: bool = False,
         source: str | None = None,
     ) -> FigureLoad:
-        """Record the rows of a CSV file (UTF-8, with or without BOM, or GB18030).
+        """Record the rows of a CSV (UTF-8, with or without BOM, or GB18030), XLSX or JSON
+        Lines file, read as the bulk import reads them (crmcore.io.readers).
 
         One row per client and year: ``client_code``, ``year``, ``source`` (default: the file
         name), then any metric columns (``sales_amount`` or 销售额, ...) and, for a scorecard,
         all eight criterion columns (``sales_scale`` or 销售规模, ...). Empty cells are skipped.
         """
         path = Path(path)
-        header, body = _read_csv(path)
+        header, body = _read_table(path)
         columns = _map_header(header)
         entries: list[YearlyEntry] = []
         rows: list[int] = []
@@ -467,25 +468,16 @@ def column_names() -> dict[str, str]:
     return names
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput("file", f"cannot read {path}: {exc.strerror}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise InvalidInput("file", f"{path.name} is neither UTF-8 nor GB18030 text")
-    if "\x00" in text:
-        raise InvalidInput("file", f"{path.name} is not a text file")
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise InvalidInput("file", f"{path.name} is empty")
-    return rows[0], [(i + 2, r) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and non-empty rows of a CSV (UTF-8 with or without BOM, GBK/GB18030), JSON Lines
+    or XLSX file, through the bulk import's readers (crmcore.io)."""
+    source = open_source(path, format_of(path.name))
+    body: list[tuple[int, list[str]]] = []
+    for row in source.rows:
+        if row.cells is None:
+            raise InvalidInput("file", f"row {row.number}: {row.problem}")
+        body.append((row.number, [row.cells.get(h) or "" for h in source.header]))
+    return source.header, body
 
 
 def _map_header(header: Sequence[str]) -> list[str]:

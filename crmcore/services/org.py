@@ -70,9 +70,10 @@ def decide_assignment(
     industry: str | None,
     importance: Importance | str | None,
     tier: str | None = None,
+    level: str | None = None,
 ) -> Decision:
     """What the assignment rules say for a client with these attributes (CORE-OWN-3)."""
-    return Assigner(tx).decide(region, industry, importance, tier)
+    return Assigner(tx).decide(region, industry, importance, tier, level)
 
 
 class Assigner:
@@ -104,18 +105,21 @@ class Assigner:
         industry: str | None,
         importance: Importance | str | None,
         tier: str | None = None,
+        level: str | None = None,
     ) -> Decision:
         """The most specific matching rule gives the unit (and its manager, if it names one).
 
         A tier (CLS-AMT-2, from classification) moves the client to the unit at the tier's
         managing level: up the tree to the provincial centre, or down to the county unit
-        serving its region.
+        serving its region. ``level`` is the level a CLS-AMT-2 run decided (it differs from
+        the tier's for a client mailing beyond its city, managed as diamond).
         """
         importance = Importance(importance) if importance else None
         matching = [rule for rule in self.rules if rule.matches(region, industry, importance)]
-        level = (
-            self.tx.crm.policies.in_force(self.tx, "CLS-AMT-2").level_for(tier) if tier else None
-        )
+        if level is not None:
+            level = ManagingLevel(level)
+        elif tier:
+            level = self.tx.crm.policies.in_force(self.tx, "CLS-AMT-2").level_for(tier)
         if tier and level is None:
             raise InvalidInput("tier", f"{tier!r} is not a known tier", rule="CLS-AMT-2")
         if not matching:
@@ -363,13 +367,19 @@ class OrgService(Service):
     ) -> Assignment:
         """Apply the assignment rules to one client (``apply=False``: only say what they decide).
 
-        ``tier`` is the client's CLS-AMT-2 tier (diamond, platinum, gold, vip) when known from
-        classification. The unit change is kept in the client's history; a new owner goes
-        through ``clients.assign`` (history, hook), so nothing is lost.
+        ``tier`` is the client's CLS-AMT-2 tier (diamond, platinum, gold, vip); without it, the
+        tier and managing level of the CLS-AMT-2 run in force (``crm classify run CLS-AMT-2``)
+        decide, if the client has one. The unit change is kept in the client's history; a new
+        owner goes through ``clients.assign`` (history, hook), so nothing is lost.
         """
         tx.actor.require("org.assign")
         row = access.client_for_write(tx, code, "client.assign")
-        decision = decide_assignment(tx, row.region, row.industry, row.importance, tier)
+        level = None
+        if tier is None:
+            found = tx.crm.classification.classes_of(tx, "CLS-AMT-2", [row.id]).get(row.id)
+            if found is not None and found.note:  # "below" the VIP bound has no level
+                tier, level = found.cls, found.note
+        decision = decide_assignment(tx, row.region, row.industry, row.importance, tier, level)
         unit_code = lookup.unit_codes(tx.conn, {decision.unit_id} if decision.unit_id else set())
         owner = lookup.logins(tx.conn, {decision.manager_id}) if decision.manager_id else {}
         result = Assignment(

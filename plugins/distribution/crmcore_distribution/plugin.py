@@ -23,7 +23,7 @@ def crm_plugin_info() -> PluginInfo:
         name="distribution",
         version="0.1.0",
         description="Distributor credit tiers (分销商信用等级 A/B/C/D): scores, price bounds, payment terms, credit",
-        requires_api=">=1.0,<2",
+        requires_api=">=1.1,<2",  # classification (hook API 1.1)
     )
 
 
