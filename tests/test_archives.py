@@ -249,3 +249,50 @@ def test_cli_files_lists_and_shows(cli, tmp_path: Path):
     shown = cli("archive", "show", "1")
     assert shown.exit_code == 0 and "合同.pdf" in shown.stdout
     assert "credit_checks" not in cli("archive", "categories").stdout
+
+
+def test_index_sorts_by_the_newest_yearly_figures(crm, admin, cli):
+    """CORE-ARC-2: listings sort by annual sales, collection rate and credit standing (the
+    newest year's figure, CORE-REC-3); clients without the figure come last."""
+    big = crm.clients.add(admin, NewClient(name="甲公司")).code
+    small = crm.clients.add(admin, NewClient(name="乙公司")).code
+    none = crm.clients.add(admin, NewClient(name="丙公司")).code
+    crm.figures.record(admin, big, 2024, {"sales_amount": "100"}, source="2024年报")
+    crm.figures.record(
+        admin, big, 2025, {"sales_amount": "9000000", "collection_rate": "80"}, source="2025年报"
+    )
+    crm.figures.record(
+        admin,
+        small,
+        2025,
+        {"sales_amount": "120000", "collection_rate": "99.5", "credit_standing": "90"},
+        source="2025年报",
+    )
+    by_sales = crm.archives.index(admin, sort="sales_amount")
+    assert [(r.client_code, r.sort_value) for r in by_sales] == [
+        (big, Decimal("9000000")),
+        (small, Decimal("120000")),
+        (none, None),
+    ]
+    assert [r.client_code for r in crm.archives.index(admin, sort="collection_rate")][:2] == [
+        small,
+        big,
+    ]
+    listed = json.loads(cli("archive", "index", "--sort", "credit_standing", "--json").stdout)
+    assert listed[0]["client_code"] == small
+
+
+def test_sorting_by_figures_needs_the_right_to_read_them(crm, admin, cli):
+    """CORE-CONF-2: an order reveals how values compare, so a user not cleared for the
+    figures (confidential) may not sort by them; other keys still work."""
+    from crmcore import NewUser
+
+    crm.users.add(
+        admin, NewUser(login="temp", name="临时工", roles=("admin",), clearance="internal")
+    )
+    with pytest.raises(PermissionDenied, match="CORE-CONF-2"):
+        crm.archives.index(crm.actor("temp"), sort="sales_amount")
+    refused = cli("archive", "index", "--sort", "sales_amount", user="temp")
+    assert refused.exit_code == 6 and "Traceback" not in refused.output
+    assert refused.stderr.count("\n") == 1 and "CORE-CONF-2" in refused.stderr
+    assert cli("archive", "index", "--sort", "name", user="temp").exit_code == 0

@@ -10,11 +10,12 @@ and its metadata are filed in one transaction (no orphan files after a crash); b
 work alike with no shared file system; identical content is stored once. The cost is a larger
 database, bounded by the size limit of :class:`~crmcore.domain.archives.ArchivePolicy`.
 
-**Sorting by yearly figures.** Annual sales, credit standing and collection rate come with
-classification (issue 5). The index sorts by any key registered through the
-``crm_client_sort_keys`` hook: a SQL expression correlated with ``clients`` (e.g. a scalar
-subquery on last year's figures), so the sort runs in the database and a plugin adds a key
-without touching this module. The core registers code, name, region, documents, last_filed.
+**Sorting by yearly figures.** The index sorts by any key registered through the
+``crm_client_sort_keys`` hook: a SQL expression correlated with ``clients``, so the sort runs in
+the database and a plugin adds a key without touching this module. The core registers code,
+name, region, documents, last_filed, and the newest yearly figure (CORE-REC-3) of annual sales,
+collection rate and credit standing. An order reveals how values compare, so sorting by a
+figure needs the right to read figures (CORE-CONF-2).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from crmcore.domain.archives import (
     NewDocument,
     file_type,
 )
+from crmcore.domain.figures import METRICS, Metric
 from crmcore.domain.security import Clearance
 from crmcore.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PluginError
 from crmcore.security import access
@@ -64,12 +66,35 @@ def _core_sort_keys() -> dict[str, SortKey]:
             .scalar_subquery()
         )
 
+    def newest(metric: Metric) -> Callable[[Tx], Any]:
+        def expression(tx: Tx) -> Any:
+            if not access.field_readable(tx, "figure", "value"):
+                raise PermissionDenied(
+                    f"sort: {tx.actor.login} may not read the figures it orders by",
+                    rule="CORE-CONF-2",
+                )
+            f = t.client_figures.c
+            return (
+                select(f.value)
+                .where(f.client_id == c.id, f.metric == metric, f.superseded_at.is_(None))
+                .order_by(f.year.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        return expression
+
+    figures = {
+        metric: (newest(metric), True, METRICS[metric].label, METRICS[metric].label_zh)
+        for metric in (Metric.SALES_AMOUNT, Metric.COLLECTION_RATE, Metric.CREDIT_STANDING)
+    }
     return {
         "code": (lambda tx: c.code, False, "client code", "客户编号"),
         "name": (lambda tx: c.name, False, "name", "名称"),
         "region": (lambda tx: c.region, False, "region", "区域"),
         "documents": (documents, True, "documents filed", "档案数"),
         "last_filed": (last_filed, True, "latest document date", "最近归档"),
+        **figures,
     }
 
 
