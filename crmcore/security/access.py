@@ -250,6 +250,7 @@ def present(
     entity: str | None = None,
     *,
     action: str | None,
+    client: Row[Any] | None = None,
     client_id: int | None = None,
     clearance: Clearance | int | None = None,
     record_id: object | None = None,
@@ -263,11 +264,14 @@ def present(
     name theirs, e.g. ``"realestate.price_analysis"``. ``action`` names the door
     (``"client.get"``, ``"realestate.price.show"``); None only for the result of a write,
     which its own audit event already records. ``client_id`` and ``clearance`` give the
-    record's client and level; the caller must have checked the client is readable (it came
+    record's client and level, or ``client`` gives both from the client's row (a record shown
+    at its client's level); the caller must have checked the client is readable (it came
     from a query scoped by :func:`readable_clients`, or :func:`client_for_read`).
     ``only`` limits the judging to these fields (and their keys), for a door that shows just
     part of the record.
     """
+    if client is not None:
+        client_id, clearance = client.id, client.clearance
     entity = entity or ENTITY_OF_CLASS.get(type(record).__name__)
     if entity is None:
         raise TypeError(f"present() needs entity= for a {type(record).__name__}")

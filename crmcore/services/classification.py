@@ -492,8 +492,7 @@ class ClassificationService(Service):
             view,
             "classification",
             action=action,
-            client_id=client.id,
-            clearance=client.clearance,
+            client=client,
             record_id=f"run {run_id}",
         )
 

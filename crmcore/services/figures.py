@@ -306,8 +306,7 @@ class FigureService(Service):
                 view,
                 entity,
                 action=action,
-                client_id=client.id,
-                clearance=client.clearance,
+                client=client,
                 record_id=f"{view.year}",
             )
 
@@ -378,8 +377,7 @@ class FigureService(Service):
                 Leader(client_code=r.code, client_name=r.name, year=r.year, value=r.value),
                 "figure",
                 action="figures.leaders",
-                client_id=r.id,
-                clearance=r.clearance,
+                client=r,
                 record_id=f"{r.year}/{known.value}",
             )
             for r in rows

@@ -141,8 +141,7 @@ class ReportService(Service):
                 row,
                 "client",
                 action="report.quarterly",
-                client_id=r.id,
-                clearance=r.clearance,
+                client=r,
                 record_id=r.code,
             )
             for row, r in zip(rows, clients, strict=True)

@@ -164,8 +164,7 @@ class PowerService:
                 _profile_version(r),
                 sensitive.PROFILE,
                 action=action,
-                client_id=client.id,
-                clearance=client.clearance,
+                client=client,
                 record_id=r.id,
             )
             for r in rows

@@ -29,6 +29,7 @@ from crmcore import (
     use_case,
 )
 from crmcore.calendar import china_date, end_of_day
+from crmcore.security.access import present
 
 from .. import archive
 from ..domain.qualification import QualificationCheck
@@ -41,7 +42,6 @@ from .common import (
     client_by_id,
     clients_by_id,
     logins,
-    present,
     readable_ids,
     require_may_act,
     stations_by_id,

@@ -4,7 +4,7 @@ the register, users' logins.
 Every door goes through ``crmcore.security.access`` (CORE-CONF-2): a door keyed by a client
 resolves it with :func:`client` (unknown: NotFound; not readable: PermissionDenied; the
 look-up recorded under the door's name), a list keeps to :func:`readable_ids`, and every
-record leaves through :func:`present`, which masks the fields the actor may not read
+record leaves through ``access.present``, which masks the fields the actor may not read
 (``crm_sensitive_fields`` in ``plugin.py``) and records the look-up. Who may sign or revoke
 in a capacity is the core's decision too (:func:`require_may_act`).
 """
@@ -83,27 +83,6 @@ def taken_meanwhile(what: str, rule: str) -> Iterator[None]:
         yield
     except IntegrityError:
         raise Conflict(f"{what} meanwhile; look again", rule=rule) from None
-
-
-def present(
-    tx: Tx,
-    view: Any,
-    entity: str,
-    *,
-    action: str | None,
-    client: ClientRow,
-    record_id: object | None = None,
-) -> Any:
-    """``view`` as the actor may see it, at its client's level, the look-up recorded."""
-    return access.present(
-        tx,
-        view,
-        entity,
-        action=action,
-        client_id=client.id,
-        clearance=client.clearance,
-        record_id=record_id,
-    )
 
 
 def require_may_act(tx: Tx, role: str, client: ClientRow, what: str, rule: str) -> None:

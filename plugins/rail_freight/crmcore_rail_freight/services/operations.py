@@ -23,6 +23,7 @@ from crmcore import Conflict, InvalidInput, NotFound, Service, Tx, query, use_ca
 from crmcore.calendar import china_date
 from crmcore.convert import unstructure
 from crmcore.security import access
+from crmcore.security.access import present
 
 from ..domain.operations import (
     RULE,
@@ -43,7 +44,7 @@ from ..tables import (
     settlements,
 )
 from .actuals import actuals
-from .common import ClientRow, bureaus, client, logins, present, station_rows, taken_meanwhile
+from .common import ClientRow, bureaus, client, logins, station_rows, taken_meanwhile
 from .volumes import VolumeService
 
 OTHER = "(other)"  # planned tonnes no listed direction or consignee accounts for

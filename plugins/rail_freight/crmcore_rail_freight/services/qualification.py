@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from crmcore import NotFound, Service, Tx, query, use_case
+from crmcore.security.access import present
 
 from ..domain.qualification import RULE, Party, QualificationCheck, QualificationFacts, evaluate
 from ..tables import qualifications
@@ -15,7 +16,6 @@ from .common import (
     ClientRow,
     client,
     logins,
-    present,
     require_stations,
     station_view,
     stations_by_id,

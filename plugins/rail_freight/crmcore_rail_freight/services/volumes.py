@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crmcore import Conflict, InvalidInput, NotFound, Service, Tx, query, use_case
 from crmcore.calendar import china_date
+from crmcore.security.access import present
 
 from .. import archive
 from ..domain.volumes import (
@@ -49,7 +50,6 @@ from .common import (
     client,
     clients_by_id,
     logins,
-    present,
     readable_ids,
     require_may_act,
     require_stations,

@@ -79,13 +79,6 @@ def waiting_for(state: str | None) -> str | None:
     return None
 
 
-def present(tx: Tx, view: Any, entity: str, *, action: str | None, client: Row[Any]) -> Any:
-    """``view`` as the actor may see it, at its client's level, the look-up recorded."""
-    return access.present(
-        tx, view, entity, action=action, client_id=client.id, clearance=client.clearance
-    )
-
-
 def readable_ids(tx: Tx, table: Any, project_code: str) -> list[int]:
     """Ids of ``table``'s records of a project on clients the actor may read, oldest first."""
     c = table.c

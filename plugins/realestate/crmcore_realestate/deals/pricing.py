@@ -313,7 +313,7 @@ class PricingService(Service):
             recorded_by=common.logins(tx, [row.recorded_by])[row.recorded_by],
             recorded_at=row.recorded_at,
         )
-        shown = common.present(tx, view, ANALYSIS, action=action, client=client)
+        shown = access.present(tx, view, ANALYSIS, action=action, client=client)
         if "average_price" in shown.masked:  # the warning would tell where the price lies
             shown = attrs.evolve(shown, stage_warning=None)
         return shown

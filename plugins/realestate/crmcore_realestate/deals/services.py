@@ -310,7 +310,7 @@ class DealService(Service):
                 recorded_by=who[r.recorded_by],
                 recorded_at=r.recorded_at,
             )
-            views.append(common.present(tx, view, CANDIDATE, action=action, client=client))
+            views.append(access.present(tx, view, CANDIDATE, action=action, client=client))
         return domain.rank(views, tx.crm.policies.in_force(tx, "RE-SEL-2"))
 
     @use_case
@@ -454,7 +454,7 @@ class DealService(Service):
             proposed_by=common.logins(tx, [row.proposed_by])[row.proposed_by],
             proposed_at=row.proposed_at,
         )
-        return common.present(tx, view, SELECTION_ENTITY, action=action, client=client)
+        return access.present(tx, view, SELECTION_ENTITY, action=action, client=client)
 
 
 def deals(crm: Crm) -> DealService:
