@@ -157,7 +157,7 @@ class ImportRefused(InvalidInput):
 
 
 class _Rollback(Exception):
-    pass
+    """Raised after a dry run or a refused load so the transaction undoes every row."""
 
 
 Progress = Callable[[int, int, int], None]  # rows done, bytes done, bytes in total
