@@ -4,6 +4,9 @@ read them in clear leave a look-up record."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from crmcore_distribution.domain import NewOrder
 
 from crmcore import NewUnit
@@ -50,3 +53,52 @@ def test_a_user_of_another_unit_does_not_see_the_distributor_at_all(shop, make_u
     make_user("xu", "finance")
     shop.crm.org.add_member(shop.admin, "SZ", "xu")
     assert shop.service.list(shop.crm.actor("xu")) == []
+
+
+def test_the_receivables_record_and_invoices_mask_credit_figures(shop, make_user, cli):
+    """DIST-CRED-1/3/4 under CORE-CONF-2: a review's limit and the sales it rested on, an
+    investigation's findings, and what invoices still owe (the receivables) need the credit
+    permission, in the events, the invoices and `crm distribution show`/`invoices`."""
+    flow = shop.service.propose_review(
+        shop.chen, "K2", grade="A", limit="500000", period_sales="500000", reason="回款良好"
+    )
+    shop.crm.workflows.advance(shop.wu, flow.id)
+    asked = shop.service.request_investigation(shop.lina, "K2", reason="拟授信")
+    shop.service.file_investigation(shop.chen, asked.id, channel="bank", findings="无不良记录")
+    placed = shop.service.place(shop.lina, "K2", NewOrder(lines=("P1:10:97.00",)))
+    shop.service.deliver(shop.zheng, placed.id)
+    shop.crm.org.add_member(shop.admin, "HQ", make_user("zhao", "read_only").login)
+    zhao = shop.crm.actor("zhao")
+    review = next(e for e in shop.service.events(zhao, "K2") if e.kind == "review")
+    assert (review.summary, review.detail["grade"], review.detail["limit"]) == (None, "A", None)
+    assert review.detail["period_sales"] is None
+    assert review.masked == ("detail.limit", "detail.period_sales", "summary")
+    found = next(e for e in shop.service.events(zhao, "K2") if e.kind == "investigation")
+    assert (found.detail["channel"], found.detail["findings"], found.summary) == (
+        "bank",
+        None,
+        None,
+    )
+    clear = next(e for e in shop.service.events(shop.chen, "K2") if e.kind == "review")
+    assert (clear.detail["limit"], clear.masked) == ("500000", ())
+    (bill,) = shop.service.invoices(zhao, code="K2")
+    assert (bill.amount, bill.paid, bill.outstanding, bill.masked) == (
+        Decimal("970.00"),
+        None,
+        None,
+        ("outstanding", "paid"),
+    )
+    assert shop.service.invoices(shop.chen, code="K2")[0].outstanding == Decimal("970.00")
+    shown = cli("distribution", "show", "K2", "--json", user="zhao")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert "500000" not in shown.stdout and "无不良记录" not in shown.stdout
+    assert data["open_invoices"][0]["outstanding"] is None
+    table = cli("distribution", "show", "K2", user="zhao")
+    assert table.exit_code == 0, table.output
+    assert "(masked)" in table.stdout and "500,000" not in table.stdout
+    bills = cli("distribution", "invoices", user="zhao")
+    assert "(masked)" in bills.stdout and "970.00" in bills.stdout
+    assert (
+        json.loads(cli("distribution", "invoices", "--json", user="zhao").stdout)[0]["paid"] is None
+    )
