@@ -179,7 +179,7 @@ class Orders(Base):
                     "score_class": standing.score_class,
                     "reason": new.exception or "",
                 },
-                comment=_hold_comment(hold, standing, excess, new.exception),
+                comment=_hold_comment(hold, standing, new.exception),
             )
         if not holds:
             self._accept(tx, order_id)
@@ -599,9 +599,11 @@ def _bound_text(cls: str, bounds: Any) -> str:
     return f"{off}% off" if off else "not below"
 
 
-def _hold_comment(hold: str, standing: Standing, excess: Decimal, reason: str | None) -> str:
+def _hold_comment(hold: str, standing: Standing, reason: str | None) -> str:
+    """The step's comment, for everyone who reads the approval: the excess itself is in
+    ``data.excess``, withheld from those without the credit permission (DIST-CRED-1)."""
     if hold == "credit_override":
-        return f"over the credit limit by {excess:,.2f} (DIST-CRED-2)"
+        return "over the credit limit (DIST-CRED-2)"
     if hold == "price_exception":
         return f"price below the class {standing.score_class} bound: {reason} (DIST-PRICE-1)"
     return "class D order: strict review before acceptance (DIST-DLV-1)"

@@ -37,10 +37,29 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "detail.findings": "调查结论",
         "detail.rating": "资信评级",
     },
+    # the same figures in the data of the plugin's approvals (crm workflow show / history)
+    "workflow_instance": {
+        "data.limit": "信用限度",
+        "data.previous_limit": "原信用限度",
+        "data.period_sales": "期间销售额",
+        "data.exposure": "信用占用",
+        "data.excess": "超限金额",
+        "data.findings": "调查结论",
+        "data.rating": "资信评级",
+    },
 }
-#: Rules of SENSITIVE that hold for some records only (FieldRule.when).
+
+
+def _ours(instance: Any) -> bool:
+    return str(instance.workflow).startswith("distribution.")
+
+
+#: Rules of SENSITIVE that hold for some records only (FieldRule.when); a rule on workflow data
+#: keys holds for this plugin's approvals (and, as crmcore does for a rule with ``when``, when
+#: the instance is not known yet: starting one with such a key).
 WHEN: dict[tuple[str, str], Callable[[Any], bool]] = {
     ("distribution.credit_event", "summary"): lambda event: event.kind != "downgrade",
+    **{("workflow_instance", key): _ours for key in SENSITIVE["workflow_instance"]},
 }
 
 

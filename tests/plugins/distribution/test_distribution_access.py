@@ -102,3 +102,31 @@ def test_the_receivables_record_and_invoices_mask_credit_figures(shop, make_user
     assert (
         json.loads(cli("distribution", "invoices", "--json", user="zhao").stdout)[0]["paid"] is None
     )
+
+
+def test_the_approvals_data_withholds_credit_figures(shop, cli):
+    """DIST-CRED-1/2/3 under CORE-CONF-2: logistics reads an order's approval (workflow.read)
+    but not the limit, exposure and excess in its data, nor a review's proposed limit; the
+    approvers read them in clear."""
+    shop.service.place(shop.lina, "K2", NewOrder(lines=("P1:1000:100.00",)))
+    held = shop.service.place(shop.lina, "K2", NewOrder(lines=("P1:10:100.00",)))
+    (flow,) = held.workflows
+    seen = shop.crm.workflows.get(shop.zheng, flow)
+    assert (seen.data["amount"], seen.data["limit"], seen.data["exposure"]) == (
+        "1000.00",
+        None,
+        None,
+    )
+    assert set(seen.masked) == {"data.limit", "data.exposure", "data.excess"}
+    assert shop.crm.workflows.get(shop.sun, flow).data["excess"] == "1000.00"
+    (started,) = shop.crm.workflows.history(shop.zheng, flow)
+    assert started.comment == "over the credit limit (DIST-CRED-2)"
+    assert started.detail is None or started.detail.get("excess") is None
+    review = shop.service.propose_review(
+        shop.chen, "K3", grade="A", limit="500000", period_sales="500000", reason="回款良好"
+    )
+    shown = cli("workflow", "show", str(review.id), "--json", user="zheng")
+    assert shown.exit_code == 0, shown.output
+    assert "500000" not in shown.stdout and "100000" not in shown.stdout
+    table = cli("workflow", "show", str(review.id), user="zheng")
+    assert table.exit_code == 0 and "(masked)" in table.stdout and "500000" not in table.stdout
