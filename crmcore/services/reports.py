@@ -159,6 +159,8 @@ class ReportService(Service):
                 columns.append(name)
                 for row in rows:
                     row[name] = values.get(row["code"])
+            for row, r in zip(rows, clients, strict=True):
+                _judge_plugin_columns(tx, row, r, plugin, list(extra))
         class_a = [r for r in rows if r["class"] == "A"]
         summary = {
             "clients": len(rows),
@@ -174,3 +176,24 @@ class ReportService(Service):
             rows=tuple(rows),
             summary=summary,
         )
+
+
+def _judge_plugin_columns(
+    tx: Tx, row: dict[str, Any], client: Any, plugin: str, names: list[str]
+) -> None:
+    """A plugin's columns are a door like the core's (CORE-CONF-2): judged by the field rules
+    on ``<plugin>.report`` (crm_sensitive_fields), withheld ones None and named in the row's
+    ``masked`` as ``plugin.column``; those shown in clear join the client's look-up record."""
+    seen = access.present(
+        tx,
+        {name: row[f"{plugin}.{name}"] for name in names},
+        f"{plugin}.report",
+        action="report.quarterly",
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=client.code,
+    )
+    hidden = [f"{plugin}.{name}" for name in seen.get("masked", ())]
+    if hidden:
+        row.update(dict.fromkeys(hidden))
+        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))

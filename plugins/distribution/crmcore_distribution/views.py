@@ -37,6 +37,8 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "detail.findings": "调查结论",
         "detail.rating": "资信评级",
     },
+    # the columns the plugin adds to the CORE-ARC-3 period report (crm_quarterly_report)
+    "distribution.report": {"credit_limit": "信用限度", "receivables": "应收账款"},
     # the same figures in the data of the plugin's approvals (crm workflow show / history)
     "workflow_instance": {
         "data.limit": "信用限度",

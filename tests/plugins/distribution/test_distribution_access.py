@@ -130,3 +130,39 @@ def test_the_approvals_data_withholds_credit_figures(shop, cli):
     assert "500000" not in shown.stdout and "100000" not in shown.stdout
     table = cli("workflow", "show", str(review.id), user="zheng")
     assert table.exit_code == 0 and "(masked)" in table.stdout and "500000" not in table.stdout
+
+
+def test_the_period_report_masks_the_credit_columns(shop, make_user, cli):
+    """CORE-ARC-3 under CORE-CONF-2 and DIST-CRED-1: the plugin's credit limit and receivables
+    columns are judged like the core's: a finance clerk cleared only for internal records
+    reads K2's (an internal client) grade and late payments but not its limit or receivables,
+    in the API, the table and --json; who reads them in clear leaves a look-up record."""
+    shop.crm.access.set_level(shop.admin, "K2", "internal")
+    make_user("qian", "finance")
+    shop.crm.org.add_member(shop.admin, "HQ", "qian")
+    shop.crm.users.set_clearance(shop.admin, "qian", "internal")
+    qian = shop.crm.actor("qian")
+    (row,) = shop.crm.reports.quarterly(qian, "2026Q1").rows
+    assert (row["code"], row["distribution.credit_grade"], row["distribution.late_payments"]) == (
+        "K2",
+        "B",
+        0,
+    )
+    assert (row["distribution.credit_limit"], row["distribution.receivables"]) == (None, None)
+    assert {"distribution.credit_limit", "distribution.receivables"} <= set(row["masked"])
+    clear = next(
+        r for r in shop.crm.reports.quarterly(shop.chen, "2026Q1").rows if r["code"] == "K2"
+    )
+    assert clear["distribution.credit_limit"] == Decimal("100000.00")
+    assert "distribution.credit_limit" not in clear.get("masked", ())
+    # shown in clear, the credit columns join chen's look-up record of K2 (CORE-CONF-2)
+    looked = shop.crm.audit.log(shop.admin, user="chen", client="K2")
+    event = next(e for e in looked if e.action == "report.quarterly")
+    assert "distribution.report.credit_limit" in event.detail["unmasked"]
+    shown = cli("report", "quarterly", "2026Q1", "--json", user="qian")
+    assert shown.exit_code == 0, shown.output
+    (data,) = json.loads(shown.stdout)["rows"]
+    assert data["distribution.credit_limit"] is None and "100000" not in shown.stdout
+    table = cli("report", "quarterly", "2026Q1", user="qian")
+    assert table.exit_code == 0, table.output
+    assert "(masked)" in table.stdout and "100,000" not in table.stdout
