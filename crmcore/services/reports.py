@@ -147,6 +147,8 @@ class ReportService(Service):
             )
             for row, r in zip(rows, clients, strict=True)
         ]
+        for row, r in zip(rows, clients, strict=True):
+            _judge_figures(tx, row, r, figures.get(r.id))
         columns = list(CORE_COLUMNS)
         codes = [r["code"] for r in rows]
         for plugin, extra in tx.hook("crm_quarterly_report", period=period, clients=codes):
@@ -176,6 +178,24 @@ class ReportService(Service):
             rows=tuple(rows),
             summary=summary,
         )
+
+
+def _judge_figures(tx: Tx, row: dict[str, Any], client: Any, found: Any) -> None:
+    """The figure columns are the yearly figures' values (CORE-REC-3): withheld, and named in
+    ``masked``, from a reader below the rules on ``figure.value``, as ``crm figures show`` does."""
+    seen = access.present(
+        tx,
+        {"value": found},
+        "figure",
+        action="report.quarterly",
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=client.code,
+    )
+    if "value" in seen.get("masked", ()):
+        hidden = [m.value for m in REPORTED_FIGURES]
+        row.update(dict.fromkeys(hidden))
+        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))
 
 
 def _judge_plugin_columns(
