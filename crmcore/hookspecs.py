@@ -206,6 +206,10 @@ def crm_quarterly_report(tx: Tx, period: Period, clients: Sequence[str]) -> Any:
 
     ``clients`` are the codes in the report. Add what only your plugin knows (sales in the
     period, credit limit, receivables, collection rate); columns appear as ``plugin.column``.
+    The report judges them like any door (CORE-CONF-2): declare the sensitive ones with
+    ``crm_sensitive_fields`` on entity ``"<plugin>.report"`` (``register("distribution.report",
+    "credit_limit", permission=...)``); a reader who may not see one gets None there and
+    ``plugin.column`` in the row's ``masked``, shown ``(masked)``.
     """
 
 

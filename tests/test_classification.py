@@ -417,6 +417,43 @@ def test_scores_amounts_and_figures_are_masked_below_their_clearance(office, adm
     )
 
 
+def test_a_runs_policy_and_cuts_are_masked_below_their_clearance(office, admin, make_user, cli):
+    """CLS-AMT-1, CLS-SCORE-1 under CORE-CONF-2: a run keeps the policy it applied (the amount
+    bounds) and its cuts; a reader cleared only for internal records sees the runs, their
+    dates and counts, not those, in `classify runs`, `show`, `distribution` and `explain`, the
+    API and --json; a reader in clear leaves a look-up record."""
+    add_clients(office, admin, ["KA1", "KA2"])
+    score_clients(office, admin, {"KA1": 90, "KA2": 80})
+    office.classification.run(admin, "CLS-AMT-1", as_of=AS_OF)
+    office.access.set_level(admin, "KA1", "internal")
+    make_user("qian", "director")
+    office.users.set_clearance(admin, "qian", "internal")
+    office.access.grant(admin, "KA1", user="qian", reason="季度分析")
+    low = office.actor("qian")
+    amounts, scores = office.classification.runs(low)
+    assert (amounts.scheme, amounts.as_of, amounts.policy, amounts.detail) == (
+        "CLS-AMT-1",
+        AS_OF,
+        None,
+        None,
+    )
+    assert scores.masked == ("detail", "policy")
+    assert office.classification.show(low, "CLS-SCORE-1").run.detail is None
+    assert office.classification.distribution(low, "CLS-AMT-1").run.policy is None
+    (why,) = office.classification.explain(low, "KA1", scheme="CLS-SCORE-1")
+    assert (why.cls, why.run.policy, why.run.detail) == ("B", None, None)
+    clear = office.classification.runs(admin)[0]
+    assert clear.policy["ordinary_from"] == "5000000" and clear.masked == ()
+    assert office.audit.log(admin, user="admin")[0].action == "classification.runs"
+    shown = cli("classify", "runs", "--json", user="qian")
+    assert shown.exit_code == 0, shown.output
+    assert [r["policy"] for r in json.loads(shown.stdout)] == [None, None]
+    assert "5000000" not in shown.stdout and "cuts" not in shown.stdout
+    assert "5000000" in cli("classify", "runs", "--json").stdout
+    table = cli("classify", "runs", user="qian")
+    assert table.exit_code == 0 and "CLS-AMT-1" in table.stdout
+
+
 def test_cls_amt_2_the_run_in_force_decides_where_crm_org_assign_puts_the_client(
     office, admin, cli
 ):

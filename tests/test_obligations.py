@@ -333,6 +333,31 @@ def test_the_period_report_is_a_door_like_any_other(crm, admin, make_user):
     assert crm.audit.log(admin, user="zhang")[0].action == "report.quarterly"
 
 
+def test_the_period_report_masks_the_figures_below_their_clearance(crm, admin, make_user, cli):
+    """CORE-REC-3 under CORE-CONF-2: the sales, collection rate and credit standing columns
+    are the yearly figures, confidential like `crm figures show`: a director cleared only for
+    internal records reads an internal client's row but not them, in the API, table and --json."""
+    crm.clients.add(admin, NewClient(name="甲公司", code="KA1", region="广东"))
+    crm.figures.record(admin, "KA1", 2025, {"sales_amount": "1234567"}, source="2025年报")
+    crm.access.set_level(admin, "KA1", "internal")
+    make_user("qian", "director")
+    crm.users.set_clearance(admin, "qian", "internal")
+    crm.access.grant(admin, "KA1", user="qian", reason="季度报告")
+    (row,) = crm.reports.quarterly(crm.actor("qian"), "2026Q3").rows
+    assert (row["name"], row["figures_year"], row["sales_amount"], row["masked"]) == (
+        "甲公司",
+        2025,
+        None,
+        ("collection_rate", "credit_standing", "sales_amount"),
+    )
+    assert crm.reports.quarterly(admin, "2026Q3").rows[0]["sales_amount"] == Decimal("1234567.00")
+    shown = cli("report", "quarterly", "2026Q3", "--json", user="qian")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["rows"][0]["sales_amount"] is None
+    table = cli("report", "quarterly", "2026Q3", user="qian")
+    assert "(masked)" in table.stdout and "1234567" not in table.stdout
+
+
 def test_a_branch_headed_by_someone_who_may_not_report_leaves_it_to_the_directors(
     crm, admin, make_user
 ):

@@ -77,6 +77,21 @@ CORE_FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule(
         "classification", "reasons", Clearance.CONFIDENTIAL, rule="CLS-SCORE-1", label_zh="依据"
     ),
+    # a run keeps the policy it applied and its bounds or cuts: the amounts that make a class
+    FieldRule(
+        "classification_run",
+        "policy",
+        Clearance.CONFIDENTIAL,
+        rule="CLS-AMT-1",
+        label_zh="分级参数",
+    ),
+    FieldRule(
+        "classification_run",
+        "detail",
+        Clearance.CONFIDENTIAL,
+        rule="CLS-SCORE-1",
+        label_zh="分档界限",
+    ),
 )
 
 #: Record classes whose entity name need not be passed to :func:`present`.

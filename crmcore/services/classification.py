@@ -57,12 +57,13 @@ class RunView:
     year: int
     policy_key: str
     policy_from: date | None  # None: the rule's defaults
-    policy: dict[str, Any]
-    detail: dict[str, Any]
+    policy: dict[str, Any] | None  # None: masked (access.CORE_FIELD_RULES)
+    detail: dict[str, Any] | None  # the bounds or cuts applied; None: masked
     population: int
     counts: dict[str, int]
     ran_at: datetime
     ran_by: str
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -249,7 +250,9 @@ class ClassificationService(Service):
         stmt = select(t.classification_runs).order_by(runs.id.desc()).limit(limit)
         if scheme:
             stmt = stmt.where(runs.scheme == self._scheme(scheme).scheme.key)
-        return [self._run_view(tx, row) for row in tx.conn.execute(stmt)]
+        return [
+            self._run_view(tx, row, action="classification.runs") for row in tx.conn.execute(stmt)
+        ]
 
     @query
     def show(
@@ -268,7 +271,7 @@ class ClassificationService(Service):
         reg = self._scheme(scheme)
         row = self._chosen_run(tx, reg, on, run_id)
         view = self._run_view(tx, row)
-        classes = reg.scheme.classes(_policy_of(self.crm, reg.scheme, view.policy))
+        classes = reg.scheme.classes(_policy_of(self.crm, reg.scheme, row.policy))
         if cls is not None and cls not in classes:
             raise InvalidInput("class", f"{cls!r} is not one of {', '.join(classes)}")
         r, c = t.classification_results.c, t.clients.c
@@ -313,8 +316,9 @@ class ClassificationService(Service):
         """Count and share of each class in the run in force (or ``run_id``)."""
         tx.actor.require("client.read")
         reg = self._scheme(scheme)
-        view = self._run_view(tx, self._chosen_run(tx, reg, on, run_id))
-        classes = reg.scheme.classes(_policy_of(self.crm, reg.scheme, view.policy))
+        row = self._chosen_run(tx, reg, on, run_id)
+        view = self._run_view(tx, row)
+        classes = reg.scheme.classes(_policy_of(self.crm, reg.scheme, row.policy))
         extra = sorted(set(view.counts) - set(classes))
         total = view.population
         return Distribution(
@@ -373,14 +377,14 @@ class ClassificationService(Service):
                     )
                 )
                 continue
-            policy = _policy_of(self.crm, reg.scheme, view.policy)
+            policy = _policy_of(self.crm, reg.scheme, run.policy)
             mapping = dict(found._mapping)
             reasons = [
                 f"run {run.id} of {reg.scheme.key} as of {run.as_of} on {run.year} figures, "
                 f"policy {view.policy_key} "
                 + (f"in force since {view.policy_from}" if view.policy_from else "at its defaults"),
                 *reg.scheme.measure.describe(tx, found.input_id, policy),
-                reg.scheme.reason(view.detail, mapping, view.population),
+                reg.scheme.reason(dict(run.detail), mapping, view.population),
             ]
             if found.note:
                 reasons.append(f"note: {found.note}")
@@ -529,8 +533,11 @@ class ClassificationService(Service):
             raise NotFound(f"run: unknown classification run {run_id}")
         return row
 
-    def _run_view(self, tx: Tx, row: Row[Any]) -> RunView:
-        return RunView(
+    def _run_view(self, tx: Tx, row: Row[Any], *, action: str | None = None) -> RunView:
+        """The run as the actor may see it: the policy values and the bounds or cuts it applied
+        masked below the field rules (access.CORE_FIELD_RULES, like the values it measured);
+        ``action`` names a door whose reads in clear are recorded (CORE-CONF-2)."""
+        view = RunView(
             id=row.id,
             scheme=row.scheme,
             as_of=row.as_of,
@@ -543,6 +550,9 @@ class ClassificationService(Service):
             counts=dict(row.counts),
             ran_at=row.ran_at,
             ran_by=lookup.logins(tx.conn, {row.ran_by})[row.ran_by],
+        )
+        return access.present(
+            tx, view, "classification_run", action=action, clearance=0, record_id=row.id
         )
 
 

@@ -146,6 +146,8 @@ class ReportService(Service):
             )
             for row, r in zip(rows, clients, strict=True)
         ]
+        for row, r in zip(rows, clients, strict=True):
+            _judge_figures(tx, row, r, figures.get(r.id))
         columns = list(CORE_COLUMNS)
         codes = [r["code"] for r in rows]
         for plugin, extra in tx.hook("crm_quarterly_report", period=period, clients=codes):
@@ -158,6 +160,8 @@ class ReportService(Service):
                 columns.append(name)
                 for row in rows:
                     row[name] = values.get(row["code"])
+            for row, r in zip(rows, clients, strict=True):
+                _judge_plugin_columns(tx, row, r, plugin, list(extra))
         class_a = [r for r in rows if r["class"] == "A"]
         summary = {
             "clients": len(rows),
@@ -173,3 +177,42 @@ class ReportService(Service):
             rows=tuple(rows),
             summary=summary,
         )
+
+
+def _judge_figures(tx: Tx, row: dict[str, Any], client: Any, found: Any) -> None:
+    """The figure columns are the yearly figures' values (CORE-REC-3): withheld, and named in
+    ``masked``, from a reader below the rules on ``figure.value``, as ``crm figures show`` does."""
+    seen = access.present(
+        tx,
+        {"value": found},
+        "figure",
+        action="report.quarterly",
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=client.code,
+    )
+    if "value" in seen.get("masked", ()):
+        hidden = [m.value for m in REPORTED_FIGURES]
+        row.update(dict.fromkeys(hidden))
+        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))
+
+
+def _judge_plugin_columns(
+    tx: Tx, row: dict[str, Any], client: Any, plugin: str, names: list[str]
+) -> None:
+    """A plugin's columns are a door like the core's (CORE-CONF-2): judged by the field rules
+    on ``<plugin>.report`` (crm_sensitive_fields), withheld ones None and named in the row's
+    ``masked`` as ``plugin.column``; those shown in clear join the client's look-up record."""
+    seen = access.present(
+        tx,
+        {name: row[f"{plugin}.{name}"] for name in names},
+        f"{plugin}.report",
+        action="report.quarterly",
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=client.code,
+    )
+    hidden = [f"{plugin}.{name}" for name in seen.get("masked", ())]
+    if hidden:
+        row.update(dict.fromkeys(hidden))
+        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))

@@ -136,7 +136,7 @@ def show(code: str, as_json: bool) -> None:
         render.table(
             "Receivables record (应收账款档案)",
             ["date", "what", "rule", "summary", "by"],
-            [(e.occurred_on, e.kind, e.rule, e.summary, e.by) for e in events],
+            [(e.occurred_on, e.kind, e.rule, render.shown(e, "summary"), e.by) for e in events],
         )
 
 
@@ -327,7 +327,7 @@ def pay(invoice_id: int, amount: str, on: str | None, as_json: bool) -> None:
         return
     inv = result.invoice
     render.done(
-        f"invoice {inv.id}: paid {inv.paid:,.2f} of {inv.amount:,.2f}"
+        f"invoice {inv.id}: paid {_money(inv, 'paid')} of {inv.amount:,.2f}"
         + (" (late)" if result.late else "")
         + (f"; settled {inv.settled_on}" if inv.settled_on else "")
     )
@@ -472,7 +472,7 @@ def _invoice_table(views: Any) -> None:
                 v.order_id,
                 v.client_code,
                 f"{v.amount:,.2f}",
-                f"{v.paid:,.2f}",
+                _money(v, "paid"),
                 v.due_on,
                 v.settled_on,
                 v.late_on,

@@ -259,8 +259,12 @@ class Credit(Base):
 
     @query
     def events(self, tx: Tx, code: str) -> list[CreditEventView]:
-        """The client's receivables record: registration, reviews, downgrades, investigations."""
+        """The client's receivables record: registration, reviews, downgrades, investigations;
+        limits, sales and findings masked without ``distribution.credit.read`` (DIST-CRED-1)."""
         self._read(tx)
+        return self._events(tx, code, action="distribution.events")
+
+    def _events(self, tx: Tx, code: str, *, action: str | None) -> list[CreditEventView]:
         dist = self._distributor(tx, code)
         e = d.credit_events.c
         rows = tx.conn.execute(
@@ -269,7 +273,12 @@ class Credit(Base):
             .where(e.distributor_id == dist.id)
             .order_by(e.occurred_on, e.id)
         ).all()
-        return [_event_view(code, r) for r in rows]
+        return [
+            self._present(
+                tx, _event_view(code, r), "distribution.credit_event", r.client_id, action
+            )
+            for r in rows
+        ]
 
     # -- the quarterly report and the review obligation -----------------------------------------
 

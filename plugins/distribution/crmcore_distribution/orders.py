@@ -179,7 +179,7 @@ class Orders(Base):
                     "score_class": standing.score_class,
                     "reason": new.exception or "",
                 },
-                comment=_hold_comment(hold, standing, excess, new.exception),
+                comment=_hold_comment(hold, standing, new.exception),
             )
         if not holds:
             self._accept(tx, order_id)
@@ -363,7 +363,7 @@ class Orders(Base):
         )
         downgrade = self._late_payment(tx, row.distributor_id, day) if counted else None
         return PaymentResult(
-            invoice=self._invoice_view(tx, invoice_id), late=late, downgrade=downgrade
+            invoice=self._invoice_view(tx, invoice_id, action=None), late=late, downgrade=downgrade
         )
 
     @query
@@ -374,7 +374,10 @@ class Orders(Base):
         stmt = self._newest(tx, d.invoices, code, limit)
         if open_only:
             stmt = stmt.where(d.invoices.c.settled_on.is_(None))
-        return [self._invoice_view(tx, invoice_id) for invoice_id in tx.conn.scalars(stmt)]
+        return [
+            self._invoice_view(tx, invoice_id, action="distribution.invoices")
+            for invoice_id in tx.conn.scalars(stmt)
+        ]
 
     def _late_payment(self, tx: Tx, dist_id: int, day: date) -> CreditEventView | None:
         """DIST-PAY-2: count the late payments in the window; lower the terms at the N-th."""
@@ -438,7 +441,7 @@ class Orders(Base):
             detail={"from": standing.payment_class, "to": to, "period": where},
         )
         code = tx.conn.scalar(select(CLIENTS.c.code).where(CLIENTS.c.id == dist.client_id))
-        return next(v for v in self.events(tx, code) if v.id == event_id)
+        return next(v for v in self._events(tx, code, action=None) if v.id == event_id)
 
     def _accept(self, tx: Tx, order_id: int) -> None:
         row = self._order_row(tx, order_id)
@@ -545,7 +548,7 @@ class Orders(Base):
     def _invoice_of(self, tx: Tx, order_id: int) -> Row[Any] | None:
         return tx.conn.execute(select(d.invoices).where(d.invoices.c.order_id == order_id)).first()
 
-    def _invoice_view(self, tx: Tx, invoice_id: int) -> InvoiceView:
+    def _invoice_view(self, tx: Tx, invoice_id: int, *, action: str | None) -> InvoiceView:
         i, o = d.invoices.c, d.orders.c
         row = tx.conn.execute(
             select(d.invoices, o.settlement, CLIENTS.c.code)
@@ -553,7 +556,7 @@ class Orders(Base):
             .join(CLIENTS, CLIENTS.c.id == i.client_id)
             .where(i.id == invoice_id)
         ).one()
-        return InvoiceView(
+        view = InvoiceView(
             id=row.id,
             order_id=row.order_id,
             client_code=row.code,
@@ -566,6 +569,7 @@ class Orders(Base):
             late_on=row.late_on,
             prepayment=row.settlement == Settlement.PREPAY.value,
         )
+        return self._present(tx, view, "distribution.invoice", row.client_id, action)
 
     def _unpaid_prepayments(self, tx: Tx, order_ids: Sequence[int]) -> set[int]:
         if not order_ids:
@@ -595,9 +599,11 @@ def _bound_text(cls: str, bounds: Any) -> str:
     return f"{off}% off" if off else "not below"
 
 
-def _hold_comment(hold: str, standing: Standing, excess: Decimal, reason: str | None) -> str:
+def _hold_comment(hold: str, standing: Standing, reason: str | None) -> str:
+    """The step's comment, for everyone who reads the approval: the excess itself is in
+    ``data.excess``, withheld from those without the credit permission (DIST-CRED-1)."""
     if hold == "credit_override":
-        return f"over the credit limit by {excess:,.2f} (DIST-CRED-2)"
+        return "over the credit limit (DIST-CRED-2)"
     if hold == "price_exception":
         return f"price below the class {standing.score_class} bound: {reason} (DIST-PRICE-1)"
     return "class D order: strict review before acceptance (DIST-DLV-1)"

@@ -51,7 +51,7 @@ def crm_roles(register: Callable[..., None]) -> None:
 
 @hookimpl
 def crm_sensitive_fields(register: Callable[..., None]) -> None:
-    from crmcore_distribution.views import CREDIT_READ, SENSITIVE
+    from crmcore_distribution.views import CREDIT_READ, SENSITIVE, WHEN
 
     for entity, fields in SENSITIVE.items():
         for name, label in fields.items():
@@ -60,6 +60,7 @@ def crm_sensitive_fields(register: Callable[..., None]) -> None:
                 name,
                 clearance="confidential",
                 permission=CREDIT_READ,
+                when=WHEN.get((entity, name)),
                 rule="DIST-CRED-1",
                 label_zh=label,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,42 @@ SENSITIVE: dict[str, dict[str, str]] = {
     },
     "distribution.order": {"credit_limit": "信用限度", "exposure": "信用占用"},
     "distribution.queue_entry": {"score": "评分"},  # the order of the queue shows the ranking
+    # unpaid invoices add up to the receivables (DIST-PAY-1): what was paid and is still owed
+    "distribution.invoice": {"paid": "已付金额", "outstanding": "未付金额"},
+    # the receivables record (应收账款档案): the limits a registration or review set, the sales
+    # they rested on, an investigation's findings; the summary repeats them (not a downgrade's)
+    "distribution.credit_event": {
+        "summary": "摘要",
+        "detail.limit": "信用限度",
+        "detail.period_sales": "期间销售额",
+        "detail.findings": "调查结论",
+        "detail.rating": "资信评级",
+    },
+    # the columns the plugin adds to the CORE-ARC-3 period report (crm_quarterly_report)
+    "distribution.report": {"credit_limit": "信用限度", "receivables": "应收账款"},
+    # the same figures in the data of the plugin's approvals (crm workflow show / history)
+    "workflow_instance": {
+        "data.limit": "信用限度",
+        "data.previous_limit": "原信用限度",
+        "data.period_sales": "期间销售额",
+        "data.exposure": "信用占用",
+        "data.excess": "超限金额",
+        "data.findings": "调查结论",
+        "data.rating": "资信评级",
+    },
+}
+
+
+def _ours(instance: Any) -> bool:
+    return str(instance.workflow).startswith("distribution.")
+
+
+#: Rules of SENSITIVE that hold for some records only (FieldRule.when); a rule on workflow data
+#: keys holds for this plugin's approvals (and, as crmcore does for a rule with ``when``, when
+#: the instance is not known yet: starting one with such a key).
+WHEN: dict[tuple[str, str], Callable[[Any], bool]] = {
+    ("distribution.credit_event", "summary"): lambda event: event.kind != "downgrade",
+    **{("workflow_instance", key): _ours for key in SENSITIVE["workflow_instance"]},
 }
 
 
@@ -103,13 +140,14 @@ class InvoiceView:
     order_id: int
     client_code: str
     amount: Decimal
-    paid: Decimal
-    outstanding: Decimal
+    paid: Decimal | None
+    outstanding: Decimal | None
     issued_on: date
     due_on: date
     settled_on: date | None
     late_on: date | None
     prepayment: bool
+    masked: tuple[str, ...] = ()  # fields withheld from this reader (CREDIT_READ)
 
 
 @frozen(kw_only=True)
@@ -120,11 +158,12 @@ class CreditEventView:
     rule: str
     occurred_on: date
     period: str | None
-    summary: str
+    summary: str | None
     detail: dict[str, Any]
     workflow_id: int | None
     at: datetime
     by: str
+    masked: tuple[str, ...] = ()  # summary and detail keys withheld (CREDIT_READ)
 
 
 @frozen(kw_only=True)
