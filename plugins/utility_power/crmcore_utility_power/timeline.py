@@ -129,9 +129,21 @@ def _step_detail(tx: Tx, app: Any, event: WorkflowEvent) -> str | None:
         return row and f"{row.surveyed_on} by {', '.join(row.participants)}: {row.findings}"
     if action == "plan":
         row = _at_step(tx, t.plans, app, event)
-        return row and (
+        if row is None:
+            return None
+        fees = access.present(
+            tx,
+            {"total": row.total},
+            sensitive.QUOTE,
+            action="power.timeline",
+            client_id=app.client_id,
+            clearance=access.client_by_id(tx, app.client_id).clearance,
+            record_id=row.quote_number,
+        )
+        total = MASKED if fees["total"] is None else f"{fees['total']} CNY"
+        return (
             f"revision {row.revision} ({row.quote_number}): {row.voltage} {row.capacity_kva} kVA "
-            f"from {'; '.join(row.sources)}; fees {row.total} CNY"
+            f"from {'; '.join(row.sources)}; fees {total}"
         )
     if action == "notify":
         row = tx.conn.execute(select(t.notices).where(t.notices.c.application_id == app.id)).first()
