@@ -58,7 +58,8 @@ def test_a_signed_copy_of_the_contract_is_filed_under_contracts(crm, power, cli,
 
 
 def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, power, cli, tmp_path):
-    """CORE-ARC-1 checks the file; the contract is not recorded without its copy."""
+    """CORE-ARC-1 checks the file; the contract (PWR-ACC-2) is not recorded without its copy,
+    through the Python API and the CLI alike."""
     number = drive(power, apply(power).number, "passed").number
     before = row_counts(crm)
     with pytest.raises(InvalidInput, match="not an allowed type"):
@@ -68,6 +69,16 @@ def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, pow
             NewContract(number="GYD-1", filename="setup.exe", content=b"MZ\x90\x00"),
         )
     assert row_counts(crm) == before
+    # the same through the CLI: one line naming the field and the rule, exit code 3
+    copy = tmp_path / "setup.exe"
+    copy.write_bytes(b"MZ\x90\x00")
+    result = cli("power", "contract", number, "--number", "GYD-1", "--file", str(copy), user="spec")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: file: .exe is not an allowed type (")
+    assert result.stderr.endswith(" (CORE-ARC-1)\n") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert row_counts(crm) == before
+    assert power.status(crm.actor("spec"), number).contract is None
     with pytest.raises(InvalidInput, match="needs both its file name and content") as err:
         NewContract(number="GYD-1", filename="scan.pdf")
     assert err.value.rule == "PWR-ACC-2"
