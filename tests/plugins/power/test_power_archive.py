@@ -82,3 +82,22 @@ def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, pow
     with pytest.raises(InvalidInput, match="needs both its file name and content") as err:
         NewContract(number="GYD-1", filename="scan.pdf")
     assert err.value.rule == "PWR-ACC-2"
+
+
+def test_a_revision_sent_back_stays_with_the_application_not_in_the_clients_archive(
+    crm, power, cli
+):
+    """PWR-APP-1 / PWR-FEE-1 / CORE-ARC-1: the archive holds the quote the client was given
+    (at the notice). A revision sent back in countersigning (会签) was never given to the
+    client, so it is not filed; it stays on the application, readable by revision."""
+    spec = crm.actor("spec")
+    number = drive(power, apply(power).number, "countersign").number
+    power.sign(crm.actor("safe"), number, reject="未明确继电保护配置")
+    view = drive(power, number, "notified")
+    assert [p.revision for p in view.plans] == [1, 2]
+    docs = crm.archives.list(spec, CLIENT, category="power")
+    assert [d.title for d in docs] == [f"供电方案答复单 {number}-F2 ({number})"]
+    first = cli("power", "quote", number, "--revision", "1", user="spec")
+    assert first.exit_code == 0 and f"{number}-F1" in first.stdout
+    timeline = cli("power", "timeline", number, user="spec").stdout
+    assert "会签退回" in timeline and "未明确继电保护配置" in timeline
