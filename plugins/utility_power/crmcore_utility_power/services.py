@@ -159,16 +159,7 @@ class PowerService:
             .order_by(p.version)
         ).all()
         versions = tuple(
-            access.present(
-                tx,
-                _profile_version(r),
-                sensitive.PROFILE,
-                action=action,
-                client_id=client.id,
-                clearance=client.clearance,
-                record_id=r.id,
-            )
-            for r in rows
+            _present(tx, _profile_version(r), sensitive.PROFILE, action, client, r.id) for r in rows
         )
         accounts = tuple(
             tx.conn.scalars(
@@ -1065,16 +1056,7 @@ def _view(
     if not whole:
         client = access.client_by_id(tx, app.client_id)
         plans = tuple(
-            access.present(
-                tx,
-                p,
-                sensitive.QUOTE,
-                action=action,
-                client_id=client.id,
-                clearance=client.clearance,
-                record_id=p.quote_number,
-            )
-            for p in plans
+            _present(tx, p, sensitive.QUOTE, action, client, p.quote_number) for p in plans
         )
         if plans and "total" in plans[-1].masked:
             fees_due = None
@@ -1137,6 +1119,21 @@ def _view(
         },
         account=account,
         fees_due=fees_due,
+    )
+
+
+def _present(
+    tx: Tx, view: Any, entity: str, action: str | None, client: Any, record_id: object
+) -> Any:
+    """``view`` of a record of ``client`` as the actor may see it (CORE-CONF-2)."""
+    return access.present(
+        tx,
+        view,
+        entity,
+        action=action,
+        client_id=client.id,
+        clearance=client.clearance,
+        record_id=record_id,
     )
 
 
