@@ -509,7 +509,8 @@ def status(number: str, as_json: bool) -> None:
             (
                 "plan",
                 view.plan
-                and f"revision {view.plan.revision} ({view.plan.quote_number}), fees {view.plan.total} CNY",
+                and f"revision {view.plan.revision} ({view.plan.quote_number}), fees "
+                + (render.MASKED if view.plan.total is None else f"{view.plan.total} CNY"),
             ),
             (
                 "validity",
@@ -548,7 +549,7 @@ def status(number: str, as_json: bool) -> None:
                 and f"{view.meter_ticket['number']} issued {view.meter_ticket['issued_on']}, due {view.meter_ticket['due']}, returned {view.meter_ticket['returned_on'] or '-'}",
             ),
             ("account", view.account),
-            ("fees due", f"{view.fees_due} CNY"),
+            ("fees due", render.MASKED if view.fees_due is None else f"{view.fees_due} CNY"),
         ],
     )
     if view.clocks:

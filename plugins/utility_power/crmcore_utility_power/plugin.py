@@ -47,20 +47,24 @@ def crm_cli_group() -> click.Group:
 @hookimpl
 def crm_roles(register: Callable[..., None]) -> None:
     from crmcore_utility_power.connection import ROLES, SPECIALIST
-    from crmcore_utility_power.sensitive import CONTRACTS, FIGURES
+    from crmcore_utility_power.sensitive import CONTRACTS, FIGURES, QUOTES
 
     seeing = ["client.read", "workflow.read", "power.read"]
     for role, label in ROLES.items():
         # the specialist notifies the plan (its quote goes into the client's archive) and
-        # records the supply contract, so reads its number (PWR-ACC-2)
-        extra = ["power.record", CONTRACTS, "archive.write"] if role == SPECIALIST else []
+        # records the supply contract, so reads its number (PWR-ACC-2); it drafts the plan
+        # and tells the client the fees and the account to pay into (PWR-FEE-1)
+        extra = ["power.record", CONTRACTS, QUOTES, "archive.write"] if role == SPECIALIST else []
         register(role, [*seeing, *extra], label_zh=label)
     register("power_office", ["workflow.start", "power.apply"])
     # PWR-KA-1: account managers handle connections, keep the profile, supervise contracts.
-    register("account_manager", ["power.read", "power.apply", "power.profile", FIGURES, CONTRACTS])
+    register(
+        "account_manager",
+        ["power.read", "power.apply", "power.profile", FIGURES, CONTRACTS, QUOTES],
+    )
     register("director", ["power.*"])
     for role in ("finance", "audit_legal"):
-        register(role, ["power.read", FIGURES, CONTRACTS])
+        register(role, ["power.read", FIGURES, CONTRACTS, QUOTES])
     register("read_only", ["power.read"])
 
 

@@ -7,6 +7,7 @@ fee schedule says later. Only the validity line changes, once the plan is notifi
 from __future__ import annotations
 
 from crmcore.calendar import china_date
+from crmcore.cli.render import MASKED
 from crmcore_utility_power.views import ApplicationView, PlanRevision
 
 KIND_ZH = {"new": "新装", "increase": "增容"}
@@ -27,13 +28,15 @@ def render_quote(app: ApplicationView, plan: PlanRevision) -> str:
         "",
         "应交费用 Fees due (PWR-FEE-1):",
     ]
-    if plan.fees:
+    if plan.fees is None:
+        lines.append(f"  {MASKED}")
+    elif plan.fees:
         lines += [f"  {f.label_zh}: {f.amount} 元  ({f.basis})" for f in plan.fees]
     else:
         lines.append("  无 (none)")
     lines += [
-        f"  合计 Total: {plan.total} 元",
-        f"交费帐号 Pay into: {plan.pay_into}",
+        f"  合计 Total: {MASKED if plan.total is None else f'{plan.total} 元'}",
+        f"交费帐号 Pay into: {plan.pay_into or MASKED}",
         "",
         _validity(app, plan),
     ]

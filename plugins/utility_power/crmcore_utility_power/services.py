@@ -441,7 +441,7 @@ class PowerService:
             )
         )
         if notice.document_id is not None:  # the filed quote states the new validity
-            view = self._show(tx, number)
+            view = self._show(tx, number, whole=True)
             assert view.validity is not None
             quote = _revision(view.plans, view.validity.plan_revision)
             archive.refile_quote(
@@ -694,11 +694,14 @@ class PowerService:
         power.contracts.read); the look-up is recorded (查阅记录, CORE-CONF-2)."""
         return self._show(tx, number, action="power.status")
 
-    def _show(self, tx: Tx, number: str, *, action: str | None = None) -> ApplicationView:
-        """The view after a write (``action`` None: the write's own audit event records it)."""
+    def _show(
+        self, tx: Tx, number: str, *, action: str | None = None, whole: bool = False
+    ) -> ApplicationView:
+        """The view after a write (``action`` None: the write's own audit event records it).
+        ``whole``: nothing masked, for the quote filed in the archive, not for a reader."""
         tx.actor.require(READ)
         app, instance = self._load(tx, number)
-        return _view(tx, app, instance, action)
+        return _view(tx, app, instance, action, whole=whole)
 
     @query
     def list(
@@ -856,7 +859,7 @@ def record_notice(tx: Tx, app: Row[Any]) -> None:
             **_stamp(tx),
         )
     ).inserted_primary_key[0]
-    view = _view(tx, app, tx.crm.workflows.get(tx, app.instance_id), None)
+    view = _view(tx, app, tx.crm.workflows.get(tx, app.instance_id), None, whole=True)
     quote = _revision(view.plans, plan.revision)
     document_id = archive.file_quote(
         tx, view.client_code, quote.quote_number, app.number, render_quote(view, quote), today
@@ -987,7 +990,11 @@ _PROFILE_FIELDS = frozenset(
 )
 
 
-def _view(tx: Tx, app: Row[Any], instance: Instance, action: str | None) -> ApplicationView:
+def _view(
+    tx: Tx, app: Row[Any], instance: Instance, action: str | None, *, whole: bool = False
+) -> ApplicationView:
+    """The application as the actor may see it: a quote's fees and pay-into account need
+    power.quotes.read (PWR-FEE-1); ``whole`` shows everything (the archived quote)."""
     conn = tx.conn
     today = china_date(tx.now)
     documents = tuple(
@@ -1051,7 +1058,19 @@ def _view(tx: Tx, app: Row[Any], instance: Instance, action: str | None) -> Appl
         )
         for c in instance.clocks
     )
-    plan_fees_due = plans[-1].total if plans else Decimal("0.00")
+    fees_due: Decimal | None = (plans[-1].total if plans else Decimal("0.00")) + sum(
+        (i.fee for i in inspections), Decimal("0.00")
+    )
+    if not whole:
+        client = access.client_by_id(tx, app.client_id)
+        plans = tuple(
+            access.present(
+                tx, p, sensitive.QUOTE, action=action, client=client, record_id=p.quote_number
+            )
+            for p in plans
+        )
+        if plans and "total" in plans[-1].masked:
+            fees_due = None
     return ApplicationView(
         number=app.number,
         client_code=instance.client_code,
@@ -1110,7 +1129,7 @@ def _view(tx: Tx, app: Row[Any], instance: Instance, action: str | None) -> Appl
             "returned_on": ticket.returned_on,
         },
         account=account,
-        fees_due=plan_fees_due + sum((i.fee for i in inspections), Decimal("0.00")),
+        fees_due=fees_due,
     )
 
 

@@ -80,19 +80,26 @@ def entries(
         what = f"中间检查 {r.seq} (inspection during works)"
         found.append(_record(r, what, _inspection(r), "PWR-WORK-1"))
     for r in conn.execute(_with_login(t.contracts).where(t.contracts.c.application_id == app.id)):
-        contract = access.present(
-            tx,
-            {"number": r.number},
-            sensitive.CONTRACT,
-            action="power.timeline",
-            client_id=app.client_id,
-            clearance=access.client_by_id(tx, app.client_id).clearance,
-            record_id=r.id,
-        )
+        contract = _shown(tx, app, sensitive.CONTRACT, {"number": r.number}, r.id)
         detail = f"{contract['number'] or MASKED} signed {r.signed_on}"
         found.append(_record(r, "供用电合同 (supply contract)", detail, "PWR-ACC-2"))
     found.sort(key=lambda item: (item[0], item[1]))
     return [entry for _, _, entry in found]
+
+
+def _shown(
+    tx: Tx, app: Any, entity: str, values: dict[str, Any], record_id: object
+) -> dict[str, Any]:
+    """``values`` of a record of ``app`` as the actor may see them, the look-up recorded."""
+    return access.present(
+        tx,
+        values,
+        entity,
+        action="power.timeline",
+        client_id=app.client_id,
+        clearance=access.client_by_id(tx, app.client_id).clearance,
+        record_id=record_id,
+    )
 
 
 def _record(row: Any, what: str, detail: str, rule: str) -> tuple[Any, float, TimelineEntry]:
@@ -129,9 +136,13 @@ def _step_detail(tx: Tx, app: Any, event: WorkflowEvent) -> str | None:
         return row and f"{row.surveyed_on} by {', '.join(row.participants)}: {row.findings}"
     if action == "plan":
         row = _at_step(tx, t.plans, app, event)
-        return row and (
+        if row is None:
+            return None
+        fees = _shown(tx, app, sensitive.QUOTE, {"total": row.total}, row.quote_number)
+        total = MASKED if fees["total"] is None else f"{fees['total']} CNY"
+        return (
             f"revision {row.revision} ({row.quote_number}): {row.voltage} {row.capacity_kva} kVA "
-            f"from {'; '.join(row.sources)}; fees {row.total} CNY"
+            f"from {'; '.join(row.sources)}; fees {total}"
         )
     if action == "notify":
         row = tx.conn.execute(select(t.notices).where(t.notices.c.application_id == app.id)).first()

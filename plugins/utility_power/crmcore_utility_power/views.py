@@ -66,12 +66,14 @@ class PlanRevision:
     voltage: str
     capacity_kva: Decimal
     sources: tuple[str, ...]
-    fees: tuple[FeeLine, ...]
-    total: Decimal
-    pay_into: str
+    fees: tuple[FeeLine, ...] | None  # None when withheld (PWR-FEE-1, power.quotes.read)
+    total: Decimal | None
+    pay_into: str | None
     note: str | None
     recorded_at: datetime
     recorded_by: str
+    #: fields withheld from this reader (None above)
+    masked: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -151,7 +153,7 @@ class ApplicationView:
     contract: dict[str, object] | None  # number None and named in "masked" when withheld
     meter_ticket: dict[str, object] | None
     account: str | None
-    fees_due: Decimal  # the current plan's fees plus re-inspection fees
+    fees_due: Decimal | None  # the plan's fees plus re-inspection fees; None if they are masked
 
     @property
     def plan(self) -> PlanRevision | None:

@@ -58,7 +58,8 @@ def test_a_signed_copy_of_the_contract_is_filed_under_contracts(crm, power, cli,
 
 
 def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, power, cli, tmp_path):
-    """CORE-ARC-1 checks the file; the contract is not recorded without its copy."""
+    """CORE-ARC-1 checks the file; the contract (PWR-ACC-2) is not recorded without its copy,
+    through the Python API and the CLI alike."""
     number = drive(power, apply(power).number, "passed").number
     before = row_counts(crm)
     with pytest.raises(InvalidInput, match="not an allowed type"):
@@ -68,6 +69,35 @@ def test_a_copy_of_a_forbidden_type_is_refused_and_no_contract_recorded(crm, pow
             NewContract(number="GYD-1", filename="setup.exe", content=b"MZ\x90\x00"),
         )
     assert row_counts(crm) == before
+    # the same through the CLI: one line naming the field and the rule, exit code 3
+    copy = tmp_path / "setup.exe"
+    copy.write_bytes(b"MZ\x90\x00")
+    result = cli("power", "contract", number, "--number", "GYD-1", "--file", str(copy), user="spec")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: file: .exe is not an allowed type (")
+    assert result.stderr.endswith(" (CORE-ARC-1)\n") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert row_counts(crm) == before
+    assert power.status(crm.actor("spec"), number).contract is None
     with pytest.raises(InvalidInput, match="needs both its file name and content") as err:
         NewContract(number="GYD-1", filename="scan.pdf")
     assert err.value.rule == "PWR-ACC-2"
+
+
+def test_a_revision_sent_back_stays_with_the_application_not_in_the_clients_archive(
+    crm, power, cli
+):
+    """PWR-APP-1 / PWR-FEE-1 / CORE-ARC-1: the archive holds the quote the client was given
+    (at the notice). A revision sent back in countersigning (会签) was never given to the
+    client, so it is not filed; it stays on the application, readable by revision."""
+    spec = crm.actor("spec")
+    number = drive(power, apply(power).number, "countersign").number
+    power.sign(crm.actor("safe"), number, reject="未明确继电保护配置")
+    view = drive(power, number, "notified")
+    assert [p.revision for p in view.plans] == [1, 2]
+    docs = crm.archives.list(spec, CLIENT, category="power")
+    assert [d.title for d in docs] == [f"供电方案答复单 {number}-F2 ({number})"]
+    first = cli("power", "quote", number, "--revision", "1", user="spec")
+    assert first.exit_code == 0 and f"{number}-F1" in first.stdout
+    timeline = cli("power", "timeline", number, user="spec").stdout
+    assert "会签退回" in timeline and "未明确继电保护配置" in timeline

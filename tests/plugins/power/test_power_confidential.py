@@ -12,7 +12,7 @@ import json
 
 import pytest
 from crmcore_utility_power.domain import NewContract, NewProfile
-from power_kit import CLIENT, apply, drive
+from power_kit import CLIENT, PAY_INTO, apply, drive
 
 from crmcore import PermissionDenied
 from crmcore.testing import row_counts
@@ -97,3 +97,38 @@ def test_the_contract_number_is_masked_without_the_permission(crm, power, cli):
         assert "GYD-2026-0815" not in out and "(masked)" in out
     assert power.status(crm.actor("am"), number).contract["number"] == "GYD-2026-0815"
     assert "GYD-2026-0815" in cli("power", "timeline", number, user="spec").stdout
+
+
+def test_the_quotes_fees_and_pay_into_account_are_masked_without_the_permission(crm, power, cli):
+    """PWR-FEE-1, CORE-CONF-2: the fees due and the account to pay into, told to the client
+    with the plan, need power.quotes.read; marketing (会签) sees the plan, not its money, in
+    the API, the status table and its JSON, the quote document and the timeline. The quote
+    filed in the archive and the specialist who notifies keep them whole."""
+    number = drive(power, apply(power, sources=2).number, "notified").number  # 高可靠性供电费
+    plan = power.status(crm.actor("mkt"), number).plan
+    assert plan is not None and plan.voltage == "10kV"
+    assert (plan.fees, plan.total, plan.pay_into) == (None, None, None)
+    assert sorted(plan.masked) == ["fees", "pay_into", "total"]
+    assert power.status(crm.actor("mkt"), number).fees_due is None
+    shown = json.loads(cli("power", "status", number, "--json", user="mkt").stdout)
+    assert shown["plans"][-1]["total"] is None and shown["plans"][-1]["pay_into"] is None
+    assert shown["plans"][-1]["fees"] is None and shown["fees_due"] is None
+    quote = json.loads(cli("power", "quote", number, "--json", user="mkt").stdout)["text"]
+    whole = power.quote(crm.actor("spec"), number).text
+    total = power.status(crm.actor("spec"), number).plan.total
+    assert total and PAY_INTO in whole and f"{total} 元" in whole
+    for out in (
+        quote,
+        cli("power", "status", number, user="mkt").stdout,
+        cli("power", "quote", number, user="mkt").stdout,
+        cli("power", "timeline", number, user="mkt").stdout,
+    ):
+        assert PAY_INTO not in out and str(total) not in out and "(masked)" in out
+    doc_id = power.status(crm.actor("spec"), number).validity.quote_document
+    assert PAY_INTO in crm.archives.content(crm.actor("spec"), doc_id)[1].decode()
+    events = crm.audit.log(crm.actor("admin"), action="power.quote")
+    assert {e.actor: sorted(e.detail.get("masked", ())) for e in events}["mkt"] == [
+        "power.quote.fees",
+        "power.quote.pay_into",
+        "power.quote.total",
+    ]

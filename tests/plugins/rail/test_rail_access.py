@@ -16,7 +16,7 @@ from crmcore_rail_freight.services import rail
 from rail_kit import TOTAL, Kit, figures, sign
 
 from crmcore import Conflict, Crm, NewUser, PermissionDenied
-from crmcore.testing import row_counts
+from crmcore.testing import row_counts, run_cli
 
 D = Decimal
 
@@ -191,6 +191,36 @@ def test_rail_ops_1_the_same_settlement_recorded_twice_at_once_is_a_clean_confli
     assert lost.exit_code == 5 and lost.rule == "RAIL-OPS-1"
     if crm_backend == "postgresql":
         assert "JS-RACE of KA1 was recorded meanwhile" in str(lost)
+    assert [s.reference for s in ops.settlements(loaded.actor("fin"), "KA1", 2026)] == [
+        "JS-01",
+        "JS-RACE",
+    ]
+
+
+def test_rail_ops_1_the_same_settlement_entered_twice_at_once_through_the_cli(
+    loaded, crm, crm_url, crm_backend
+):
+    """The race as a user meets it: the second `crm rail settlement add` with the same
+    reference, started while the first is still open, ends with exit 5 and one line citing
+    RAIL-OPS-1; no traceback, one settlement recorded."""
+    ops = loaded.rail.operations
+    results = []
+    argv = [
+        "--db", crm_url, "--as", "fin", "rail", "settlement", "add", "KA1",
+        "--month", "2026-01", "--amount", "100.00", "--reference", "JS-RACE", "--on", "2026-04-02",
+    ]  # fmt: skip
+    with crm.transaction(loaded.actor("fin")) as tx:
+        ops.settle(tx, "KA1", "2026-01", D("100.00"), "JS-RACE")
+        thread = threading.Thread(target=lambda: results.append(run_cli(argv)))
+        thread.start()
+        time.sleep(1.0)  # the CLI's transaction checks, then waits on the index (or the lock)
+    thread.join(timeout=60)
+    (second,) = results
+    assert second.exit_code == 5, second
+    assert second.stderr.startswith("error: ") and second.stderr.endswith(" (RAIL-OPS-1)\n")
+    assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
+    if crm_backend == "postgresql":  # SQLite waits on the lock, then its check refuses
+        assert "JS-RACE of KA1 was recorded meanwhile" in second.stderr
     assert [s.reference for s in ops.settlements(loaded.actor("fin"), "KA1", 2026)] == [
         "JS-01",
         "JS-RACE",

@@ -549,3 +549,55 @@ def test_rail_vol_1_two_bureau_staff_signing_at_once_exactly_one_signs(kit, crm,
     (lost,) = (o for o in outcomes if o != "signed")
     assert lost.endswith("(RAIL-VOL-1)")  # already signed, or changed meanwhile
     assert row_counts(crm)["rail_volume_signatures"] == 2  # the client's and one bureau's
+
+
+# -- the list of a year's forms ----------------------------------------------------------------
+
+
+def test_rail_vol_1_the_list_of_a_years_forms_reads_in_a_fixed_number_of_queries(kit):
+    """RAIL-VOL-1/2: the bureau's list of every form of a year took a round of queries per
+    form (2.1 s for 300 forms); now the same output in as many queries for two forms as for
+    one, and each line says what the form itself says."""
+    from sqlalchemy import event
+
+    kit.at(2025, 3, 1)
+    kit.certify("KA1")
+    kit.certify("KA2")
+    loaded_2026(kit)
+    kit.rail.volumes.set_growth(kit.actor("admin"), "山西", 2027, D("5.00"))
+    kit.at(2026, 12, 10)
+    kit.rail.volumes.file(kit.actor("am"), "KA1", 2027, figures(D("1040000")), sign())
+    reader = kit.actor("reader")
+
+    def listed() -> tuple[int, list]:  # type: ignore[type-arg]
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(kit.crm.engine, "before_cursor_execute", count)
+        try:
+            summaries = kit.rail.volumes.list(reader, 2027)
+            return len(statements), summaries
+        finally:
+            event.remove(kit.crm.engine, "before_cursor_execute", count)
+
+    one, _ = listed()
+    kit.rail.volumes.file(kit.actor("am"), "KA2", 2027, figures(), sign())
+    kit.rail.volumes.agree(kit.actor("bureau"), "KA2", 2027, sign("李四"))
+    two, summaries = listed()
+    assert two == one > 0
+    assert [s.client_code for s in summaries] == ["KA1", "KA2"]
+    for s in summaries:
+        form = kit.rail.volumes.show(reader, s.client_code, 2027)
+        assert (s.stage, s.effective, s.total, s.growth_percent, s.growth_warning) == (
+            form.stage,
+            form.effective,
+            form.figures.total,
+            form.growth.growth_percent,
+            form.growth.warning,
+        )
+    assert (summaries[0].growth_percent, summaries[0].growth_warning is not None) == (
+        D("4.00"),
+        True,
+    )

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import func, select
@@ -30,10 +32,17 @@ class Actuals:
 
 
 def actuals(tx: Tx, client_id: int, year: int) -> Actuals:
+    return actuals_of(tx, [client_id], year)[client_id]
+
+
+def actuals_of(tx: Tx, client_ids: Iterable[int], year: int) -> dict[int, Actuals]:
+    """:func:`actuals` of many clients in one query (the list of a year's forms)."""
+    wanted = sorted(set(client_ids))
     dest = stations.alias("dest")
     l = loadings.c  # noqa: E741
     rows = tx.conn.execute(
         select(
+            l.client_id,
             l.month,
             dest.c.bureau,
             dest.c.code,
@@ -42,9 +51,16 @@ def actuals(tx: Tx, client_id: int, year: int) -> Actuals:
             func.sum(l.freight).label("freight"),
         )
         .join(dest, dest.c.id == l.destination_id)
-        .where(l.client_id == client_id, l.year == year)
-        .group_by(l.month, dest.c.bureau, dest.c.code, l.consignee)
-    )
+        .where(l.client_id.in_(wanted), l.year == year)
+        .group_by(l.client_id, l.month, dest.c.bureau, dest.c.code, l.consignee)
+    ).all()
+    by_client: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_client[r.client_id].append(r)
+    return {i: _summed(year, by_client.get(i, [])) for i in wanted}
+
+
+def _summed(year: int, rows: Iterable[Any]) -> Actuals:
     by_month: dict[int, Decimal] = defaultdict(Decimal)
     freight: dict[int, Decimal] = defaultdict(Decimal)
     by_bureau: dict[str, Decimal] = defaultdict(Decimal)

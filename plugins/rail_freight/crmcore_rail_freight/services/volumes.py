@@ -7,7 +7,7 @@ compare-and-set, so two people signing the same stage at once cannot both succee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -41,7 +41,7 @@ from ..domain.volumes import (
 )
 from ..domain.years import check_year
 from ..tables import region_growth, volume_forms, volume_lines, volume_signatures
-from .actuals import Actuals, actuals
+from .actuals import Actuals, actuals, actuals_of
 from .common import (
     BUREAU,
     MINISTRY,
@@ -180,9 +180,12 @@ class VolumeService(Service):
             select(volume_forms).where(f.year == year, f.client_id.in_(readable_ids(tx)))
         ).all()
         clients = clients_by_id(tx, [r.client_id for r in rows])
+        loaded = self._load(tx, [(clients[r.client_id], r) for r in rows])
         summaries = []
         for row in rows:
-            form = self._view(tx, clients[row.client_id], row, action="rail.volume.list")
+            form = self._view(
+                tx, clients[row.client_id], row, action="rail.volume.list", loaded=loaded
+            )
             summaries.append(
                 VolumeSummary(
                     client_code=form.client_code,
@@ -556,50 +559,89 @@ class VolumeService(Service):
             .order_by(volume_lines.c.id)
         ).all()
         codes = stations_by_id(tx, [i for r in lines for i in (r.origin_id, r.destination_id)])
+        return _figures(signature, lines, codes)
 
-        def code(station_id: int | None) -> str | None:
-            return codes[station_id].code if station_id is not None else None
-
-        return VolumeFigures(
-            total=signature.total,
-            contracted=signature.contracted,
-            directions=tuple(
-                Direction(bureau=r.label, tonnage=r.tonnage) for r in lines if r.kind == "direction"
-            ),
-            consignees=tuple(
-                ConsigneeVolume(name=r.label, tonnage=r.tonnage, station=code(r.destination_id))
-                for r in lines
-                if r.kind == "consignee"
-            ),
-            trains=tuple(
-                TrainProposal(
-                    origin=code(r.origin_id),
-                    destination=code(r.destination_id),
-                    trains=r.trains,
-                    tonnage=r.tonnage,
-                    note=r.note,
-                )
-                for r in lines
-                if r.kind == "train"
-            ),
-        )
-
-    def _view(self, tx: Tx, record: ClientRow, form: Row[Any], *, action: str | None) -> VolumeForm:
-        """The form as the actor may see it: the client's signer is personal data
-        (``rail.volume_signature``, see ``confidentiality.py``)."""
+    def _load(self, tx: Tx, forms: Sequence[tuple[ClientRow, Row[Any]]]) -> _Loaded:
+        """Everything the views of ``forms`` need, in a fixed number of queries however many
+        forms there are (the list of a year's forms)."""
         from .certificates import CertificateService
 
-        signatures = {
-            Stage(r.stage): r
+        s, f = volume_signatures.c, volume_forms.c
+        signatures: dict[int, dict[Stage, Row[Any]]] = {form.id: {} for _, form in forms}
+        rows = tx.conn.execute(select(volume_signatures).where(s.form_id.in_(sorted(signatures))))
+        for r in rows:
+            signatures[r.form_id][Stage(r.stage)] = r
+        signed = [r for by_stage in signatures.values() for r in by_stage.values()]
+        lines: dict[int, list[Row[Any]]] = {r.id: [] for r in signed}
+        for line in tx.conn.execute(
+            select(volume_lines)
+            .where(volume_lines.c.signature_id.in_(sorted(lines)))
+            .order_by(volume_lines.c.id)
+        ):
+            lines[line.signature_id].append(line)
+        ids = {i for ls in lines.values() for r in ls for i in (r.origin_id, r.destination_id)}
+        client_ids = {record.id for record, _ in forms}
+        bases = {form.year - 1 for _, form in forms}
+        last = {
+            (client_id, year): a
+            for year in bases
+            for client_id, a in actuals_of(tx, client_ids, year).items()
+        }
+        approved = {
+            (r.client_id, r.year): r
             for r in tx.conn.execute(
-                select(volume_signatures).where(volume_signatures.c.form_id == form.id)
+                select(volume_signatures, f.client_id, f.year)
+                .join(volume_forms, f.id == s.form_id)
+                .where(
+                    f.client_id.in_(sorted(client_ids)),
+                    f.year.in_(sorted(bases)),
+                    s.stage == Stage.MINISTRY,
+                )
             )
         }
-        who = logins(tx, [r.recorded_by for r in signatures.values()])
+        # one form per client here (a show, or the forms of one year)
+        certificates = CertificateService(tx.crm).in_force_of(
+            tx,
+            {record.id: signatures[form.id][Stage.CLIENT].signed_on for record, form in forms},
+        )
+        chains = {name for record, _ in forms for name in region_chain(record.region)}
+        g = region_growth.c
+        regional: dict[tuple[int, str], Decimal] = {}
+        if chains:
+            for r in tx.conn.execute(
+                select(g.region, g.year, g.percent)
+                .where(g.year.in_(sorted(y + 1 for y in bases)), g.region.in_(sorted(chains)))
+                .order_by(g.id.desc())
+            ):
+                regional.setdefault((r.year, r.region), r.percent)
+        return _Loaded(
+            signatures=signatures,
+            lines=lines,
+            stations=stations_by_id(tx, ids),
+            who=logins(tx, [r.recorded_by for r in signed]),
+            last=last,
+            approved=approved,
+            certificates=certificates,
+            regional=regional,
+        )
+
+    def _view(
+        self,
+        tx: Tx,
+        record: ClientRow,
+        form: Row[Any],
+        *,
+        action: str | None,
+        loaded: _Loaded | None = None,
+    ) -> VolumeForm:
+        """The form as the actor may see it: the client's signer is personal data
+        (``rail.volume_signature``, see ``confidentiality.py``)."""
+        loaded = loaded or self._load(tx, [(record, form)])
+        signatures = loaded.signatures[form.id]
         stages = tuple(
             present(
                 tx,
-                self._signed(tx, stage, r, who),
+                self._signed(stage, r, loaded),
                 SIGNATURE,
                 action=action,
                 client=record,
@@ -623,30 +665,37 @@ class VolumeService(Service):
                 )
             )
         figures = stages[-1].figures
-        client_signed = signatures[Stage.CLIENT].signed_on
-        last = actuals(tx, record.id, form.year - 1)
-        approved = self._signature(tx, record.id, form.year - 1, Stage.MINISTRY)
+        last = loaded.last[(record.id, form.year - 1)]
+        approved = loaded.approved.get((record.id, form.year - 1))
         return VolumeForm(
             client_code=record.code,
             client_name=record.name,
             year=form.year,
             stage=Stage(form.stage),
             effective=Stage.MINISTRY in signatures,
-            certificate=CertificateService(tx.crm).in_force_on(tx, record.id, client_signed),
+            certificate=loaded.certificates[record.id],
             figures=figures,
             stages=stages,
             due=tuple(due),
             verification=self._verification(
                 year=form.year, figures=figures, last=last, approved=approved
             ),
-            growth=self._growth(tx, record, form.year, figures.total, last, approved),
+            growth=self._growth(
+                tx,
+                record,
+                form.year,
+                figures.total,
+                last,
+                approved,
+                _regional(loaded.regional, record.region, form.year),
+            ),
             document=form.document_id,
         )
 
-    def _signed(self, tx: Tx, stage: Stage, r: Row[Any], who: Mapping[int, str]) -> SignedStage:
+    def _signed(self, stage: Stage, r: Row[Any], loaded: _Loaded) -> SignedStage:
         return SignedStage(
             stage=stage,
-            figures=self._figures(tx, r),
+            figures=_figures(r, loaded.lines[r.id], loaded.stations),
             signer=r.signer,
             sealed=r.sealed,
             signed_on=r.signed_on,
@@ -654,7 +703,7 @@ class VolumeService(Service):
             late=r.late,
             late_reason=r.late_reason,
             recorded_at=r.recorded_at,
-            recorded_by=who[r.recorded_by],
+            recorded_by=loaded.who[r.recorded_by],
         )
 
     def _verification(
@@ -687,6 +736,7 @@ class VolumeService(Service):
         total: Decimal,
         last: Actuals,
         approved: Row[Any] | None,
+        regional: tuple[str, Decimal] | None,
     ) -> Growth:
         """RAIL-VOL-2 against last year's actuals or approved volume (the policy's base)."""
         base_kind = tx.crm.policies.in_force(tx, GROWTH_RULE).base
@@ -701,26 +751,63 @@ class VolumeService(Service):
             base=base,
             base_months=last.months,
             region=record.region,
-            regional=self._regional(tx, record.region, year),
+            regional=regional,
         )
 
-    def _regional(self, tx: Tx, region: str | None, year: int) -> tuple[str, Decimal] | None:
-        chain = region_chain(region)
-        if not chain:
-            return None
-        g = region_growth.c
-        rows = tx.conn.execute(
-            select(g.region, g.percent)
-            .where(g.year == year, g.region.in_(chain))
-            .order_by(g.id.desc())
-        ).all()
-        newest: dict[str, Decimal] = {}
-        for r in rows:
-            newest.setdefault(r.region, r.percent)
-        for name in chain:
-            if name in newest:
-                return name, newest[name]
-        return None
+
+@frozen(kw_only=True)
+class _Loaded:
+    """What the views of some forms need, read at once (see ``VolumeService._load``)."""
+
+    signatures: dict[int, dict[Stage, Row[Any]]]  # form id -> stage -> signature
+    lines: dict[int, list[Row[Any]]]  # signature id -> its lines, in order
+    stations: dict[int, Row[Any]]
+    who: Mapping[int, str]  # user id -> login
+    last: dict[tuple[int, int], Actuals]  # (client id, year) -> actual loadings
+    approved: dict[tuple[int, int], Row[Any]]  # (client id, year) -> the ministry's signature
+    certificates: dict[int, str | None]  # client id -> certificate in force when it filed
+    regional: dict[tuple[int, str], Decimal]  # (year, region) -> newest average growth
+
+
+def _regional(
+    newest: Mapping[tuple[int, str], Decimal], region: str | None, year: int
+) -> tuple[str, Decimal] | None:
+    """The most specific region of ``region``'s chain with an average growth for ``year``."""
+    for name in region_chain(region):
+        if (year, name) in newest:
+            return name, newest[(year, name)]
+    return None
+
+
+def _figures(
+    signature: Row[Any], lines: Sequence[Row[Any]], stations: Mapping[int, Row[Any]]
+) -> VolumeFigures:
+    def code(station_id: int | None) -> str | None:
+        return stations[station_id].code if station_id is not None else None
+
+    return VolumeFigures(
+        total=signature.total,
+        contracted=signature.contracted,
+        directions=tuple(
+            Direction(bureau=r.label, tonnage=r.tonnage) for r in lines if r.kind == "direction"
+        ),
+        consignees=tuple(
+            ConsigneeVolume(name=r.label, tonnage=r.tonnage, station=code(r.destination_id))
+            for r in lines
+            if r.kind == "consignee"
+        ),
+        trains=tuple(
+            TrainProposal(
+                origin=code(r.origin_id),
+                destination=code(r.destination_id),
+                trains=r.trains,
+                tonnage=r.tonnage,
+                note=r.note,
+            )
+            for r in lines
+            if r.kind == "train"
+        ),
+    )
 
 
 def _form_lines(form: VolumeForm) -> list[str]:
