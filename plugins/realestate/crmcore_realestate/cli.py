@@ -57,6 +57,7 @@ def _ticket_fields(view: Ticket) -> None:
             ("payment", f"{view.payment_mode}, ratio {view.payment_ratio * 100:.0f}%"),
             ("reservation fee", view.reservation_fee),
             ("due / paid", f"{view.due} / {view.paid}"),
+            ("refunded", view.refunded or None),
             ("checked by", view.checked_by),
             ("voucher", view.voucher),
             ("countersigned", view.voucher_countersigned),
@@ -476,6 +477,7 @@ def reverse(number: str, reason: str, papers: str, to_unit: str | None, amount: 
     render.done(
         f"{number} reversed in red; now {view.number} on {view.unit}"
         + (f", voucher {view.voucher}" if view.voucher else "")
+        + (f"; refund {view.refunded} (退款)" if view.refunded else "")
     )
 
 

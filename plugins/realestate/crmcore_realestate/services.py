@@ -46,8 +46,9 @@ REVERSE = "realestate.reverse"  # red reversals, renames, mortgage switches
 RECONCILE = "realestate.reconcile"
 RELATION = "realestate.relation"
 
-#: money that counts towards what a ticket makes due
-TOWARDS_DUE = ("payment", "reservation_fee", "supplement")
+#: money that counts towards what a ticket makes due; a refund (退款) is a red receipt with a
+#: negative amount, so every sum of receipts is already net of refunds
+TOWARDS_DUE = ("payment", "reservation_fee", "supplement", "refund")
 
 
 def _number(tx: Tx, prefix: str, width: int = 6) -> str:
@@ -132,6 +133,7 @@ class Ticket:
     in_force: bool
     voucher: str | None
     voucher_countersigned: bool
+    refunded: Decimal = Decimal(0)  # paid back on a change to a cheaper unit (RE-TICKET-3)
 
 
 @frozen
@@ -672,7 +674,8 @@ class RealEstateService:
         """Red-letter reversal (红字冲红, RE-TICKET-3) of a voucher (or of a ticket without one).
 
         ``unit_change``: the voucher and the ticket are reversed, the old unit goes back to the
-        commissioning unit, a new ticket for ``new_unit`` carries the money paid over.
+        commissioning unit, a new ticket for ``new_unit`` carries the money paid over; on a
+        cheaper unit what was paid beyond its amount due is refunded (a red receipt TK…).
         ``supplementary_payment`` (rules-audit 1.7): the receipt of ``amount``, the voucher
         reversed and a new one issued for the new total. Never an edit or delete.
         """
@@ -1365,14 +1368,8 @@ def _issue(
         raise InvalidInput(
             "reservation_fee", f"{fee} exceeds the amount due {due}", rule="RE-TICKET-1"
         )
-    if carried_over > due:
-        raise InvalidInput(
-            "unit",
-            f"{carried_over} paid already exceeds {due} due on {new.unit}",
-            rule="RE-TICKET-3",
-        )
     _move(tx, unit, (d.RELEASED,), d.SELECTED)
-    return tx.conn.execute(
+    ticket_id = tx.conn.execute(
         t.tickets.insert().values(
             number=_number(tx, "XP"),
             unit_id=unit.id,
@@ -1393,6 +1390,16 @@ def _issue(
             **_by(tx),
         )
     ).inserted_primary_key[0]
+    if carried_over > due:
+        _refund(tx, ticket_id, carried_over - due)
+    return int(ticket_id)
+
+
+def _refund(tx: Tx, ticket_id: int, amount: Decimal) -> Receipt:
+    """RE-TICKET-3 on a change to a cheaper unit: what was paid beyond the new amount due goes
+    back to the buyer as a red receipt (退款, a negative amount) on the new ticket; the carried
+    money is never edited, so paid = carried over − refund = due."""
+    return _receipt(tx, _ticket_row_by_id(tx, ticket_id), "refund", -amount, None, prefix="TK")
 
 
 def _ticket_row(tx: Tx, number: str) -> Row[Any]:
@@ -1437,8 +1444,16 @@ def _paid(tx: Tx, ticket: Row[Any]) -> Decimal:
     return Decimal(received) + ticket.carried_over
 
 
-def _receipt(tx: Tx, ticket: Row[Any], kind: str, amount: Decimal, paid_on: date | None) -> Receipt:
-    number = _number(tx, "SJ")
+def _receipt(
+    tx: Tx,
+    ticket: Row[Any],
+    kind: str,
+    amount: Decimal,
+    paid_on: date | None,
+    *,
+    prefix: str = "SJ",
+) -> Receipt:
+    number = _number(tx, prefix)
     day = paid_on or china_date(tx.now)
     tx.conn.execute(
         t.receipts.insert().values(
@@ -1594,6 +1609,11 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
         .where(r.ticket_id == tk.id, r.kind.in_(TOWARDS_DUE))
         .scalar_subquery()
     )
+    refunded = (
+        select(func.coalesce(func.sum(r.amount), 0))
+        .where(r.ticket_id == tk.id, r.kind == "refund")
+        .scalar_subquery()
+    )
     switched = select(c.id).where(c.ticket_id == tk.id, c.kind == "mortgage_switch").exists()
     checker = t.users.alias("checker")
     rows = tx.conn.execute(
@@ -1604,6 +1624,7 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             t.clients_code.label("client"),
             checker.c.login.label("checker"),
             paid.label("received"),
+            refunded.label("refunded"),
             switched.label("switched"),
             v.number.label("voucher"),
             v.countersigned_by,
@@ -1651,6 +1672,7 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             row.live_unit_id is not None,
             row.voucher,
             row.countersigned_by is not None,
+            Decimal(0) - Decimal(row.refunded),
         )
         for row in rows
     ]

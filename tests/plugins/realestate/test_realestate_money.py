@@ -288,3 +288,47 @@ def test_relationship_unit_through_the_cli(re, cli):
     assert out.exit_code == 0 and "paperwork due" in out.stdout, out.output
     assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 0
     assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 4
+
+
+def test_change_to_a_cheaper_unit_refunds_the_difference_in_red(re):
+    """RE-TICKET-3: a change to a cheaper unit than what was paid: the money carried over is
+    never edited; what exceeds the new amount due goes back as a red receipt (退款 TK…, a
+    negative line in the ledger), so paid = due on the new ticket and receipts stay net."""
+    crm = re.crm
+    sales = crm.actor("sales")
+    old = _sold(re, "1-0101")  # 100 m²
+    new = re.reverse(
+        sales, old.voucher, "unit_change", "客户联、收据", new_unit="1-0102"
+    )  # 80.5 m²
+    assert new.due < old.paid
+    assert new.refunded == old.paid - new.due and new.paid == new.due
+    refund = [r for r in re.receipts(sales, CLIENT) if r.kind == "refund"]
+    assert [(r.number, r.ticket, r.amount) for r in refund] == [
+        ("TK000001", new.number, -(old.paid - new.due))
+    ]
+    assert re.reconcile(crm.actor("fin"), CLIENT).receipts == new.due  # received − refunded
+    assert re.ticket(sales, old.number).paid == old.paid  # the old ticket's lines untouched
+    assert re.check_ticket(crm.actor("checker"), new.number).voucher == "PZ00000002"
+
+
+def test_cheaper_unit_refund_through_the_cli(re, cli):
+    """RE-TICKET-3: the CLI names the refund; a dearer unit refunds nothing."""
+    old = _sold(re, "1-0101")
+    out = cli(
+        "realestate",
+        "reverse",
+        old.voucher,
+        "--reason",
+        "unit_change",
+        "--papers",
+        "客户联",
+        "--to-unit",
+        "1-0102",
+        user="sales",
+    )
+    assert out.exit_code == 0 and "refund" in out.output and "退款" in out.output
+    dearer = _sold(re, "1-0202", 1)  # 80.5 m² to 100 m²: no refund, money still owed
+    view = re.reverse(
+        re.crm.actor("sales"), dearer.voucher, "unit_change", "客户联", new_unit="1-0301"
+    )
+    assert view.refunded == 0 and view.paid == dearer.paid < view.due
