@@ -230,11 +230,20 @@ def release() -> None:
 @click.argument("project_code")
 @click.argument("client_code")
 @click.argument("units_", metavar="UNITS...", nargs=-1, required=True)
-def release_request(project_code: str, client_code: str, units_: tuple[str, ...]) -> None:
+@click.option(
+    "--without-target",
+    metavar="REASON",
+    help="No financing target yet: the 原则上 exception, the chairman approves too.",
+)
+def release_request(
+    project_code: str, client_code: str, units_: tuple[str, ...], without_target: str | None
+) -> None:
     """Ask to release UNITS; marketing director, finance director, project GM, GM approve
     (``crm workflow advance ID approve``)."""
     service, actor = _service()
-    view = service.request_release(actor, project_code, client_code, list(units_))
+    view = service.request_release(
+        actor, project_code, client_code, list(units_), without_target=without_target
+    )
     for warning in view.warnings:
         click.echo(f"warning: {warning}", err=True)
     render.done(f"{view.number}: {len(view.units)} units, approval workflow {view.instance_id}")
@@ -256,6 +265,7 @@ def release_show(number: str, as_json: bool) -> None:
             ("status", view.status),
             ("units", view.units),
             ("workflow", view.instance_id),
+            ("without financing target", view.without_target),
             ("warnings", view.warnings),
         ],
     )

@@ -89,6 +89,8 @@ class Release:
     units: tuple[str, ...]
     instance_id: int | None
     warnings: tuple[str, ...]
+    #: set when released without a financing target (RE-ALLOC-1's "in principle" exception)
+    without_target: str | None = None
 
 
 @frozen
@@ -368,10 +370,27 @@ class RealEstateService:
 
     @use_case
     def request_release(
-        self, tx: Tx, project_code: str, client_code: str, unit_refs: Sequence[str]
+        self,
+        tx: Tx,
+        project_code: str,
+        client_code: str,
+        unit_refs: Sequence[str],
+        *,
+        without_target: str | None = None,
     ) -> Release:
-        """Ask to release units to a commissioning unit; its approval chain starts at once."""
+        """Ask to release units to a commissioning unit; its approval chain starts at once.
+
+        Without a financing target the release is refused, unless ``without_target`` gives the
+        reason for the source's "in principle" (原则上) exception (rules-audit 1.13): then the
+        chairman approves after the four (workflow ``realestate.release_without_target``)."""
         tx.actor.require(RELEASE)
+        reason = None if without_target is None else without_target.strip()
+        if reason == "":
+            raise InvalidInput(
+                "without_target",
+                "give the reason for releasing without a financing target",
+                rule="RE-ALLOC-1",
+            )
         project = _project(tx, project_code)
         client = access.client_for_read(tx, client_code, action=None)
         today = china_date(tx.now)
@@ -384,9 +403,16 @@ class RealEstateService:
             .order_by(g.id.desc())
             .limit(1)
         ).first()
-        if target is None:
+        if target is None and reason is None:
             raise Conflict(
-                f"no financing target for {today.year} from finance: units are released only after one",
+                f"no financing target for {today.year} from finance: units are released only "
+                "after one (or ask for the exception, with its reason and the chairman's approval)",
+                rule="RE-ALLOC-1",
+            )
+        if target is not None and reason is not None:
+            raise InvalidInput(
+                "without_target",
+                f"finance's financing target for {target.year} exists: no exception is needed",
                 rule="RE-ALLOC-1",
             )
         refs = sorted(set(unit_refs))
@@ -421,18 +447,20 @@ class RealEstateService:
                 client_id=client.id,
                 unit_ids={"ids": [r.id for r in rows]},
                 status="pending",
-                target_id=target.id,
+                target_id=None if target is None else target.id,
+                exception_reason=reason,
                 warnings={"warnings": warnings},
                 **_by(tx),
             )
         ).inserted_primary_key[0]
         instance = tx.crm.workflows.start(
             tx,
-            "realestate.release",
+            "realestate.release" if reason is None else "realestate.release_without_target",
             client_code,
             entity_type="realestate_release",
             entity_id=release_id,
-            data={"release": number, "units": len(refs)},
+            data={"release": number, "units": len(refs)}
+            | ({} if reason is None else {"without_target": reason}),
         )
         tx.conn.execute(
             update(t.releases).where(t.releases.c.id == release_id).values(instance_id=instance.id)
@@ -442,7 +470,7 @@ class RealEstateService:
             "realestate_release",
             number,
             client_id=client.id,
-            detail={"units": len(refs), "warnings": len(warnings)},
+            detail={"units": len(refs), "warnings": len(warnings), "exception": reason is not None},
         )
         return _release_view(tx, release_id)
 
@@ -1198,7 +1226,13 @@ def _release_view(tx: Tx, release_id: int) -> Release:
     ).one()
     refs = tuple(_unit_view(tx, i).ref for i in row.unit_ids["ids"])
     return Release(
-        row.number, row.client, row.status, refs, row.instance_id, tuple(row.warnings["warnings"])
+        row.number,
+        row.client,
+        row.status,
+        refs,
+        row.instance_id,
+        tuple(row.warnings["warnings"]),
+        row.exception_reason,
     )
 
 

@@ -87,7 +87,10 @@ releases = Table(
     Column("client_id", ForeignKey("clients.id"), nullable=False),
     Column("unit_ids", JsonDict, nullable=False),  # {"ids": [...]}
     Column("status", String(10), nullable=False),  # pending | released | refused
-    Column("target_id", ForeignKey("realestate_targets.id"), nullable=False),
+    # none only for the "in principle" exception (原则上, rules-audit 1.13), whose reason
+    # is recorded and which the chairman approves too
+    Column("target_id", ForeignKey("realestate_targets.id")),
+    Column("exception_reason", Text),
     Column("instance_id", ForeignKey("workflow_instances.id")),
     Column("warnings", JsonDict, nullable=False),
     *_recorded(),
