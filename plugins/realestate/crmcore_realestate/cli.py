@@ -472,6 +472,20 @@ def countersign(voucher_number: str) -> None:
     render.done(f"{voucher_number}: countersigned")
 
 
+@realestate.command(name="handed-in")
+@click.argument("ticket_number")
+@click.option("--papers", required=True, help="The receipts handed in (全部收据).")
+def handed_in(ticket_number: str, papers: str) -> None:
+    """The buyer handed in all receipts of TICKET_NUMBER: book the rest, issue the voucher
+    (RE-PAY-1); by someone other than the ticket's issuer."""
+    service, actor = _service()
+    view = service.receipts_handed_in(actor, ticket_number, papers)
+    render.done(
+        f"{view.number}: paid {view.paid} of {view.due}"
+        + (f", voucher {view.voucher}" if view.voucher else ", voucher after the check")
+    )
+
+
 @realestate.command(name="reverse")
 @click.argument("number")
 @click.option(

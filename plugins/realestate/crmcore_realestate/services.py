@@ -48,7 +48,7 @@ RELATION = "realestate.relation"
 
 #: money that counts towards what a ticket makes due; a refund (退款) is a red receipt with a
 #: negative amount, so every sum of receipts is already net of refunds
-TOWARDS_DUE = ("payment", "reservation_fee", "supplement", "refund")
+TOWARDS_DUE = ("payment", "reservation_fee", "supplement", "refund", "handed_in")
 
 
 def _number(tx: Tx, prefix: str, width: int = 6) -> str:
@@ -145,6 +145,7 @@ class Receipt:
     kind: str
     amount: Decimal
     paid_on: date
+    papers: str | None = None  # handed_in: the receipts the buyer handed in (RE-PAY-1)
 
 
 @frozen
@@ -674,6 +675,39 @@ class RealEstateService:
         return receipt
 
     @use_case
+    def receipts_handed_in(
+        self, tx: Tx, ticket_number: str, papers: str, *, paid_on: date | None = None
+    ) -> Ticket:
+        """RE-PAY-1's other trigger (rules-audit 1.6): 「客户提供全部收据」, the buyer hands in all
+        the receipts (e.g. the commissioning unit's, 委建房单位开具收据) of a ticket whose
+        amounts were not all entered. Someone other than the ticket's issuer confirms it, naming
+        the papers; what is still due is booked as one ``handed_in`` line citing them (so money
+        received stays the sum of receipts) and the voucher follows as on the other trigger."""
+        tx.actor.require(CHECK)
+        if not papers.strip():
+            raise InvalidInput("papers", "name the receipts handed in (全部收据)", rule="RE-PAY-1")
+        row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
+        if row.live_unit_id is None:
+            raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
+        if _voucher_in_force(tx, row.id) is not None:
+            raise Conflict(f"{ticket_number} has its voucher already", rule="RE-PAY-1")
+        if row.recorded_by == tx.actor.user_id:
+            raise PermissionDenied(
+                f"{ticket_number}: confirming the receipts needs someone other than its issuer",
+                rule="RE-PAY-1",
+            )
+        outstanding = row.due - _paid(tx, row)
+        if outstanding <= 0:
+            raise Conflict(
+                f"{ticket_number}: nothing outstanding, the voucher follows the check",
+                rule="RE-PAY-1",
+            )
+        _receipt(tx, row, "handed_in", outstanding, paid_on, papers=papers.strip())
+        _maybe_voucher(tx, row.id)
+        return _ticket_view(tx, row.id)
+
+    @use_case
     def countersign(self, tx: Tx, voucher_number: str) -> Ticket:
         """Countersign a selection voucher (会签): someone other than who issued it."""
         tx.actor.require(CHECK)
@@ -895,12 +929,14 @@ class RealEstateService:
         client = access.client_for_read(tx, client_code, action=None)
         r = t.receipts.c
         rows = tx.conn.execute(
-            select(r.number, t.tickets.c.number.label("ticket"), r.kind, r.amount, r.paid_on)
+            select(
+                r.number, t.tickets.c.number.label("ticket"), r.kind, r.amount, r.paid_on, r.papers
+            )
             .join(t.tickets, t.tickets.c.id == r.ticket_id)
             .where(r.client_id == client.id)
             .order_by(r.id)
         ).all()
-        return [Receipt(x.number, x.ticket, x.kind, x.amount, x.paid_on) for x in rows]
+        return [Receipt(x.number, x.ticket, x.kind, x.amount, x.paid_on, x.papers) for x in rows]
 
     @use_case
     def record_account(
@@ -1486,6 +1522,7 @@ def _receipt(
     paid_on: date | None,
     *,
     prefix: str = "SJ",
+    papers: str | None = None,
 ) -> Receipt:
     number = _number(tx, prefix)
     day = paid_on or china_date(tx.now)
@@ -1497,6 +1534,7 @@ def _receipt(
             kind=kind,
             amount=amount,
             paid_on=day,
+            papers=papers,
             **_by(tx),
         )
     )
@@ -1507,7 +1545,7 @@ def _receipt(
         client_id=ticket.client_id,
         detail={"ticket": ticket.number, "kind": kind},
     )
-    return Receipt(number, ticket.number, kind, amount, day)
+    return Receipt(number, ticket.number, kind, amount, day, papers)
 
 
 def _maybe_voucher(tx: Tx, ticket_id: int) -> None:

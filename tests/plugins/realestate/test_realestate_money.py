@@ -332,3 +332,34 @@ def test_cheaper_unit_refund_through_the_cli(re, cli):
         re.crm.actor("sales"), dearer.voucher, "unit_change", "客户联", new_unit="1-0301"
     )
     assert view.refunded == 0 and view.paid == dearer.paid < view.due
+
+
+def test_all_receipts_handed_in_issues_the_voucher(re):
+    """RE-PAY-1 (rules-audit 1.6): 「客户提供全部收据」 is the other trigger: the checker confirms
+    the receipts the buyer handed in; the rest is booked as one line naming them (money
+    received stays the sum of receipts) and the voucher follows; never by the ticket's issuer."""
+    crm = re.crm
+    sales, checker = crm.actor("sales"), crm.actor("checker")
+    t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
+    re.check_ticket(checker, t.number)
+    re.pay(sales, t.number, "5000", kind="reservation_fee")
+    with pytest.raises(PermissionDenied):
+        re.receipts_handed_in(sales, t.number, "委建单位收据 0012-0015")  # no check permission
+    view = re.receipts_handed_in(checker, t.number, "委建单位收据 0012-0015")
+    assert view.paid == view.due and view.voucher == "PZ00000001"
+    line = [r for r in re.receipts(sales, CLIENT) if r.kind == "handed_in"]
+    assert [(r.amount, r.papers) for r in line] == [(t.due - 5000, "委建单位收据 0012-0015")]
+    assert re.reconcile(crm.actor("fin"), CLIENT).receipts == t.due
+    with pytest.raises(Conflict, match="RE-PAY-1"):
+        re.receipts_handed_in(checker, t.number, "again")
+
+
+def test_receipts_handed_in_needs_the_papers_through_the_cli(re, cli):
+    """RE-PAY-1: no papers named: exit 3 naming the field and the rule, nothing written."""
+    t = re.issue_ticket(re.crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
+    before = row_counts(re.crm)
+    out = cli("realestate", "handed-in", t.number, "--papers", " ", user="checker")
+    assert out.exit_code == 3 and "papers" in out.output and "RE-PAY-1" in out.output
+    assert "Traceback" not in out.output and row_counts(re.crm) == before
+    out = cli("realestate", "handed-in", t.number, "--papers", "收据 3 张", user="checker")
+    assert out.exit_code == 0 and "voucher after the check" in out.output

@@ -1,5 +1,5 @@
-"""Property test over random sequences of tickets, checks, payments, supplementary payments,
-changes of unit and repeated reversals (RE-INV-1, RE-PAY-1, RE-TICKET-3): whatever happens,
+"""Property test over random sequences of tickets, checks, payments, receipts handed in,
+supplementary payments, changes of unit and repeated reversals (RE-INV-1, RE-PAY-1, RE-TICKET-3): whatever happens,
 
 - units sold = vouchers in force, units selected or sold = tickets in force;
 - money received = the sum of the receipts minus the refunds (RE-TICKET-3: a change to a
@@ -29,6 +29,7 @@ OPS = st.lists(
         st.tuples(st.just("supplement"), st.integers(0, 9), st.integers(1, 50000)),
         st.tuples(st.just("reverse_again"), st.integers(0, 9)),
         st.tuples(st.just("settle"), st.integers(0, 9)),
+        st.tuples(st.just("handed_in"), st.integers(0, 9)),
     ),
     min_size=1,
     max_size=25,
@@ -103,6 +104,12 @@ def test_money_trail_invariants(re):
                             if view.checked_by
                             else re.check_ticket(checker, number)
                         )
+                        vouchers += [view.voucher] if view.voucher else []
+                    case ("handed_in", i) if tickets:  # RE-PAY-1's other trigger
+                        number = tickets[i % len(tickets)]
+                        before = re.ticket(sales, number).paid
+                        view = re.receipts_handed_in(checker, number, "委建单位收据")
+                        received["total"] += view.paid - before
                         vouchers += [view.voucher] if view.voucher else []
                     case ("reverse_again", i) if vouchers:
                         re.reverse(
