@@ -88,23 +88,18 @@ def test_change_of_unit_reverses_in_red_and_carries_the_money(re):
         re.pay(sales, old.number, "1")
 
 
+def _change_through_cli(cli, number, unit):
+    """`crm realestate reverse NUMBER --reason unit_change` as the sales clerk (RE-TICKET-3)."""
+    args = ("--reason", "unit_change", "--papers", "客户联", "--to-unit", unit)
+    return cli("realestate", "reverse", number, *args, user="sales")
+
+
 def test_reversing_a_reversed_voucher_is_refused_through_the_cli(re, cli):
     """RE-TICKET-3: a voucher is reversed once; a second try: exit 5, nothing changed."""
     old = _sold(re)
     re.reverse(re.crm.actor("sales"), old.voucher, "unit_change", "客户联", new_unit="1-0201")
     before = row_counts(re.crm)
-    out = cli(
-        "realestate",
-        "reverse",
-        old.voucher,
-        "--reason",
-        "unit_change",
-        "--papers",
-        "客户联",
-        "--to-unit",
-        "1-0202",
-        user="sales",
-    )
+    out = _change_through_cli(cli, old.voucher, "1-0202")
     assert out.exit_code == 5 and "reversed already" in out.output and "RE-TICKET-3" in out.output
     assert "Traceback" not in out.output
     assert row_counts(re.crm) == before
@@ -314,18 +309,7 @@ def test_change_to_a_cheaper_unit_refunds_the_difference_in_red(re):
 def test_cheaper_unit_refund_through_the_cli(re, cli):
     """RE-TICKET-3: the CLI names the refund; a dearer unit refunds nothing."""
     old = _sold(re, "1-0101")
-    out = cli(
-        "realestate",
-        "reverse",
-        old.voucher,
-        "--reason",
-        "unit_change",
-        "--papers",
-        "客户联",
-        "--to-unit",
-        "1-0102",
-        user="sales",
-    )
+    out = _change_through_cli(cli, old.voucher, "1-0102")
     assert out.exit_code == 0 and "refund" in out.output and "退款" in out.output
     dearer = _sold(re, "1-0202", 1)  # 80.5 m² to 100 m²: no refund, money still owed
     view = re.reverse(
