@@ -57,6 +57,7 @@ def _ticket_fields(view: Ticket) -> None:
             ("payment", f"{view.payment_mode}, ratio {view.payment_ratio * 100:.0f}%"),
             ("reservation fee", view.reservation_fee),
             ("due / paid", f"{view.due} / {view.paid}"),
+            ("refunded", view.refunded or None),
             ("checked by", view.checked_by),
             ("voucher", view.voucher),
             ("countersigned", view.voucher_countersigned),
@@ -229,11 +230,20 @@ def release() -> None:
 @click.argument("project_code")
 @click.argument("client_code")
 @click.argument("units_", metavar="UNITS...", nargs=-1, required=True)
-def release_request(project_code: str, client_code: str, units_: tuple[str, ...]) -> None:
+@click.option(
+    "--without-target",
+    metavar="REASON",
+    help="No financing target yet: the 原则上 exception, the chairman approves too.",
+)
+def release_request(
+    project_code: str, client_code: str, units_: tuple[str, ...], without_target: str | None
+) -> None:
     """Ask to release UNITS; marketing director, finance director, project GM, GM approve
     (``crm workflow advance ID approve``)."""
     service, actor = _service()
-    view = service.request_release(actor, project_code, client_code, list(units_))
+    view = service.request_release(
+        actor, project_code, client_code, list(units_), without_target=without_target
+    )
     for warning in view.warnings:
         click.echo(f"warning: {warning}", err=True)
     render.done(f"{view.number}: {len(view.units)} units, approval workflow {view.instance_id}")
@@ -255,6 +265,7 @@ def release_show(number: str, as_json: bool) -> None:
             ("status", view.status),
             ("units", view.units),
             ("workflow", view.instance_id),
+            ("without financing target", view.without_target),
             ("warnings", view.warnings),
         ],
     )
@@ -461,6 +472,20 @@ def countersign(voucher_number: str) -> None:
     render.done(f"{voucher_number}: countersigned")
 
 
+@realestate.command(name="handed-in")
+@click.argument("ticket_number")
+@click.option("--papers", required=True, help="The receipts handed in (全部收据).")
+def handed_in(ticket_number: str, papers: str) -> None:
+    """The buyer handed in all receipts of TICKET_NUMBER: book the rest, issue the voucher
+    (RE-PAY-1); by someone other than the ticket's issuer."""
+    service, actor = _service()
+    view = service.receipts_handed_in(actor, ticket_number, papers)
+    render.done(
+        f"{view.number}: paid {view.paid} of {view.due}"
+        + (f", voucher {view.voucher}" if view.voucher else ", voucher after the check")
+    )
+
+
 @realestate.command(name="reverse")
 @click.argument("number")
 @click.option(
@@ -476,6 +501,7 @@ def reverse(number: str, reason: str, papers: str, to_unit: str | None, amount: 
     render.done(
         f"{number} reversed in red; now {view.number} on {view.unit}"
         + (f", voucher {view.voucher}" if view.voucher else "")
+        + (f"; refund {view.refunded} (退款)" if view.refunded else "")
     )
 
 

@@ -88,9 +88,9 @@ def crm_policies(register: Callable[..., None]) -> None:
 @hookimpl
 def crm_workflows(register: Callable[..., None]) -> None:
     from crmcore_realestate.deals.workflows import WORKFLOWS
-    from crmcore_realestate.release import RELEASE
+    from crmcore_realestate.release import RELEASE, RELEASE_WITHOUT_TARGET
 
-    for workflow in (RELEASE, *WORKFLOWS):
+    for workflow in (RELEASE, RELEASE_WITHOUT_TARGET, *WORKFLOWS):
         register(workflow)
 
 

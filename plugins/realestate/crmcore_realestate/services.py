@@ -46,8 +46,9 @@ REVERSE = "realestate.reverse"  # red reversals, renames, mortgage switches
 RECONCILE = "realestate.reconcile"
 RELATION = "realestate.relation"
 
-#: money that counts towards what a ticket makes due
-TOWARDS_DUE = ("payment", "reservation_fee", "supplement")
+#: money that counts towards what a ticket makes due; a refund (退款) is a red receipt with a
+#: negative amount, so every sum of receipts is already net of refunds
+TOWARDS_DUE = ("payment", "reservation_fee", "supplement", "refund", "handed_in")
 
 
 def _number(tx: Tx, prefix: str, width: int = 6) -> str:
@@ -88,6 +89,8 @@ class Release:
     units: tuple[str, ...]
     instance_id: int | None
     warnings: tuple[str, ...]
+    #: set when released without a financing target (RE-ALLOC-1's "in principle" exception)
+    without_target: str | None = None
 
 
 @frozen
@@ -132,6 +135,7 @@ class Ticket:
     in_force: bool
     voucher: str | None
     voucher_countersigned: bool
+    refunded: Decimal = Decimal(0)  # paid back on a change to a cheaper unit (RE-TICKET-3)
 
 
 @frozen
@@ -141,6 +145,7 @@ class Receipt:
     kind: str
     amount: Decimal
     paid_on: date
+    papers: str | None = None  # handed_in: the receipts the buyer handed in (RE-PAY-1)
 
 
 @frozen
@@ -366,10 +371,27 @@ class RealEstateService:
 
     @use_case
     def request_release(
-        self, tx: Tx, project_code: str, client_code: str, unit_refs: Sequence[str]
+        self,
+        tx: Tx,
+        project_code: str,
+        client_code: str,
+        unit_refs: Sequence[str],
+        *,
+        without_target: str | None = None,
     ) -> Release:
-        """Ask to release units to a commissioning unit; its approval chain starts at once."""
+        """Ask to release units to a commissioning unit; its approval chain starts at once.
+
+        Without a financing target the release is refused, unless ``without_target`` gives the
+        reason for the source's "in principle" (原则上) exception (rules-audit 1.13): then the
+        chairman approves after the four (workflow ``realestate.release_without_target``)."""
         tx.actor.require(RELEASE)
+        reason = None if without_target is None else without_target.strip()
+        if reason == "":
+            raise InvalidInput(
+                "without_target",
+                "give the reason for releasing without a financing target",
+                rule="RE-ALLOC-1",
+            )
         project = _project(tx, project_code)
         client = access.client_for_read(tx, client_code, action=None)
         today = china_date(tx.now)
@@ -382,9 +404,16 @@ class RealEstateService:
             .order_by(g.id.desc())
             .limit(1)
         ).first()
-        if target is None:
+        if target is None and reason is None:
             raise Conflict(
-                f"no financing target for {today.year} from finance: units are released only after one",
+                f"no financing target for {today.year} from finance: units are released only "
+                "after one (or ask for the exception, with its reason and the chairman's approval)",
+                rule="RE-ALLOC-1",
+            )
+        if target is not None and reason is not None:
+            raise InvalidInput(
+                "without_target",
+                f"finance's financing target for {target.year} exists: no exception is needed",
                 rule="RE-ALLOC-1",
             )
         refs = sorted(set(unit_refs))
@@ -419,18 +448,20 @@ class RealEstateService:
                 client_id=client.id,
                 unit_ids={"ids": [r.id for r in rows]},
                 status="pending",
-                target_id=target.id,
+                target_id=None if target is None else target.id,
+                exception_reason=reason,
                 warnings={"warnings": warnings},
                 **_by(tx),
             )
         ).inserted_primary_key[0]
         instance = tx.crm.workflows.start(
             tx,
-            "realestate.release",
+            "realestate.release" if reason is None else "realestate.release_without_target",
             client_code,
             entity_type="realestate_release",
             entity_id=release_id,
-            data={"release": number, "units": len(refs)},
+            data={"release": number, "units": len(refs)}
+            | ({} if reason is None else {"without_target": reason}),
         )
         tx.conn.execute(
             update(t.releases).where(t.releases.c.id == release_id).values(instance_id=instance.id)
@@ -440,7 +471,7 @@ class RealEstateService:
             "realestate_release",
             number,
             client_id=client.id,
-            detail={"units": len(refs), "warnings": len(warnings)},
+            detail={"units": len(refs), "warnings": len(warnings), "exception": reason is not None},
         )
         return _release_view(tx, release_id)
 
@@ -644,6 +675,39 @@ class RealEstateService:
         return receipt
 
     @use_case
+    def receipts_handed_in(
+        self, tx: Tx, ticket_number: str, papers: str, *, paid_on: date | None = None
+    ) -> Ticket:
+        """RE-PAY-1's other trigger (rules-audit 1.6): 「客户提供全部收据」, the buyer hands in all
+        the receipts (e.g. the commissioning unit's, 委建房单位开具收据) of a ticket whose
+        amounts were not all entered. Someone other than the ticket's issuer confirms it, naming
+        the papers; what is still due is booked as one ``handed_in`` line citing them (so money
+        received stays the sum of receipts) and the voucher follows as on the other trigger."""
+        tx.actor.require(CHECK)
+        if not papers.strip():
+            raise InvalidInput("papers", "name the receipts handed in (全部收据)", rule="RE-PAY-1")
+        row = _ticket_row(tx, ticket_number)
+        access.client_by_id(tx, row.client_id)
+        if row.live_unit_id is None:
+            raise Conflict(f"{ticket_number} is reversed", rule="RE-TICKET-3")
+        if _voucher_in_force(tx, row.id) is not None:
+            raise Conflict(f"{ticket_number} has its voucher already", rule="RE-PAY-1")
+        if row.recorded_by == tx.actor.user_id:
+            raise PermissionDenied(
+                f"{ticket_number}: confirming the receipts needs someone other than its issuer",
+                rule="RE-PAY-1",
+            )
+        outstanding = row.due - _paid(tx, row)
+        if outstanding <= 0:
+            raise Conflict(
+                f"{ticket_number}: nothing outstanding, the voucher follows the check",
+                rule="RE-PAY-1",
+            )
+        _receipt(tx, row, "handed_in", outstanding, paid_on, papers=papers.strip())
+        _maybe_voucher(tx, row.id)
+        return _ticket_view(tx, row.id)
+
+    @use_case
     def countersign(self, tx: Tx, voucher_number: str) -> Ticket:
         """Countersign a selection voucher (会签): someone other than who issued it."""
         tx.actor.require(CHECK)
@@ -672,7 +736,8 @@ class RealEstateService:
         """Red-letter reversal (红字冲红, RE-TICKET-3) of a voucher (or of a ticket without one).
 
         ``unit_change``: the voucher and the ticket are reversed, the old unit goes back to the
-        commissioning unit, a new ticket for ``new_unit`` carries the money paid over.
+        commissioning unit, a new ticket for ``new_unit`` carries the money paid over; on a
+        cheaper unit what was paid beyond its amount due is refunded (a red receipt TK…).
         ``supplementary_payment`` (rules-audit 1.7): the receipt of ``amount``, the voucher
         reversed and a new one issued for the new total. Never an edit or delete.
         """
@@ -864,12 +929,14 @@ class RealEstateService:
         client = access.client_for_read(tx, client_code, action=None)
         r = t.receipts.c
         rows = tx.conn.execute(
-            select(r.number, t.tickets.c.number.label("ticket"), r.kind, r.amount, r.paid_on)
+            select(
+                r.number, t.tickets.c.number.label("ticket"), r.kind, r.amount, r.paid_on, r.papers
+            )
             .join(t.tickets, t.tickets.c.id == r.ticket_id)
             .where(r.client_id == client.id)
             .order_by(r.id)
         ).all()
-        return [Receipt(x.number, x.ticket, x.kind, x.amount, x.paid_on) for x in rows]
+        return [Receipt(x.number, x.ticket, x.kind, x.amount, x.paid_on, x.papers) for x in rows]
 
     @use_case
     def record_account(
@@ -1195,7 +1262,13 @@ def _release_view(tx: Tx, release_id: int) -> Release:
     ).one()
     refs = tuple(_unit_view(tx, i).ref for i in row.unit_ids["ids"])
     return Release(
-        row.number, row.client, row.status, refs, row.instance_id, tuple(row.warnings["warnings"])
+        row.number,
+        row.client,
+        row.status,
+        refs,
+        row.instance_id,
+        tuple(row.warnings["warnings"]),
+        row.exception_reason,
     )
 
 
@@ -1365,14 +1438,8 @@ def _issue(
         raise InvalidInput(
             "reservation_fee", f"{fee} exceeds the amount due {due}", rule="RE-TICKET-1"
         )
-    if carried_over > due:
-        raise InvalidInput(
-            "unit",
-            f"{carried_over} paid already exceeds {due} due on {new.unit}",
-            rule="RE-TICKET-3",
-        )
     _move(tx, unit, (d.RELEASED,), d.SELECTED)
-    return tx.conn.execute(
+    ticket_id = tx.conn.execute(
         t.tickets.insert().values(
             number=_number(tx, "XP"),
             unit_id=unit.id,
@@ -1393,6 +1460,16 @@ def _issue(
             **_by(tx),
         )
     ).inserted_primary_key[0]
+    if carried_over > due:
+        _refund(tx, ticket_id, carried_over - due)
+    return int(ticket_id)
+
+
+def _refund(tx: Tx, ticket_id: int, amount: Decimal) -> Receipt:
+    """RE-TICKET-3 on a change to a cheaper unit: what was paid beyond the new amount due goes
+    back to the buyer as a red receipt (退款, a negative amount) on the new ticket; the carried
+    money is never edited, so paid = carried over − refund = due."""
+    return _receipt(tx, _ticket_row_by_id(tx, ticket_id), "refund", -amount, None, prefix="TK")
 
 
 def _ticket_row(tx: Tx, number: str) -> Row[Any]:
@@ -1437,8 +1514,17 @@ def _paid(tx: Tx, ticket: Row[Any]) -> Decimal:
     return Decimal(received) + ticket.carried_over
 
 
-def _receipt(tx: Tx, ticket: Row[Any], kind: str, amount: Decimal, paid_on: date | None) -> Receipt:
-    number = _number(tx, "SJ")
+def _receipt(
+    tx: Tx,
+    ticket: Row[Any],
+    kind: str,
+    amount: Decimal,
+    paid_on: date | None,
+    *,
+    prefix: str = "SJ",
+    papers: str | None = None,
+) -> Receipt:
+    number = _number(tx, prefix)
     day = paid_on or china_date(tx.now)
     tx.conn.execute(
         t.receipts.insert().values(
@@ -1448,6 +1534,7 @@ def _receipt(tx: Tx, ticket: Row[Any], kind: str, amount: Decimal, paid_on: date
             kind=kind,
             amount=amount,
             paid_on=day,
+            papers=papers,
             **_by(tx),
         )
     )
@@ -1458,7 +1545,7 @@ def _receipt(tx: Tx, ticket: Row[Any], kind: str, amount: Decimal, paid_on: date
         client_id=ticket.client_id,
         detail={"ticket": ticket.number, "kind": kind},
     )
-    return Receipt(number, ticket.number, kind, amount, day)
+    return Receipt(number, ticket.number, kind, amount, day, papers)
 
 
 def _maybe_voucher(tx: Tx, ticket_id: int) -> None:
@@ -1594,6 +1681,11 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
         .where(r.ticket_id == tk.id, r.kind.in_(TOWARDS_DUE))
         .scalar_subquery()
     )
+    refunded = (
+        select(func.coalesce(func.sum(r.amount), 0))
+        .where(r.ticket_id == tk.id, r.kind == "refund")
+        .scalar_subquery()
+    )
     switched = select(c.id).where(c.ticket_id == tk.id, c.kind == "mortgage_switch").exists()
     checker = t.users.alias("checker")
     rows = tx.conn.execute(
@@ -1604,6 +1696,7 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             t.clients_code.label("client"),
             checker.c.login.label("checker"),
             paid.label("received"),
+            refunded.label("refunded"),
             switched.label("switched"),
             v.number.label("voucher"),
             v.countersigned_by,
@@ -1651,6 +1744,7 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             row.live_unit_id is not None,
             row.voucher,
             row.countersigned_by is not None,
+            Decimal(0) - Decimal(row.refunded),
         )
         for row in rows
     ]

@@ -87,7 +87,10 @@ releases = Table(
     Column("client_id", ForeignKey("clients.id"), nullable=False),
     Column("unit_ids", JsonDict, nullable=False),  # {"ids": [...]}
     Column("status", String(10), nullable=False),  # pending | released | refused
-    Column("target_id", ForeignKey("realestate_targets.id"), nullable=False),
+    # none only for the "in principle" exception (原则上, rules-audit 1.13), whose reason
+    # is recorded and which the chairman approves too
+    Column("target_id", ForeignKey("realestate_targets.id")),
+    Column("exception_reason", Text),
     Column("instance_id", ForeignKey("workflow_instances.id")),
     Column("warnings", JsonDict, nullable=False),
     *_recorded(),
@@ -168,10 +171,13 @@ receipts = Table(
     Column("number", String(20), nullable=False, unique=True),
     Column("ticket_id", ForeignKey("realestate_tickets.id"), nullable=False),
     Column("client_id", ForeignKey("clients.id"), nullable=False),
-    # payment | reservation_fee (both count towards what is due) | switch_fee | rename_fee
+    # payment | reservation_fee | supplement | refund (退款, negative: RE-TICKET-3) | handed_in
+    # (the rest, from the receipts the buyer handed in: RE-PAY-1) count towards what is due;
+    # switch_fee | rename_fee do not
     Column("kind", String(16), nullable=False),
     Column("amount", Money(), nullable=False),
     Column("paid_on", Date, nullable=False),
+    Column("papers", Text),  # handed_in: the receipts handed in (全部收据)
     *_recorded(),
     Index("ix_realestate_receipts_ticket", "ticket_id"),
 )

@@ -88,23 +88,18 @@ def test_change_of_unit_reverses_in_red_and_carries_the_money(re):
         re.pay(sales, old.number, "1")
 
 
+def _change_through_cli(cli, number, unit):
+    """`crm realestate reverse NUMBER --reason unit_change` as the sales clerk (RE-TICKET-3)."""
+    args = ("--reason", "unit_change", "--papers", "客户联", "--to-unit", unit)
+    return cli("realestate", "reverse", number, *args, user="sales")
+
+
 def test_reversing_a_reversed_voucher_is_refused_through_the_cli(re, cli):
     """RE-TICKET-3: a voucher is reversed once; a second try: exit 5, nothing changed."""
     old = _sold(re)
     re.reverse(re.crm.actor("sales"), old.voucher, "unit_change", "客户联", new_unit="1-0201")
     before = row_counts(re.crm)
-    out = cli(
-        "realestate",
-        "reverse",
-        old.voucher,
-        "--reason",
-        "unit_change",
-        "--papers",
-        "客户联",
-        "--to-unit",
-        "1-0202",
-        user="sales",
-    )
+    out = _change_through_cli(cli, old.voucher, "1-0202")
     assert out.exit_code == 5 and "reversed already" in out.output and "RE-TICKET-3" in out.output
     assert "Traceback" not in out.output
     assert row_counts(re.crm) == before
@@ -288,3 +283,67 @@ def test_relationship_unit_through_the_cli(re, cli):
     assert out.exit_code == 0 and "paperwork due" in out.stdout, out.output
     assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 0
     assert cli("realestate", "relation", "file", PROJECT, "2-0101", user="sales").exit_code == 4
+
+
+def test_change_to_a_cheaper_unit_refunds_the_difference_in_red(re):
+    """RE-TICKET-3: a change to a cheaper unit than what was paid: the money carried over is
+    never edited; what exceeds the new amount due goes back as a red receipt (退款 TK…, a
+    negative line in the ledger), so paid = due on the new ticket and receipts stay net."""
+    crm = re.crm
+    sales = crm.actor("sales")
+    old = _sold(re, "1-0101")  # 100 m²
+    new = re.reverse(
+        sales, old.voucher, "unit_change", "客户联、收据", new_unit="1-0102"
+    )  # 80.5 m²
+    assert new.due < old.paid
+    assert new.refunded == old.paid - new.due and new.paid == new.due
+    refund = [r for r in re.receipts(sales, CLIENT) if r.kind == "refund"]
+    assert [(r.number, r.ticket, r.amount) for r in refund] == [
+        ("TK000001", new.number, -(old.paid - new.due))
+    ]
+    assert re.reconcile(crm.actor("fin"), CLIENT).receipts == new.due  # received − refunded
+    assert re.ticket(sales, old.number).paid == old.paid  # the old ticket's lines untouched
+    assert re.check_ticket(crm.actor("checker"), new.number).voucher == "PZ00000002"
+
+
+def test_cheaper_unit_refund_through_the_cli(re, cli):
+    """RE-TICKET-3: the CLI names the refund; a dearer unit refunds nothing."""
+    old = _sold(re, "1-0101")
+    out = _change_through_cli(cli, old.voucher, "1-0102")
+    assert out.exit_code == 0 and "refund" in out.output and "退款" in out.output
+    dearer = _sold(re, "1-0202", 1)  # 80.5 m² to 100 m²: no refund, money still owed
+    view = re.reverse(
+        re.crm.actor("sales"), dearer.voucher, "unit_change", "客户联", new_unit="1-0301"
+    )
+    assert view.refunded == 0 and view.paid == dearer.paid < view.due
+
+
+def test_all_receipts_handed_in_issues_the_voucher(re):
+    """RE-PAY-1 (rules-audit 1.6): 「客户提供全部收据」 is the other trigger: the checker confirms
+    the receipts the buyer handed in; the rest is booked as one line naming them (money
+    received stays the sum of receipts) and the voucher follows; never by the ticket's issuer."""
+    crm = re.crm
+    sales, checker = crm.actor("sales"), crm.actor("checker")
+    t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
+    re.check_ticket(checker, t.number)
+    re.pay(sales, t.number, "5000", kind="reservation_fee")
+    with pytest.raises(PermissionDenied):
+        re.receipts_handed_in(sales, t.number, "委建单位收据 0012-0015")  # no check permission
+    view = re.receipts_handed_in(checker, t.number, "委建单位收据 0012-0015")
+    assert view.paid == view.due and view.voucher == "PZ00000001"
+    line = [r for r in re.receipts(sales, CLIENT) if r.kind == "handed_in"]
+    assert [(r.amount, r.papers) for r in line] == [(t.due - 5000, "委建单位收据 0012-0015")]
+    assert re.reconcile(crm.actor("fin"), CLIENT).receipts == t.due
+    with pytest.raises(Conflict, match="RE-PAY-1"):
+        re.receipts_handed_in(checker, t.number, "again")
+
+
+def test_receipts_handed_in_needs_the_papers_through_the_cli(re, cli):
+    """RE-PAY-1: no papers named: exit 3 naming the field and the rule, nothing written."""
+    t = re.issue_ticket(re.crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
+    before = row_counts(re.crm)
+    out = cli("realestate", "handed-in", t.number, "--papers", " ", user="checker")
+    assert out.exit_code == 3 and "papers" in out.output and "RE-PAY-1" in out.output
+    assert "Traceback" not in out.output and row_counts(re.crm) == before
+    out = cli("realestate", "handed-in", t.number, "--papers", "收据 3 张", user="checker")
+    assert out.exit_code == 0 and "voucher after the check" in out.output

@@ -1,8 +1,9 @@
-"""Property test over random sequences of tickets, checks, payments, supplementary payments,
-changes of unit and repeated reversals (RE-INV-1, RE-PAY-1, RE-TICKET-3): whatever happens,
+"""Property test over random sequences of tickets, checks, payments, receipts handed in,
+supplementary payments, changes of unit and repeated reversals (RE-INV-1, RE-PAY-1, RE-TICKET-3): whatever happens,
 
 - units sold = vouchers in force, units selected or sold = tickets in force;
-- money received = the sum of the receipts;
+- money received = the sum of the receipts minus the refunds (RE-TICKET-3: a change to a
+  cheaper unit refunds in red what exceeds the new amount due);
 - every reversal pairs with exactly one original, and every original out of force with
   exactly one reversal.
 """
@@ -28,6 +29,7 @@ OPS = st.lists(
         st.tuples(st.just("supplement"), st.integers(0, 9), st.integers(1, 50000)),
         st.tuples(st.just("reverse_again"), st.integers(0, 9)),
         st.tuples(st.just("settle"), st.integers(0, 9)),
+        st.tuples(st.just("handed_in"), st.integers(0, 9)),
     ),
     min_size=1,
     max_size=25,
@@ -40,7 +42,7 @@ def test_money_trail_invariants(re):
     crm = re.crm
     sales, checker = crm.actor("sales"), crm.actor("checker")
     counter = itertools.count()
-    received = {"total": Decimal(0)}
+    received = {"total": Decimal(0), "refunded": Decimal(0)}
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(OPS)
@@ -81,6 +83,7 @@ def test_money_trail_invariants(re):
                             new_unit=units[u],
                         )
                         tickets.append(view.number)
+                        received["refunded"] += view.refunded
                     case ("supplement", i, amount) if tickets:
                         view = re.reverse(
                             sales,
@@ -101,6 +104,12 @@ def test_money_trail_invariants(re):
                             if view.checked_by
                             else re.check_ticket(checker, number)
                         )
+                        vouchers += [view.voucher] if view.voucher else []
+                    case ("handed_in", i) if tickets:  # RE-PAY-1's other trigger
+                        number = tickets[i % len(tickets)]
+                        before = re.ticket(sales, number).paid
+                        view = re.receipts_handed_in(checker, number, "委建单位收据")
+                        received["total"] += view.paid - before
                         vouchers += [view.voucher] if view.voucher else []
                     case ("reverse_again", i) if vouchers:
                         re.reverse(
@@ -125,10 +134,22 @@ def test_money_trail_invariants(re):
             assert count(t.units, u.status.in_(["selected", "sold"])) == count(
                 t.tickets, tk.live_unit_id.is_not(None)
             )
-            assert (
-                conn.scalar(select(func.coalesce(func.sum(t.receipts.c.amount), 0)))
-                == received["total"]
-            )
+            rc = t.receipts.c
+
+            def money(*where):
+                return conn.scalar(select(func.coalesce(func.sum(rc.amount), 0)).where(*where))
+
+            refunded = -money(rc.kind == "refund")
+            assert refunded == received["refunded"] and money(rc.amount < 0) == -refunded
+            assert money(rc.kind != "refund") == received["total"]
+            assert money() == received["total"] - received["refunded"]
+            # a refund is exactly what the carried money exceeds the new ticket's due by
+            for row in conn.execute(
+                select(tk.number, tk.due, tk.carried_over, rc.amount).join(
+                    t.receipts, (rc.ticket_id == tk.id) & (rc.kind == "refund")
+                )
+            ).all():
+                assert row.carried_over + row.amount == row.due, row.number
             for row in conn.execute(select(t.reversals)).all():
                 assert (row.voucher_id is None) != (row.ticket_id is None)
             assert count(t.reversals, r.voucher_id.is_not(None)) == count(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from realestate_kit import (
+    APPROVERS,
     AVERAGE,
     BUYERS,
     CLIENT,
@@ -369,4 +370,49 @@ def test_desks_work_only_for_commissioning_units_they_may_read(re):
     ):
         with pytest.raises(PermissionDenied, match="CORE-CONF-2"):
             call()
+    assert row_counts(crm) == before
+
+
+def test_release_without_a_target_only_through_the_exception_and_the_chairman(crm, cli):
+    """RE-ALLOC-1 "in principle" (原则上, rules-audit 1.13): with a reason, a release without a
+    financing target goes through the four approvers and then the chairman; the reason is
+    recorded; the units move only after the chairman; the chairman may refuse."""
+    re = setup(crm, release=False, approve=False, buyers=False)
+    release = re.request_release(
+        crm.actor("sales"), PROJECT, CLIENT, ["1-0101"], without_target="土地款急需,指标下月下达"
+    )
+    assert release.without_target == "土地款急需,指标下月下达"
+    for login in APPROVERS:
+        crm.workflows.advance(crm.actor(login), release.instance_id, "approve")
+    assert re.release(crm.actor("sales"), release.number).status == "pending"  # GM is not enough
+    with pytest.raises(Conflict, match="chairman"):
+        crm.workflows.advance(crm.actor("gm"), release.instance_id, "approve")
+    crm.workflows.advance(crm.actor("chair"), release.instance_id, "approve")
+    assert re.release(crm.actor("sales"), release.number).status == "released"
+    shown = cli("realestate", "release", "show", release.number, "--json", user="sales")
+    assert "土地款急需" in shown.stdout
+    other = re.request_release(
+        crm.actor("sales"), PROJECT, CLIENT, ["1-0102"], without_target="同上"
+    )
+    for login in APPROVERS:
+        crm.workflows.advance(crm.actor(login), other.instance_id, "approve")
+    crm.workflows.reject(crm.actor("chair"), other.instance_id, "等融资指标")
+    assert re.release(crm.actor("sales"), other.number).status == "refused"
+    units = {u.ref: u.status for u in re.units(crm.actor("sales"), PROJECT)}
+    assert units["1-0101"] == "released" and units["1-0102"] == "available"
+
+
+def test_release_exception_needs_a_reason_and_no_target_through_the_cli(crm, cli):
+    """RE-ALLOC-1: a blank reason is bad input (exit 3); asking for the exception when finance's
+    target exists is refused too; nothing written either way."""
+    re = setup(crm, release=False, approve=False, buyers=False)
+    before = row_counts(crm)
+    args = ("realestate", "release", "request", PROJECT, CLIENT, "1-0101", "--without-target")
+    out = cli(*args, "  ", user="sales")
+    assert out.exit_code == 3 and "without_target" in out.output and "RE-ALLOC-1" in out.output
+    assert "Traceback" not in out.output and row_counts(crm) == before
+    re.set_target(crm.actor("fin"), 2026, "1000000")
+    before = row_counts(crm)
+    out = cli(*args, "急需", user="sales")
+    assert out.exit_code == 3 and "without_target" in out.output and "no exception" in out.output
     assert row_counts(crm) == before
