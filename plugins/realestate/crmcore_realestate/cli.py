@@ -59,6 +59,12 @@ def _ticket_fields(view: Ticket) -> None:
             ("due / paid", f"{view.due} / {view.paid}"),
             ("refunded", view.refunded or None),
             ("checked by", view.checked_by),
+            (
+                "buyer's signed copy",
+                view.signed_by
+                and f"held, recorded by {view.signed_by} at {view.signed_at:%Y-%m-%d %H:%M}"
+                + (f", scan document {view.signed_copy}" if view.signed_copy else ""),
+            ),
             ("voucher", view.voucher),
             ("countersigned", view.voucher_countersigned),
             ("in force", view.in_force),
@@ -424,6 +430,26 @@ def ticket_check(number: str) -> None:
     view = service.check_ticket(actor, number)
     render.done(
         f"{view.number}: checked by {view.checked_by}"
+        + (f"; voucher {view.voucher}" if view.voucher else _voucher_waits(view))
+    )
+
+
+@ticket.command(name="sign")
+@click.argument("number")
+@click.option(
+    "--scan",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A scan of the signed copy, filed in the commissioning unit's archive.",
+)
+def ticket_sign(number: str, scan: str | None) -> None:
+    """The buyer signed ticket NUMBER and the signed copy (客户签字联) is held (RE-TICKET-1);
+    the voucher waits for it."""
+    service, actor = _service()
+    file = None if scan is None else (Path(scan).name, Path(scan).read_bytes())
+    view = service.sign_ticket(actor, number, scan=file)
+    render.done(
+        f"{view.number}: buyer's signed copy held"
+        + (f", scan document {view.signed_copy}" if view.signed_copy else "")
         + (f"; voucher {view.voucher}" if view.voucher else "")
     )
 
@@ -459,8 +485,23 @@ def pay(ticket_number: str, amount: str, kind: str, paid_on: str | None) -> None
     view = service.ticket(actor, ticket_number)
     render.done(
         f"{receipt.number}: {receipt.amount} on {ticket_number}; paid {view.paid} of {view.due}"
-        + (f"; voucher {view.voucher}" if view.voucher else "")
+        + (f"; voucher {view.voucher}" if view.voucher else _voucher_waits(view))
     )
+
+
+def _voucher_waits(view: Ticket) -> str:
+    """What a ticket paid in full still lacks before its voucher (RE-PAY-1, RE-TICKET-1)."""
+    if view.paid < view.due or not view.in_force:
+        return ""
+    lacking = [
+        what
+        for what, done in (
+            ("the second check", view.checked_by),
+            ("the buyer's signed copy", view.signed_by),
+        )
+        if not done
+    ]
+    return f"; voucher after {' and '.join(lacking)}" if lacking else ""
 
 
 @realestate.command(name="countersign")
@@ -482,7 +523,7 @@ def handed_in(ticket_number: str, papers: str) -> None:
     view = service.receipts_handed_in(actor, ticket_number, papers)
     render.done(
         f"{view.number}: paid {view.paid} of {view.due}"
-        + (f", voucher {view.voucher}" if view.voucher else ", voucher after the check")
+        + (f", voucher {view.voucher}" if view.voucher else _voucher_waits(view))
     )
 
 

@@ -88,6 +88,7 @@ def load(tx: Tx, sample: Any, clients: Sequence[Client]) -> str:
         )
         tickets.append(re.issue_ticket(sales, PROJECT, client.code, new))
     for i, t in enumerate(tickets[:8]):
+        re.sign_ticket(sales, t.number)  # RE-TICKET-1: the buyer's signed copy is held
         re.check_ticket(checker, t.number)
         if i < 6:
             re.pay(sales, t.number, t.due)

@@ -61,6 +61,13 @@ def crm_roles(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def crm_archive_categories(register: Callable[..., None]) -> None:
+    from crmcore_realestate.filing import CATEGORY
+
+    register(CATEGORY, "Commissioned-build sales papers (signed ticket copies)", "委托建房销售单据")
+
+
+@hookimpl
 def crm_sensitive_fields(register: Callable[..., None]) -> None:
     from crmcore_realestate.deals.roles import SENSITIVE
 

@@ -21,6 +21,8 @@ ROLES: dict[str, tuple[list[str], str]] = {
             s.RELEASE,
             s.LIST,
             s.TICKET,
+            s.SIGN,
+            "archive.write",  # the scan of the buyer's signed copy (RE-TICKET-1)
             s.PAY,
             s.REVERSE,
             s.RELATION,

@@ -16,7 +16,7 @@ so racing sales desks never sell one unit twice, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from crmcore import Conflict, Crm, InvalidInput, NotFound, PermissionDenied, Tx,
 from crmcore.calendar import china_date
 from crmcore.security import access, personal
 from crmcore_realestate import domain as d
+from crmcore_realestate import filing
 from crmcore_realestate import tables as t
 from crmcore_realestate.price_gate import approved_average
 
@@ -40,6 +41,7 @@ RELEASE = "realestate.release"
 LIST = "realestate.list"  # import buyer lists
 LIST_CHECK = "realestate.list_check"
 TICKET = "realestate.ticket"  # narrow: issue tickets (RE-TICKET-1, rules-audit 1.8)
+SIGN = "realestate.ticket_sign"  # narrow: record the buyer's signed copy (RE-TICKET-1)
 CHECK = "realestate.check"  # second check of tickets, countersigning vouchers
 PAY = "realestate.pay"  # receipts
 REVERSE = "realestate.reverse"  # red reversals, renames, mortgage switches
@@ -136,6 +138,11 @@ class Ticket:
     voucher: str | None
     voucher_countersigned: bool
     refunded: Decimal = Decimal(0)  # paid back on a change to a cheaper unit (RE-TICKET-3)
+    #: RE-TICKET-1: who recorded that the buyer's signed copy (客户签字联) is held, and when;
+    #: the voucher waits for it
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    signed_copy: int | None = None  # the scan's document id in the client's archive
 
 
 @frozen
@@ -632,6 +639,41 @@ class RealEstateService:
         _maybe_voucher(tx, row.id)
         return _ticket_view(tx, row.id)
 
+    @use_case
+    def sign_ticket(
+        self, tx: Tx, ticket_number: str, *, scan: tuple[str, bytes] | None = None
+    ) -> Ticket:
+        """RE-TICKET-1: the buyer signed the ticket and the signed copy (客户签字联) is held;
+        with software it is the copy kept (「留存客户签字联即可」). ``scan`` (file name, bytes)
+        files a scan in the commissioning unit's archive. Recorded once and never edited; a
+        ticket reissued after a change of unit is signed anew. The voucher (RE-PAY-1) waits
+        for it, so a ticket already checked and paid gets its voucher here."""
+        tx.actor.require(SIGN)
+        row = _ticket_row(tx, ticket_number)
+        client = access.client_by_id(tx, row.client_id)
+        if row.live_unit_id is None:
+            raise Conflict(
+                f"{ticket_number} is reversed: the buyer signs the ticket that replaced it",
+                rule="RE-TICKET-3",
+            )
+        if _signature(tx, row.id) is not None:
+            raise Conflict(f"{ticket_number} is signed already", rule="RE-TICKET-1")
+        document_id = None
+        if scan is not None:
+            document_id = filing.file_signed_copy(tx, client.code, row.number, *scan)
+        tx.conn.execute(
+            t.signatures.insert().values(ticket_id=row.id, document_id=document_id, **_by(tx))
+        )
+        tx.audit(
+            "realestate.ticket.sign",
+            "realestate_ticket",
+            ticket_number,
+            client_id=row.client_id,
+            detail={"scan": document_id},
+        )
+        _maybe_voucher(tx, row.id)
+        return _ticket_view(tx, row.id)
+
     @query
     def ticket(self, tx: Tx, ticket_number: str) -> Ticket:
         tx.actor.require(READ)
@@ -697,6 +739,7 @@ class RealEstateService:
                 f"{ticket_number}: confirming the receipts needs someone other than its issuer",
                 rule="RE-PAY-1",
             )
+        _require_signature(tx, row)
         outstanding = row.due - _paid(tx, row)
         if outstanding <= 0:
             raise Conflict(
@@ -1554,6 +1597,7 @@ def _maybe_voucher(tx: Tx, ticket_id: int) -> None:
     if (
         row.checked_by is None
         or row.live_unit_id is None
+        or _signature(tx, row.id) is None
         or _voucher_in_force(tx, row.id) is not None
     ):
         return
@@ -1563,7 +1607,9 @@ def _maybe_voucher(tx: Tx, ticket_id: int) -> None:
 
 def _issue_voucher(tx: Tx, ticket: Row[Any]) -> None:
     """Issue the pre-numbered voucher; the checks of the manual path are kept (rules-audit 1.6):
-    buyer on the list, price not below the approved one, total re-computed."""
+    buyer on the list, price not below the approved one, total re-computed; never from a
+    ticket whose buyer's signed copy is not held (RE-TICKET-1)."""
+    _require_signature(tx, ticket)
     unit = _unit_by_id(tx, ticket.unit_id)
     project_code = tx.conn.execute(
         select(t.projects.c.code).where(t.projects.c.id == unit.project_id)
@@ -1634,6 +1680,20 @@ def _red(
     )
 
 
+def _signature(tx: Tx, ticket_id: int) -> Row[Any] | None:
+    s = t.signatures.c
+    return tx.conn.execute(select(t.signatures).where(s.ticket_id == ticket_id)).first()
+
+
+def _require_signature(tx: Tx, ticket: Row[Any]) -> None:
+    if _signature(tx, ticket.id) is None:
+        raise Conflict(
+            f"{ticket.number}: the buyer's signed copy is not held: no voucher before "
+            f"`ticket sign {ticket.number}`",
+            rule="RE-TICKET-1",
+        )
+
+
 def _sign(tx: Tx, table: Any, row: Row[Any], column: str, what: str, rule: str) -> None:
     """A second person's signature (复核, 会签): never the one who recorded the paper."""
     if row.recorded_by == tx.actor.user_id:
@@ -1687,7 +1747,7 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
         .scalar_subquery()
     )
     switched = select(c.id).where(c.ticket_id == tk.id, c.kind == "mortgage_switch").exists()
-    checker = t.users.alias("checker")
+    checker, signer, sg = t.users.alias("checker"), t.users.alias("signer"), t.signatures.c
     rows = tx.conn.execute(
         select(
             t.tickets,
@@ -1700,12 +1760,17 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             switched.label("switched"),
             v.number.label("voucher"),
             v.countersigned_by,
+            signer.c.login.label("signer"),
+            sg.recorded_at.label("signed_at"),
+            sg.document_id.label("signed_copy"),
         )
         .join(t.units, t.units.c.id == tk.unit_id)
         .join(t.buildings, t.buildings.c.id == t.units.c.building_id)
         .join(t.clients, t.clients.c.id == tk.client_id)
         .outerjoin(checker, checker.c.id == tk.checked_by)
         .outerjoin(t.vouchers, (v.ticket_id == tk.id) & v.live_unit_id.is_not(None))
+        .outerjoin(t.signatures, sg.ticket_id == tk.id)
+        .outerjoin(signer, signer.c.id == sg.recorded_by)
         .where(*where)
         .order_by(tk.id)
     ).all()
@@ -1745,6 +1810,9 @@ def _ticket_views(tx: Tx, *where: Any) -> list[Ticket]:
             row.voucher,
             row.countersigned_by is not None,
             Decimal(0) - Decimal(row.refunded),
+            row.signer,
+            row.signed_at,
+            row.signed_copy,
         )
         for row in rows
     ]

@@ -257,6 +257,18 @@ relations = Table(
     *_recorded(),
 )
 
+# RE-TICKET-1: the buyer's signed copy of a ticket (客户签字联) is held: with software the
+# source keeps only that copy (「留存客户签字联即可」, rules-audit "Document copies"). One row
+# per ticket, never edited: a ticket reissued after a change of unit is signed anew.
+signatures = Table(
+    "realestate_signatures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("realestate_tickets.id"), nullable=False, unique=True),
+    Column("document_id", ForeignKey("documents.id")),  # the scan, in the client's archive
+    *_recorded(),
+)
+
 TABLES = (
     projects,
     buildings,
@@ -273,6 +285,7 @@ TABLES = (
     changes,
     transfers,
     relations,
+    signatures,
 )
 
 # Core tables the plugin joins (read only).

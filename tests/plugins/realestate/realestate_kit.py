@@ -153,6 +153,11 @@ def ticket(unit: str, buyer: int = 0, **kw: object) -> NewTicket:
     return NewTicket(**values)  # type: ignore[arg-type]
 
 
+def sign(re: RealEstateService, number: str, login: str = "sales") -> None:
+    """RE-TICKET-1: the buyer signed the ticket, the desk holds the signed copy."""
+    re.sign_ticket(re.crm.actor(login), number)
+
+
 def fresh_project(re: RealEstateService, code: str, *, units: int = 6) -> list[str]:
     """Another project with ``units`` units on floors 1.., all released to KA1, its average
     approved and the buyer list checked: a clean field for one random sequence."""

@@ -18,6 +18,7 @@ from realestate_kit import (
     check_all,
     freeze,
     setup,
+    sign,
     ticket,
 )
 
@@ -29,6 +30,7 @@ def _sold(re, unit="1-0101", buyer=0, **kw):
     """A ticket checked and paid in full: its voucher is issued."""
     crm = re.crm
     t = re.issue_ticket(crm.actor("sales"), PROJECT, CLIENT, ticket(unit, buyer, **kw))
+    sign(re, t.number)
     re.check_ticket(crm.actor("checker"), t.number)
     re.pay(crm.actor("sales"), t.number, t.due)
     return re.ticket(crm.actor("sales"), t.number)
@@ -39,6 +41,7 @@ def test_voucher_only_when_checked_and_paid_equals_due(re):
     crm = re.crm
     sales = crm.actor("sales")
     t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
+    sign(re, t.number)
     first = re.pay(sales, t.number, "5000", kind="reservation_fee")
     second = re.pay(sales, t.number, t.due - Decimal("5000"))
     assert (first.number, second.number) == ("SJ000001", "SJ000002")
@@ -60,6 +63,7 @@ def test_countersigned_by_someone_else(re):
     crm.org.add_member(admin, ORG, "desk")
     desk = crm.actor("desk")
     t = re.issue_ticket(crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
+    sign(re, t.number)
     re.check_ticket(desk, t.number)
     re.pay(desk, t.number, t.due)  # the payment issues the voucher, in desk's name
     voucher = re.ticket(desk, t.number).voucher
@@ -78,7 +82,8 @@ def test_change_of_unit_reverses_in_red_and_carries_the_money(re):
     old = _sold(re)
     new = re.reverse(sales, old.voucher, "unit_change", "客户联、收据", new_unit="1-0201")
     assert new.unit == "1-0201" and new.paid == old.paid and new.voucher is None
-    assert new.checked_by is None  # the new ticket is checked again
+    assert new.checked_by is None and new.signed_by is None  # checked and signed anew
+    sign(re, new.number)
     old_now = re.ticket(sales, old.number)
     assert not old_now.in_force and old_now.voucher is None
     units = {u.ref: u.status for u in re.units(sales, PROJECT)}
@@ -303,6 +308,7 @@ def test_change_to_a_cheaper_unit_refunds_the_difference_in_red(re):
     ]
     assert re.reconcile(crm.actor("fin"), CLIENT).receipts == new.due  # received − refunded
     assert re.ticket(sales, old.number).paid == old.paid  # the old ticket's lines untouched
+    sign(re, new.number)
     assert re.check_ticket(crm.actor("checker"), new.number).voucher == "PZ00000002"
 
 
@@ -327,6 +333,9 @@ def test_all_receipts_handed_in_issues_the_voucher(re):
     t = re.issue_ticket(sales, PROJECT, CLIENT, ticket("1-0101"))
     re.check_ticket(checker, t.number)
     re.pay(sales, t.number, "5000", kind="reservation_fee")
+    with pytest.raises(Conflict, match="RE-TICKET-1"):  # the buyer's signed copy first
+        re.receipts_handed_in(checker, t.number, "委建单位收据 0012-0015")
+    sign(re, t.number)
     with pytest.raises(PermissionDenied):
         re.receipts_handed_in(sales, t.number, "委建单位收据 0012-0015")  # no check permission
     view = re.receipts_handed_in(checker, t.number, "委建单位收据 0012-0015")
@@ -341,9 +350,10 @@ def test_all_receipts_handed_in_issues_the_voucher(re):
 def test_receipts_handed_in_needs_the_papers_through_the_cli(re, cli):
     """RE-PAY-1: no papers named: exit 3 naming the field and the rule, nothing written."""
     t = re.issue_ticket(re.crm.actor("sales"), PROJECT, CLIENT, ticket("1-0101"))
+    sign(re, t.number)
     before = row_counts(re.crm)
     out = cli("realestate", "handed-in", t.number, "--papers", " ", user="checker")
     assert out.exit_code == 3 and "papers" in out.output and "RE-PAY-1" in out.output
     assert "Traceback" not in out.output and row_counts(re.crm) == before
     out = cli("realestate", "handed-in", t.number, "--papers", "收据 3 张", user="checker")
-    assert out.exit_code == 0 and "voucher after the check" in out.output
+    assert out.exit_code == 0 and "voucher after the second check" in out.output

@@ -1,4 +1,4 @@
-"""Property test over random sequences of tickets, checks, payments, receipts handed in,
+"""Property test over random sequences of tickets, buyer's signatures, checks, payments, receipts handed in,
 supplementary payments, changes of unit and repeated reversals (RE-INV-1, RE-PAY-1, RE-TICKET-3): whatever happens,
 
 - units sold = vouchers in force, units selected or sold = tickets in force;
@@ -24,6 +24,7 @@ OPS = st.lists(
     st.one_of(
         st.tuples(st.just("ticket"), st.integers(0, 5), st.integers(0, len(BUYERS) - 1)),
         st.tuples(st.just("check"), st.integers(0, 9)),
+        st.tuples(st.just("sign"), st.integers(0, 9)),
         st.tuples(st.just("pay"), st.integers(0, 9), st.sampled_from(["all", "half", "1000"])),
         st.tuples(st.just("change"), st.integers(0, 9), st.integers(0, 5)),
         st.tuples(st.just("supplement"), st.integers(0, 9), st.integers(1, 50000)),
@@ -58,6 +59,9 @@ def test_money_trail_invariants(re):
                         tickets.append(
                             re.issue_ticket(sales, code, CLIENT, ticket(units[u], b)).number
                         )
+                    case ("sign", i) if tickets:  # RE-TICKET-1: the voucher waits for it
+                        view = re.sign_ticket(sales, tickets[i % len(tickets)])
+                        vouchers += [view.voucher] if view.voucher else []
                     case ("check", i) if tickets:
                         view = re.check_ticket(checker, tickets[i % len(tickets)])
                         vouchers += [view.voucher] if view.voucher else []
@@ -99,6 +103,8 @@ def test_money_trail_invariants(re):
                         view = re.ticket(sales, number)
                         if view.paid < view.due:
                             received["total"] += re.pay(sales, number, view.due - view.paid).amount
+                        if not view.signed_by:
+                            view = re.sign_ticket(sales, number)
                         view = (
                             re.ticket(sales, number)
                             if view.checked_by
@@ -158,6 +164,13 @@ def test_money_trail_invariants(re):
             assert count(t.reversals, r.ticket_id.is_not(None)) == count(
                 t.tickets, tk.live_unit_id.is_(None)
             )
+            # RE-TICKET-1: no voucher was ever issued from a ticket without the buyer's signature
+            unsigned = conn.execute(
+                select(v.id)
+                .outerjoin(t.signatures, t.signatures.c.ticket_id == v.ticket_id)
+                .where(t.signatures.c.id.is_(None))
+            ).all()
+            assert not unsigned
             # a voucher in force belongs to a ticket in force on the same unit
             orphans = conn.execute(
                 select(v.id)

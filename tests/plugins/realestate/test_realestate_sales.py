@@ -322,7 +322,8 @@ def test_unit_already_taken_through_the_cli(re, cli):
 
 
 def test_cli_walkthrough_ticket_to_countersigned_voucher(re, cli):
-    """RE-TICKET-1 → RE-PAY-1 through the commands a desk uses."""
+    """RE-TICKET-1 → RE-PAY-1 through the commands a desk uses: checked and paid, the voucher
+    still waits for the buyer's signed copy, which issues it."""
     out = cli(
         "realestate",
         "ticket",
@@ -342,6 +343,8 @@ def test_cli_walkthrough_ticket_to_countersigned_voucher(re, cli):
     number = out.stdout.split(":")[0].split()[-1]
     assert cli("realestate", "ticket", "check", number, user="checker").exit_code == 0
     out = cli("realestate", "pay", number, "800000", user="sales")
+    assert out.exit_code == 0 and "voucher after the buyer's signed copy" in out.stdout, out.output
+    out = cli("realestate", "ticket", "sign", number, user="sales")
     assert out.exit_code == 0 and "voucher PZ" in out.stdout, out.output
     voucher = out.stdout.split("voucher ")[1].split()[0]
     assert cli("realestate", "countersign", voucher, user="checker").exit_code == 0
