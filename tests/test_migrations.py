@@ -51,11 +51,13 @@ def empty_url(crm_backend: str, tmp_path: Path, request: pytest.FixtureRequest) 
         postgres.drop_database(admin, name)
 
 
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
+def _migrate(
+    url: str, target: str, *, down: bool = False, plugins: dict[str, Path] | None = None
+) -> None:
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-            cfg = migrate._config(conn, {})
+            cfg = migrate._config(conn, plugins or {})
             (command.downgrade if down else command.upgrade)(cfg, target)
     finally:
         engine.dispose()
@@ -189,3 +191,45 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
         result = crm.audit.verify(admin)
         assert result.ok, result.problem
         assert result.sealed > 0
+
+
+def test_realestate_0004_adds_signatures_and_rename_terms_and_goes_back(empty_url):
+    """RE-TICKET-1, RE-RENAME-1: realestate_0004 upgrades a database at realestate_0003 in
+    place (its rows stay), builds what tables.py declares, and downgrades to 0003 again."""
+    import crmcore_realestate.tables  # noqa: F401  (its tables join the shared metadata)
+    from crmcore_realestate.plugin import crm_migrations
+
+    plugins = {"realestate": crm_migrations()}
+    new = {"realestate_signatures", "realestate_rename_terms"}
+    _migrate(empty_url, "realestate_0003", plugins=plugins)
+    now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            _insert(conn, "users", login="admin", name="Administrator", active=True, created_at=now)
+            _insert(
+                conn,
+                "realestate_projects",
+                code="HY1",
+                name="和园一期",
+                recorded_at=now,
+                recorded_by=1,
+            )
+            assert not new & set(sa.inspect(conn).get_table_names())
+        _migrate(empty_url, "realestate_0004", plugins=plugins)
+        with engine.connect() as conn:
+            assert new <= set(sa.inspect(conn).get_table_names())
+            assert conn.exec_driver_sql("SELECT code FROM realestate_projects").scalar() == "HY1"
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = [d for d in compare_metadata(context, metadata) if _names_any(d, new)]
+        assert diff == []
+        _migrate(empty_url, "realestate_0003", down=True, plugins=plugins)
+        with engine.connect() as conn:
+            assert not new & set(sa.inspect(conn).get_table_names())
+            assert conn.exec_driver_sql("SELECT code FROM realestate_projects").scalar() == "HY1"
+    finally:
+        engine.dispose()
+
+
+def _names_any(difference: object, names: set[str]) -> bool:
+    return any(name in repr(difference) for name in names)

@@ -351,6 +351,41 @@ def buyers_show(list_number: str, as_json: bool) -> None:
             for b in view.buyers
         ],
     )
+    if view.rename_terms:
+        render.table(
+            "renames the contract permits (RE-RENAME-1)",
+            ["relationship", "price policy", "proofs recognised"],
+            [(x.relationship, x.price, ", ".join(x.proofs)) for x in view.rename_terms],
+        )
+    else:
+        click.echo(f"renames to people off the list: {view.rename_policy} (RE-RENAME-1)")
+
+
+@buyers.command(name="rename-terms")
+@click.argument("list_number")
+@click.option(
+    "--allow",
+    "terms",
+    multiple=True,
+    metavar="RELATIONSHIP:PRICE[:PROOF,...]",
+    help="A relationship the contract permits renaming to, its price policy (free, fee, "
+    "refuse) and the proofs recognised, e.g. 配偶:free:结婚证,户口簿. Repeat for each.",
+)
+@click.option("--clear", is_flag=True, help="None listed: back to the list's rename policy.")
+def buyers_rename_terms(list_number: str, terms: tuple[str, ...], clear: bool) -> None:
+    """Set the contract's permitted rename relationships (RE-RENAME-1); a new version."""
+    from crmcore.errors import InvalidInput
+
+    if bool(terms) == clear:
+        raise InvalidInput("allow", "give --allow (one or more) or --clear", rule="RE-RENAME-1")
+    service, actor = _service()
+    view = service.set_rename_terms(actor, list_number, list(terms))
+    listed = ", ".join(f"{x.relationship} ({x.price})" for x in view.rename_terms)
+    render.done(
+        f"{view.number}: renames permitted to {listed}"
+        if listed
+        else f"{view.number}: no relationships listed, renames off the list {view.rename_policy}d"
+    )
 
 
 @buyers.command(name="reveal")
@@ -561,10 +596,27 @@ def mortgage(ticket_number: str, fee: str) -> None:
 @click.argument("name")
 @click.argument("id_number")
 @click.option("--market-price", help="Per m², our other projects at the same stage.")
-def rename(ticket_number: str, name: str, id_number: str, market_price: str | None) -> None:
+@click.option("--relationship", help="Off the list: their relationship to the buyer (e.g. 配偶).")
+@click.option("--proof", "proofs", multiple=True, help="A proof presented (e.g. 结婚证); repeat.")
+def rename(
+    ticket_number: str,
+    name: str,
+    id_number: str,
+    market_price: str | None,
+    relationship: str | None,
+    proofs: tuple[str, ...],
+) -> None:
     """Rename the buyer of a ticket (RE-RENAME-1)."""
     service, actor = _service()
-    view = service.rename(actor, ticket_number, name, id_number, market_price=market_price)
+    view = service.rename(
+        actor,
+        ticket_number,
+        name,
+        id_number,
+        market_price=market_price,
+        relationship=relationship,
+        proofs=proofs,
+    )
     render.done(f"{view.number}: now in the name of {view.buyer}")
 
 

@@ -132,6 +132,59 @@ def rename_fee(
     return (difference * percent / HUNDRED).quantize(YUAN, ROUND_HALF_UP)
 
 
+#: RE-RENAME-1 (rules-audit 1.9): the price policy a contract sets for a permitted relationship:
+#: no fee, the rename fee (RenameFee policy × max(0, market − contract) × area), or refused
+RENAME_PRICES = {"free": "不收费", "fee": "收更名费", "refuse": "不予更名"}
+
+
+@frozen
+class RenameTerm:
+    """One relationship a contract permits a rename to (「在合同中非常清楚的列明允许哪种关系,
+    我公司认可的证明是哪些,对各种关系执行的价格政策是什么」): e.g. 配偶, proofs 结婚证, free."""
+
+    relationship: str
+    price: str  # a key of RENAME_PRICES
+    proofs: tuple[str, ...] = ()
+
+    def missing(self, presented: Iterable[str]) -> list[str]:
+        """The recognised proofs not presented: every one is needed."""
+        shown = {p.strip() for p in presented}
+        return [p for p in self.proofs if p not in shown]
+
+
+def rename_term(spec: str) -> RenameTerm:
+    """``RELATIONSHIP:PRICE[:PROOF,PROOF...]``, e.g. ``配偶:free:结婚证,户口簿`` (RE-RENAME-1);
+    a permitted relationship names the proofs the company recognises."""
+    relationship, _, rest = spec.strip().partition(":")
+    price, _, proofs = rest.partition(":")
+    relationship, price = relationship.strip(), price.strip()
+    names = tuple(p.strip() for p in proofs.replace("，", ",").split(",") if p.strip())
+    if not relationship or price not in RENAME_PRICES:
+        raise InvalidInput(
+            "allow",
+            f"{spec!r}: give RELATIONSHIP:PRICE[:PROOF,...] with PRICE one of "
+            f"{', '.join(RENAME_PRICES)}",
+            rule="RE-RENAME-1",
+        )
+    if price != "refuse" and not names:
+        raise InvalidInput(
+            "allow",
+            f"{spec!r}: name the proofs the company recognises for {relationship}",
+            rule="RE-RENAME-1",
+        )
+    return RenameTerm(relationship, price, names)
+
+
+def rename_terms(specs: Iterable[RenameTerm | str]) -> tuple[RenameTerm, ...]:
+    terms = tuple(x if isinstance(x, RenameTerm) else rename_term(x) for x in specs)
+    seen: set[str] = set()
+    for term in terms:
+        if term.relationship in seen:
+            raise InvalidInput("allow", f"{term.relationship} is listed twice", rule="RE-RENAME-1")
+        seen.add(term.relationship)
+    return terms
+
+
 def split_unit(ref: str) -> tuple[str, str]:
     building, sep, code = ref.partition("-")
     if not sep or not building or not code:

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from attrs import frozen
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
@@ -115,6 +116,8 @@ class BuyerList:
     selection_deadline: date | None
     payment_deadline: date | None
     rename_policy: str
+    #: RE-RENAME-1: the contract's permitted relationships in force; empty: rename_policy
+    rename_terms: tuple[d.RenameTerm, ...] = ()
 
 
 @frozen
@@ -581,6 +584,39 @@ class RealEstateService:
         )
         return _list_view(tx, row.id)
 
+    @use_case
+    def set_rename_terms(
+        self, tx: Tx, list_number: str, terms: Sequence[d.RenameTerm | str]
+    ) -> BuyerList:
+        """RE-RENAME-1 (rules-audit 1.9): the contract lists the relationships a buyer may be
+        renamed to, the proofs the company recognises and each one's price policy, e.g.
+        ``配偶:free:结婚证``. A new version each time (the earlier stay); none: back to the
+        list's ``rename_policy``."""
+        tx.actor.require(LIST)
+        parsed = d.rename_terms(terms)
+        row = _list_row(tx, list_number)
+        access.client_by_id(tx, row.client_id)
+        r = t.rename_terms.c
+        version = tx.conn.scalar(
+            select(func.coalesce(func.max(r.version), 0)).where(r.list_id == row.id)
+        )
+        tx.conn.execute(
+            t.rename_terms.insert().values(
+                list_id=row.id,
+                version=version + 1,
+                terms={"terms": [attrs.asdict(x) for x in parsed]},
+                **_by(tx),
+            )
+        )
+        tx.audit(
+            "realestate.list.rename_terms",
+            "realestate_buyer_list",
+            list_number,
+            client_id=row.client_id,
+            detail={"version": version + 1, "relationships": [x.relationship for x in parsed]},
+        )
+        return _list_view(tx, row.id)
+
     @query
     def buyer_list(self, tx: Tx, list_number: str) -> BuyerList:
         tx.actor.require(READ)
@@ -890,10 +926,16 @@ class RealEstateService:
         new_id_number: str,
         *,
         market_price: object | None = None,
+        relationship: str | None = None,
+        proofs: Sequence[str] = (),
         paid_on: date | None = None,
     ) -> Ticket:
         """RE-RENAME-1: rename the buyer to another person on the list; to someone else only if
-        the contract allows it, for the fee (rules-audit 1.9, A10)."""
+        the contract allows it, for the fee (rules-audit 1.9, A10). Where the contract lists its
+        permitted relationships (``set_rename_terms``), a rename off the list names the
+        ``relationship`` to the buyer and the ``proofs`` presented: a relationship the contract
+        does not permit, or a recognised proof missing, is refused; the fee follows that
+        relationship's price policy."""
         tx.actor.require(REVERSE)
         row = _ticket_row(tx, ticket_number)
         access.client_by_id(tx, row.client_id)
@@ -913,22 +955,35 @@ class RealEstateService:
             )
         ).first()
         fee = Decimal(0)
+        detail: dict[str, Any] = {"from_buyer": buyer.id}
         if target is None:
-            if lst.rename_policy != "charge":
+            terms = _rename_terms(tx, lst.id)
+            if terms:
+                term = _permitted(lst.number, new_name, terms, relationship, proofs)
+                detail |= {
+                    "relationship": term.relationship,
+                    "proofs": sorted({p.strip() for p in proofs if p.strip()}),
+                    "price": term.price,
+                }
+                charge = term.price == "fee"
+            elif lst.rename_policy != "charge":
                 raise InvalidInput(
                     "new_name",
                     f"{new_name} is not on list {lst.number}: renaming is refused",
                     rule="RE-RENAME-1",
                 )
-            if market_price is None:
-                raise InvalidInput(
-                    "market_price",
-                    "give the market price of our other projects at the same stage",
-                    rule="RE-RENAME-1",
-                )
-            market = d.money(market_price, "market_price", rule="RE-RENAME-1")
-            percent = self.crm.policies.in_force(tx, "RE-RENAME-1").fee_percent
-            fee = d.rename_fee(market, row.unit_price, row.area, percent)
+            else:
+                charge = True
+            if charge:
+                if market_price is None:
+                    raise InvalidInput(
+                        "market_price",
+                        "give the market price of our other projects at the same stage",
+                        rule="RE-RENAME-1",
+                    )
+                market = d.money(market_price, "market_price", rule="RE-RENAME-1")
+                percent = self.crm.policies.in_force(tx, "RE-RENAME-1").fee_percent
+                fee = d.rename_fee(market, row.unit_price, row.area, percent)
             _add_buyer(tx, lst.id, new_name.strip(), number, "rename")
             target = tx.conn.execute(
                 select(t.buyers).where(
@@ -944,7 +999,7 @@ class RealEstateService:
                 kind="rename",
                 to_buyer_id=target.id,
                 fee=fee,
-                detail={"from_buyer": buyer.id},
+                detail=detail,
                 **_by(tx),
             )
         )
@@ -955,7 +1010,7 @@ class RealEstateService:
             "realestate_ticket",
             ticket_number,
             client_id=row.client_id,
-            detail={"fee": str(fee)},
+            detail={"fee": str(fee), "relationship": detail.get("relationship")},
         )
         return _ticket_view(tx, row.id)
 
@@ -1344,6 +1399,54 @@ def _add_buyer(tx: Tx, list_id: int, name: str, number: str, source: str) -> boo
     return bool(others)
 
 
+def _rename_terms(tx: Tx, list_id: int) -> tuple[d.RenameTerm, ...]:
+    """RE-RENAME-1: the newest version of the contract's permitted relationships."""
+    r = t.rename_terms.c
+    terms = tx.conn.scalar(
+        select(r.terms).where(r.list_id == list_id).order_by(r.version.desc()).limit(1)
+    )
+    return tuple(
+        d.RenameTerm(x["relationship"], x["price"], tuple(x["proofs"]))
+        for x in (terms or {}).get("terms", ())
+    )
+
+
+def _permitted(
+    list_number: str,
+    new_name: str,
+    terms: Sequence[d.RenameTerm],
+    relationship: str | None,
+    proofs: Sequence[str],
+) -> d.RenameTerm:
+    """RE-RENAME-1: the contract's term for a rename off the list, or the refusal."""
+    allowed = ", ".join(x.relationship for x in terms if x.price != "refuse") or "none"
+    if not (relationship or "").strip():
+        raise InvalidInput(
+            "relationship",
+            f"{new_name} is not on list {list_number}: name their relationship to the buyer "
+            f"(the contract permits {allowed})",
+            rule="RE-RENAME-1",
+        )
+    assert relationship is not None
+    term = next((x for x in terms if x.relationship == relationship.strip()), None)
+    if term is None or term.price == "refuse":
+        raise InvalidInput(
+            "relationship",
+            f"the contract of list {list_number} does not permit renaming to a "
+            f"{relationship.strip()} (it permits {allowed}): renaming is refused",
+            rule="RE-RENAME-1",
+        )
+    missing = term.missing(proofs)
+    if missing:
+        raise InvalidInput(
+            "proofs",
+            f"for a {term.relationship} the contract recognises {', '.join(term.proofs)}: "
+            f"{', '.join(missing)} not presented",
+            rule="RE-RENAME-1",
+        )
+    return term
+
+
 def _list_row(tx: Tx, number: str) -> Row[Any]:
     row = tx.conn.execute(select(t.buyer_lists).where(t.buyer_lists.c.number == number)).first()
     if row is None:
@@ -1381,6 +1484,7 @@ def _list_view(tx: Tx, list_id: int) -> BuyerList:
         row.selection_deadline,
         row.payment_deadline,
         row.rename_policy,
+        _rename_terms(tx, list_id),
     )
 
 

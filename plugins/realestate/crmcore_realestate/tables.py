@@ -269,6 +269,21 @@ signatures = Table(
     *_recorded(),
 )
 
+# RE-RENAME-1 (rules-audit 1.9): the contract's list of relationships a buyer may rename to,
+# the proofs recognised and each one's price policy. Setting it again is a new version; the
+# newest is in force, an empty one falls back to the list's rename_policy.
+rename_terms = Table(
+    "realestate_rename_terms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", ForeignKey("realestate_buyer_lists.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    # {"terms": [{"relationship": "配偶", "price": "free", "proofs": ["结婚证"]}, ...]}
+    Column("terms", JsonDict, nullable=False),
+    *_recorded(),
+    Index("ix_realestate_rename_terms_version", "list_id", "version", unique=True),
+)
+
 TABLES = (
     projects,
     buildings,
@@ -286,6 +301,7 @@ TABLES = (
     transfers,
     relations,
     signatures,
+    rename_terms,
 )
 
 # Core tables the plugin joins (read only).

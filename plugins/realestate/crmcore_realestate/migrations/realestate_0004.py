@@ -1,5 +1,6 @@
 """The real estate plugin's issue-6 remainder: the buyer's signed copy of a ticket is held
-(RE-TICKET-1, 「留存客户签字联即可」).
+(RE-TICKET-1, 「留存客户签字联即可」); a contract's list of relationships a buyer may be renamed
+to, with the proofs recognised and each one's price policy (RE-RENAME-1, rules-audit 1.9).
 
 Revision ID: realestate_0004
 Revises: realestate_0003
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from crmcore.store import UTCDateTime
+from crmcore.store import JsonDict, UTCDateTime
 
 revision: str = "realestate_0004"
 down_revision: str | Sequence[str] | None = "realestate_0003"
@@ -40,7 +41,25 @@ def upgrade() -> None:
         sa.Column("document_id", sa.Integer(), sa.ForeignKey("documents.id")),
         *_recorded(),
     )
+    op.create_table(
+        "realestate_rename_terms",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "list_id", sa.Integer(), sa.ForeignKey("realestate_buyer_lists.id"), nullable=False
+        ),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("terms", JsonDict, nullable=False),
+        *_recorded(),
+    )
+    op.create_index(
+        "ix_realestate_rename_terms_version",
+        "realestate_rename_terms",
+        ["list_id", "version"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_realestate_rename_terms_version", table_name="realestate_rename_terms")
+    op.drop_table("realestate_rename_terms")
     op.drop_table("realestate_signatures")
