@@ -193,14 +193,19 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
         assert result.sealed > 0
 
 
-def test_realestate_0004_adds_signatures_and_rename_terms_and_goes_back(empty_url):
-    """RE-TICKET-1, RE-RENAME-1: realestate_0004 upgrades a database at realestate_0003 in
+def test_realestate_0004_upgrades_in_place_and_goes_back(empty_url):
+    """RE-TICKET-1, RE-RENAME-1, RE-REL-1: realestate_0004 upgrades a database at realestate_0003 in
     place (its rows stay), builds what tables.py declares, and downgrades to 0003 again."""
     import crmcore_realestate.tables  # noqa: F401  (its tables join the shared metadata)
     from crmcore_realestate.plugin import crm_migrations
 
     plugins = {"realestate": crm_migrations()}
-    new = {"realestate_signatures", "realestate_rename_terms"}
+    new = {
+        "realestate_signatures",
+        "realestate_rename_terms",
+        "realestate_relation_prices",
+        "realestate_relation_payments",
+    }
     _migrate(empty_url, "realestate_0003", plugins=plugins)
     now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
     engine = make_engine(empty_url)

@@ -790,3 +790,68 @@ def relation_file(project_code: str, unit: str) -> None:
     service, actor = _service()
     service.file_relation_paperwork(actor, project_code, unit)
     render.done(f"{unit}: paperwork filed")
+
+
+@relation.command(name="pay")
+@click.argument("project_code")
+@click.argument("unit")
+@click.argument("amount")
+@click.option("--on", "paid_on", help="YYYY-MM-DD, default today.")
+def relation_pay(project_code: str, unit: str, amount: str, paid_on: str | None) -> None:
+    """A payment for a relationship unit; after the approval's payment date it is due at the
+    relationship price policy in force on the day (RE-REL-1)."""
+    service, actor = _service()
+    view = service.pay_relation(
+        actor, project_code, unit, amount, paid_on=parse_date(paid_on, "on")
+    )
+    render.done(
+        f"{view.number}: {view.amount} on {view.unit}; paid {view.paid} of {view.due}"
+        + (
+            f" (late: due by {view.payment_date}, at {view.unit_price}/m² of {view.price_policy})"
+            if view.late
+            else ""
+        )
+    )
+
+
+@relation.group(name="price")
+def relation_price() -> None:
+    """The price policy for relationship units (RE-REL-1): dated, approved by the GM."""
+
+
+@relation_price.command(name="set")
+@click.option("--average-price", required=True, help="Per m².")
+@click.option("--from", "valid_from", required=True, help="YYYY-MM-DD")
+@click.option("--note")
+def relation_price_set(average_price: str, valid_from: str, note: str | None) -> None:
+    service, actor = _service()
+    view = service.set_relation_price(
+        actor,
+        average_price,
+        parse_date(valid_from, "from"),
+        note=note,  # type: ignore[arg-type]
+    )
+    render.done(f"{view.number}: {view.average_price}/m² from {view.valid_from}; the GM approves")
+
+
+@relation_price.command(name="approve")
+@click.argument("number")
+def relation_price_approve(number: str) -> None:
+    service, actor = _service()
+    view = service.approve_relation_price(actor, number)
+    render.done(f"{view.number}: approved by {view.approved_by}, in force from {view.valid_from}")
+
+
+@relation_price.command(name="list")
+@json_option
+def relation_price_list(as_json: bool) -> None:
+    service, actor = _service()
+    rows = service.relation_prices(actor)
+    if as_json:
+        render.emit_json(rows)
+        return
+    render.table(
+        "relationship price policies (关系房价格政策)",
+        ["number", "average price", "from", "approved by", "note"],
+        [(x.number, x.average_price, x.valid_from, x.approved_by or "-", x.note) for x in rows],
+    )

@@ -41,6 +41,6 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "marketing_director": ([*SEEING], "营销总监"),
     "finance_director": ([*SEEING], "财务总监"),
     "project_gm": ([*SEEING], "项目总经理"),
-    "gm": ([*SEEING, s.PRICE], "总经理"),
+    "gm": ([*SEEING, s.PRICE, s.RELATION_PRICE_APPROVE], "总经理"),
     "chairman": ([*SEEING, s.PRICE], "董事长"),
 }

@@ -48,6 +48,8 @@ PAY = "realestate.pay"  # receipts
 REVERSE = "realestate.reverse"  # red reversals, renames, mortgage switches
 RECONCILE = "realestate.reconcile"
 RELATION = "realestate.relation"
+#: the GM approves the key-account department's price policy for relationship units (RE-REL-1)
+RELATION_PRICE_APPROVE = "realestate.relation_price_approve"
 
 #: money that counts towards what a ticket makes due; a refund (退款) is a red receipt with a
 #: negative amount, so every sum of receipts is already net of refunds
@@ -178,6 +180,33 @@ class Overdue:
     ticket: str | None
     deadline: date
     outstanding: Decimal | None
+
+
+@frozen
+class RelationPrice:
+    """RE-REL-1: the price policy for relationship units from a date, once the GM approved it."""
+
+    number: str
+    average_price: Decimal
+    valid_from: date
+    approved_by: str | None
+    note: str | None = None
+
+
+@frozen
+class RelationPayment:
+    """RE-REL-1: a payment for a relationship unit and what the unit is due at after it."""
+
+    number: str
+    unit: str
+    amount: Decimal
+    paid_on: date
+    late: bool  # after the written approval's payment date
+    unit_price: Decimal  # the approval's average on time, the price policy's when late
+    price_policy: str | None  # late: the relationship price policy applied
+    due: Decimal  # unit_price × area × payment ratio
+    paid: Decimal  # all payments for the unit so far
+    payment_date: date  # the approval's
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -1223,6 +1252,142 @@ class RealEstateService:
             raise NotFound(f"no relationship unit {unit_ref} waiting for paperwork")
         tx.audit("realestate.relation.paperwork", "realestate_unit", unit_ref)
 
+    @use_case
+    def set_relation_price(
+        self, tx: Tx, average_price: object, valid_from: date, *, note: str | None = None
+    ) -> RelationPrice:
+        """RE-REL-1 (rules-audit 1.16): the key-account department's price policy for
+        relationship units from ``valid_from``; in force once the GM approves it
+        (``approve_relation_price``). Late payers pay at it (``pay_relation``)."""
+        tx.actor.require(RELATION)
+        price = d.money(average_price, "average_price", rule="RE-REL-1")
+        number = _number(tx, "GJ", 4)
+        tx.conn.execute(
+            t.relation_prices.insert().values(
+                number=number, average_price=price, valid_from=valid_from, note=note, **_by(tx)
+            )
+        )
+        tx.audit(
+            "realestate.relation_price.set",
+            "realestate_relation_price",
+            number,
+            detail={"valid_from": valid_from.isoformat(), "fields": ["average_price"]},
+        )
+        return RelationPrice(number, price, valid_from, None, note)
+
+    @use_case
+    def approve_relation_price(self, tx: Tx, number: str) -> RelationPrice:
+        """RE-REL-1: the GM approves a relationship price policy, someone other than who set
+        it; once approved it is in force from its date and never edited (a new one follows)."""
+        tx.actor.require(RELATION_PRICE_APPROVE)
+        p = t.relation_prices.c
+        row = tx.conn.execute(select(t.relation_prices).where(p.number == number)).first()
+        if row is None:
+            raise NotFound(f"no relationship price policy {number}")
+        if row.recorded_by == tx.actor.user_id:
+            raise PermissionDenied(
+                f"{number}: approved by someone other than who set it", rule="RE-REL-1"
+            )
+        done = tx.conn.execute(
+            update(t.relation_prices)
+            .where(p.id == row.id, p.approved_by.is_(None))
+            .values(approved_by=tx.actor.user_id, approved_at=tx.now)
+        ).rowcount
+        if done != 1:
+            raise Conflict(f"{number} is approved already", rule="RE-REL-1")
+        tx.audit("realestate.relation_price.approve", "realestate_relation_price", number)
+        return _relation_prices(tx, p.id == row.id)[0]
+
+    @query
+    def relation_prices(self, tx: Tx) -> list[RelationPrice]:
+        tx.actor.require(READ)
+        return _relation_prices(tx)
+
+    @use_case
+    def pay_relation(
+        self,
+        tx: Tx,
+        project_code: str,
+        unit_ref: str,
+        amount: object,
+        *,
+        paid_on: date | None = None,
+    ) -> RelationPayment:
+        """RE-REL-1: a payment for a relationship unit. On or before the written approval's
+        payment date the unit is due at the approval's average price; after it the payer is
+        late and the unit is due at the relationship price policy in force on the day of
+        payment (rules-audit 1.16), which must date from on or after the missed payment date:
+        without one the payment is refused. Due = price × area × the approval's ratio."""
+        tx.actor.require(PAY)
+        unit = _unit(tx, project_code, unit_ref)
+        r = t.relations.c
+        relation = tx.conn.execute(
+            select(t.relations).where(r.unit_id == unit.id).order_by(r.id.desc()).limit(1)
+        ).first()
+        if relation is None or unit.status != d.RELATION:
+            raise NotFound(f"no relationship unit {unit_ref} in {project_code}")
+        value = d.money(amount, "amount", rule="RE-REL-1")
+        day = paid_on or china_date(tx.now)
+        late = day > relation.payment_date
+        price, policy = relation.average_price, None
+        if late:
+            policy = _relation_price_on(tx, day)
+            if policy is None or policy.valid_from < relation.payment_date:
+                raise Conflict(
+                    f"{unit_ref} was to be paid by {relation.payment_date}: paid late on {day}, "
+                    "it is due at the new price policy, and no approved relationship price "
+                    f"dated from {relation.payment_date} on is in force on {day} "
+                    "(`relation price set`, then the GM approves)",
+                    rule="RE-REL-1",
+                )
+            price = policy.average_price
+        _, due = d.amounts(price, unit.area, Decimal(0), relation.payment_ratio)
+        paid = _relation_paid(tx, relation.id)
+        if value > due - paid:
+            raise InvalidInput(
+                "amount",
+                f"{value} exceeds what is still due on {unit_ref} ({due - paid}"
+                + (f", at the late price {price}" if late else "")
+                + ")",
+                rule="RE-REL-1",
+            )
+        number = _number(tx, "GF")
+        tx.conn.execute(
+            t.relation_payments.insert().values(
+                number=number,
+                relation_id=relation.id,
+                amount=value,
+                paid_on=day,
+                late=late,
+                unit_price=price,
+                price_id=None if policy is None else policy.id,
+                due=due,
+                **_by(tx),
+            )
+        )
+        tx.audit(
+            "realestate.relation.pay",
+            "realestate_unit",
+            unit_ref,
+            detail={
+                "payment": number,
+                "late": late,
+                "price_policy": None if policy is None else policy.number,
+            },
+        )
+        return RelationPayment(
+            number,
+            unit_ref,
+            value,
+            day,
+            late,
+            price,
+            None if policy is None else policy.number,
+            due,
+            paid + value,
+            relation.payment_date,
+        )
+
 
 # -- called by the release workflow ------------------------------------------------------------
 
@@ -1445,6 +1610,38 @@ def _permitted(
             rule="RE-RENAME-1",
         )
     return term
+
+
+def _relation_prices(tx: Tx, *where: Any) -> list[RelationPrice]:
+    p, u = t.relation_prices.c, t.users.c
+    rows = tx.conn.execute(
+        select(t.relation_prices, u.login)
+        .outerjoin(t.users, u.id == p.approved_by)
+        .where(*where)
+        .order_by(p.valid_from, p.id)
+    ).all()
+    return [RelationPrice(x.number, x.average_price, x.valid_from, x.login, x.note) for x in rows]
+
+
+def _relation_price_on(tx: Tx, day: date) -> Row[Any] | None:
+    """RE-REL-1: the approved relationship price policy in force on ``day`` (the latest from a
+    date on or before it; of two from the same date, the later set)."""
+    p = t.relation_prices.c
+    return tx.conn.execute(
+        select(t.relation_prices)
+        .where(p.approved_by.is_not(None), p.valid_from <= day)
+        .order_by(p.valid_from.desc(), p.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _relation_paid(tx: Tx, relation_id: int) -> Decimal:
+    x = t.relation_payments.c
+    return Decimal(
+        tx.conn.scalar(
+            select(func.coalesce(func.sum(x.amount), 0)).where(x.relation_id == relation_id)
+        )
+    )
 
 
 def _list_row(tx: Tx, number: str) -> Row[Any]:

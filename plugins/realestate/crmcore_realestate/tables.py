@@ -284,6 +284,41 @@ rename_terms = Table(
     Index("ix_realestate_rename_terms_version", "list_id", "version", unique=True),
 )
 
+# RE-REL-1 (rules-audit 1.16): the key-account department's price policy for relationship
+# units, dated, in force once the GM approved it; a late payer pays at the one in force on the
+# day of payment (「如逾期,大客户部将按拖延的时间执行新的价格政策」).
+relation_prices = Table(
+    "realestate_relation_prices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("average_price", Money(), nullable=False),  # per m²
+    Column("valid_from", Date, nullable=False),
+    Column("note", String(200)),
+    Column("approved_by", ForeignKey("users.id")),  # the GM; NULL: not in force
+    Column("approved_at", UTCDateTime),
+    *_recorded(),
+    Index("ix_realestate_relation_prices_from", "valid_from"),
+)
+
+# RE-REL-1: payments for a relationship unit, with the price they were due at: the written
+# approval's on time, the price policy in force on the day when paid after its payment date.
+relation_payments = Table(
+    "realestate_relation_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("relation_id", ForeignKey("realestate_relations.id"), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("unit_price", Money(), nullable=False),  # the average price applied, per m²
+    Column("price_id", ForeignKey("realestate_relation_prices.id")),  # late: the policy applied
+    Column("due", Money(), nullable=False),  # price × area × ratio, as of this payment
+    *_recorded(),
+    Index("ix_realestate_relation_payments_relation", "relation_id"),
+)
+
 TABLES = (
     projects,
     buildings,
@@ -302,6 +337,8 @@ TABLES = (
     relations,
     signatures,
     rename_terms,
+    relation_prices,
+    relation_payments,
 )
 
 # Core tables the plugin joins (read only).
