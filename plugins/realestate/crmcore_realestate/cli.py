@@ -825,12 +825,9 @@ def relation_price() -> None:
 @click.option("--note")
 def relation_price_set(average_price: str, valid_from: str, note: str | None) -> None:
     service, actor = _service()
-    view = service.set_relation_price(
-        actor,
-        average_price,
-        parse_date(valid_from, "from"),
-        note=note,  # type: ignore[arg-type]
-    )
+    day = parse_date(valid_from, "from")
+    assert day is not None  # required
+    view = service.set_relation_price(actor, average_price, day, note=note)
     render.done(f"{view.number}: {view.average_price}/m² from {view.valid_from}; the GM approves")
 
 
