@@ -121,6 +121,8 @@ def test_rename_terms_and_renames_through_the_cli(crm, cli):
     assert out.exit_code == 0 and "配偶 (free)" in out.stdout, out.output
     shown = cli("realestate", "buyers", "show", number, user="sales").stdout
     assert "出生证明, 户口簿" in shown and "兄弟姐妹" in shown
+    shown = cli("realestate", "buyers", "show", number, "--json", user="sales").stdout
+    assert '"relationship": "配偶"' in shown and '"price": "refuse"' in shown
     before = row_counts(crm)
     base = ("realestate", "rename", t.number, *OTHER)
     out = cli(*base, "--relationship", "朋友", "--proof", "证明", user="sales")

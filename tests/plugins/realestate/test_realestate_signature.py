@@ -81,6 +81,8 @@ def test_the_scan_is_filed_in_the_commissioning_units_archive(re, cli, tmp_path)
     assert doc.category == "realestate" and t.number in doc.title
     shown = cli("realestate", "ticket", "show", t.number, user="sales").stdout
     assert "held, recorded by sales" in shown and f"scan document {view.signed_copy}" in shown
+    shown = cli("realestate", "ticket", "show", t.number, "--json", user="sales").stdout
+    assert '"signed_by": "sales"' in shown and f'"signed_copy": {view.signed_copy}' in shown
 
 
 def test_a_bad_scan_is_refused_through_the_cli_and_nothing_is_written(re, cli, tmp_path):
