@@ -62,7 +62,7 @@ def _ticket_fields(view: Ticket) -> None:
             (
                 "buyer's signed copy",
                 view.signed_by
-                and f"held, recorded by {view.signed_by} at {view.signed_at:%Y-%m-%d %H:%M}"
+                and f"held, recorded by {view.signed_by} at {render.cell(view.signed_at)}"
                 + (f", scan document {view.signed_copy}" if view.signed_copy else ""),
             ),
             ("voucher", view.voucher),
@@ -811,6 +811,46 @@ def relation_pay(project_code: str, unit: str, amount: str, paid_on: str | None)
             if view.late
             else ""
         )
+    )
+
+
+@relation.command(name="show")
+@click.argument("project_code")
+@click.argument("unit")
+@json_option
+def relation_show(project_code: str, unit: str, as_json: bool) -> None:
+    """A relationship unit: its approval, paperwork and payments (RE-REL-1)."""
+    service, actor = _service()
+    view = service.relation(actor, project_code, unit)
+    if as_json:
+        render.emit_json(view)
+        return
+    render.fields(
+        f"关系房 {project_code} {view.unit}",
+        [
+            ("handler / department", f"{view.handler} / {view.department}"),
+            ("phone approval", view.phone_approver),
+            ("average price, ratio", f"{view.average_price}, {view.payment_ratio * 100:.0f}%"),
+            ("payment date", view.payment_date),
+            ("paperwork", view.paperwork_on or f"due {view.paperwork_due}"),
+            ("due / paid", f"{view.due} / {view.paid}"),
+        ],
+    )
+    render.table(
+        "payments",
+        ["number", "amount", "paid on", "late", "price", "price policy", "due"],
+        [
+            (
+                x.number,
+                x.amount,
+                x.paid_on,
+                "逾期" if x.late else "",
+                x.unit_price,
+                x.price_policy,
+                x.due,
+            )
+            for x in view.payments
+        ],
     )
 
 

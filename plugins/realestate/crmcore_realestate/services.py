@@ -209,6 +209,25 @@ class RelationPayment:
     payment_date: date  # the approval's
 
 
+@frozen
+class RelationUnit:
+    """RE-REL-1: a relationship unit's approval, paperwork and payments."""
+
+    unit: str
+    handler: str
+    department: str
+    phone_approver: str
+    average_price: Decimal
+    payment_ratio: Decimal
+    payment_date: date
+    paperwork_due: date
+    paperwork_on: date | None
+    payments: tuple[RelationPayment, ...]
+    #: at the approval's price until a late payment reprices it (the last payment's due)
+    due: Decimal
+    paid: Decimal
+
+
 # -- the service ------------------------------------------------------------------------------
 
 
@@ -1320,12 +1339,7 @@ class RealEstateService:
         without one the payment is refused. Due = price × area × the approval's ratio."""
         tx.actor.require(PAY)
         unit = _unit(tx, project_code, unit_ref)
-        r = t.relations.c
-        relation = tx.conn.execute(
-            select(t.relations).where(r.unit_id == unit.id).order_by(r.id.desc()).limit(1)
-        ).first()
-        if relation is None or unit.status != d.RELATION:
-            raise NotFound(f"no relationship unit {unit_ref} in {project_code}")
+        relation = _relation_row(tx, unit, project_code, unit_ref)
         value = d.money(amount, "amount", rule="RE-REL-1")
         day = paid_on or china_date(tx.now)
         late = day > relation.payment_date
@@ -1375,18 +1389,14 @@ class RealEstateService:
                 "price_policy": None if policy is None else policy.number,
             },
         )
-        return RelationPayment(
-            number,
-            unit_ref,
-            value,
-            day,
-            late,
-            price,
-            None if policy is None else policy.number,
-            due,
-            paid + value,
-            relation.payment_date,
-        )
+        return _relation_view(tx, relation, unit_ref).payments[-1]
+
+    @query
+    def relation(self, tx: Tx, project_code: str, unit_ref: str) -> RelationUnit:
+        """RE-REL-1: the relationship unit's approval, paperwork, payments, due and paid."""
+        tx.actor.require(READ)
+        unit = _unit(tx, project_code, unit_ref)
+        return _relation_view(tx, _relation_row(tx, unit, project_code, unit_ref), unit_ref)
 
 
 # -- called by the release workflow ------------------------------------------------------------
@@ -1633,6 +1643,63 @@ def _relation_price_on(tx: Tx, day: date) -> Row[Any] | None:
         .order_by(p.valid_from.desc(), p.id.desc())
         .limit(1)
     ).first()
+
+
+def _relation_row(tx: Tx, unit: Row[Any], project_code: str, unit_ref: str) -> Row[Any]:
+    r = t.relations.c
+    relation = tx.conn.execute(
+        select(t.relations).where(r.unit_id == unit.id).order_by(r.id.desc()).limit(1)
+    ).first()
+    if relation is None or unit.status != d.RELATION:
+        raise NotFound(f"no relationship unit {unit_ref} in {project_code}")
+    return relation
+
+
+def _relation_view(tx: Tx, relation: Row[Any], unit_ref: str) -> RelationUnit:
+    x, p = t.relation_payments.c, t.relation_prices.c
+    rows = tx.conn.execute(
+        select(t.relation_payments, p.number.label("policy"))
+        .outerjoin(t.relation_prices, p.id == x.price_id)
+        .where(x.relation_id == relation.id)
+        .order_by(x.id)
+    ).all()
+    payments, paid = [], Decimal(0)
+    for row in rows:
+        paid += row.amount
+        payments.append(
+            RelationPayment(
+                row.number,
+                unit_ref,
+                row.amount,
+                row.paid_on,
+                row.late,
+                row.unit_price,
+                row.policy,
+                row.due,
+                paid,
+                relation.payment_date,
+            )
+        )
+    area = tx.conn.scalar(select(t.units.c.area).where(t.units.c.id == relation.unit_id))
+    due = (
+        payments[-1].due
+        if payments
+        else d.amounts(relation.average_price, area, Decimal(0), relation.payment_ratio)[1]
+    )
+    return RelationUnit(
+        unit_ref,
+        relation.handler,
+        relation.department,
+        relation.phone_approver,
+        relation.average_price,
+        relation.payment_ratio,
+        relation.payment_date,
+        relation.paperwork_due,
+        relation.paperwork_on,
+        tuple(payments),
+        due,
+        paid,
+    )
 
 
 def _relation_paid(tx: Tx, relation_id: int) -> Decimal:

@@ -69,6 +69,11 @@ def test_a_late_payment_is_repriced_at_the_policy_in_force_that_day(re):
     view = re.pay_relation(sales, PROJECT, UNIT, "470000", paid_on=date(2026, 4, 10))
     assert view.late and view.unit_price == Decimal("9500") and view.price_policy == "GJ0001"
     assert (view.due, view.paid) == (Decimal("570000"), Decimal("570000"))
+    shown = re.relation(sales, PROJECT, UNIT)
+    assert [(x.late, x.unit_price, x.paid) for x in shown.payments] == [
+        (False, Decimal("8500"), Decimal("100000")),
+        (True, Decimal("9500"), Decimal("570000")),
+    ]
 
 
 def test_a_late_payment_without_a_new_policy_is_refused(re):
@@ -142,3 +147,8 @@ def test_late_payment_and_policy_through_the_cli(re, cli):
     assert '"GJ0001"' in listed and '"gm"' in listed
     out = cli(*pay, "570000", "--on", "2026-04-10", user="sales")
     assert out.exit_code == 0 and "late" in out.stdout and "9500" in out.stdout, out.output
+    shown = cli("realestate", "relation", "show", PROJECT, UNIT, user="sales").stdout
+    assert "570000.00 / 570000.00" in shown and "逾期" in shown and "GJ0001" in shown
+    shown = cli("realestate", "relation", "show", PROJECT, UNIT, "--json", user="sales").stdout
+    assert '"late": true' in shown and '"price_policy": "GJ0001"' in shown
+    assert cli("realestate", "relation", "show", PROJECT, "2-0102", user="sales").exit_code == 4
