@@ -146,7 +146,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0005_classification"
+    assert migrate.core_head() == "0006_search_text"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -175,7 +175,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0005_classification"' in upgraded.stdout
+    assert '"current": "0006_search_text"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -189,3 +189,49 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
         result = crm.audit.verify(admin)
         assert result.ok, result.problem
         assert result.sealed > 0
+
+
+def test_search_index_without_its_own_text_is_converted_by_0006_and_back(empty_url, crm_backend):
+    """A SQLite database whose ``client_fts`` was made contentless (before 0006) gets an index
+    that keeps its text; searches, renames and downgrades keep finding the right clients."""
+    if crm_backend != "sqlite":
+        pytest.skip("0006 changes only SQLite's FTS5 table")
+    _old_database(empty_url)
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:  # the table as 0003 made it before 0006 existed
+        conn.exec_driver_sql("DROP TABLE client_fts")
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE client_fts USING fts5("
+            "terms, content='', detail='none', tokenize='trigram')"
+        )
+        from crmcore.store import search_index
+
+        search_index.fill(conn, grams=False)
+    engine.dispose()
+    _migrate(empty_url, "crmcore@head")
+
+    def fts_sql() -> str:
+        engine = make_engine(empty_url)
+        with engine.connect() as conn:
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'client_fts'"
+            ).scalar_one()
+        engine.dispose()
+        return sql
+
+    assert "content=''" not in fts_sql()
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        assert [c.code for c in crm.clients.search(admin, "dianxin")] == ["C000001"]
+        crm.clients.edit(admin, "C000001", {"name": "广州恒达电子科技有限公司"})
+        assert crm.clients.search(admin, "dianxin") == []
+        assert [c.code for c in crm.clients.search(admin, "hengda")] == ["C000001"]
+    _migrate(empty_url, "0005_classification", down=True)
+    assert "content=''" in fts_sql()
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH '\"hen\" \"gda\"'"
+        ).scalars().all()
+    engine.dispose()
+    assert found == [1]
