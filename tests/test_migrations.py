@@ -230,8 +230,12 @@ def test_search_index_without_its_own_text_is_converted_by_0006_and_back(empty_u
     assert "content=''" in fts_sql()
     engine = make_engine(empty_url)
     with engine.connect() as conn:
-        found = conn.exec_driver_sql(
-            "SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH '\"hen\" \"gda\"'"
-        ).scalars().all()
+        found = (
+            conn.exec_driver_sql(
+                'SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH \'"hen" "gda"\''
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert found == [1]
