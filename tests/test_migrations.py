@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 
 from crmcore import Crm, NewClient
 from crmcore.domain.search_terms import name_terms
-from crmcore.store import metadata, migrate, tables
+from crmcore.store import metadata, migrate, search_index, tables
 from crmcore.store.engine import WRITE, make_engine
 
 BEFORE_SECURITY = "0003_search"
@@ -111,8 +112,6 @@ def _old_database(url: str) -> None:
             )
             _insert(conn, "counters", name="client_code", value=2)
             if engine.dialect.name == "sqlite":
-                from crmcore.store import search_index
-
                 search_index.rebuild(conn)
     finally:
         engine.dispose()
@@ -191,35 +190,22 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
         assert result.sealed > 0
 
 
-def test_search_index_without_its_own_text_is_converted_by_0006_and_back(empty_url, crm_backend):
-    """A SQLite database whose ``client_fts`` was made contentless (before 0006) gets an index
-    that keeps its text; searches, renames and downgrades keep finding the right clients."""
-    if crm_backend != "sqlite":
-        pytest.skip("0006 changes only SQLite's FTS5 table")
+def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrade(
+    empty_url, crm_backend
+):
+    """0006: a SQLite database whose ``client_fts`` is contentless (made before 0006) gets an
+    index that keeps its text, and a downgrade makes it contentless again; PostgreSQL's indexes
+    are untouched. On both, searches and renames find the right clients throughout."""
+    sqlite = crm_backend == "sqlite"
     _old_database(empty_url)
-    engine = make_engine(empty_url)
-    with engine.begin() as conn:  # the table as 0003 made it before 0006 existed
-        conn.exec_driver_sql("DROP TABLE client_fts")
-        conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE client_fts USING fts5("
-            "terms, content='', detail='none', tokenize='trigram')"
-        )
-        from crmcore.store import search_index
-
-        search_index.fill(conn, grams=False)
-    engine.dispose()
+    if sqlite:
+        with _connection(empty_url) as conn:  # the table as 0003 made it before 0006 existed
+            conn.exec_driver_sql("DROP TABLE client_fts")
+            conn.exec_driver_sql(_CONTENTLESS_FTS)
+            search_index.fill(conn, grams=False)
     _migrate(empty_url, "crmcore@head")
-
-    def fts_sql() -> str:
-        engine = make_engine(empty_url)
-        with engine.connect() as conn:
-            sql = conn.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE name = 'client_fts'"
-            ).scalar_one()
-        engine.dispose()
-        return sql
-
-    assert "content=''" not in fts_sql()
+    if sqlite:
+        assert "content=''" not in _fts_sql(empty_url)
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
         assert [c.code for c in crm.clients.search(admin, "dianxin")] == ["C000001"]
@@ -227,15 +213,37 @@ def test_search_index_without_its_own_text_is_converted_by_0006_and_back(empty_u
         assert crm.clients.search(admin, "dianxin") == []
         assert [c.code for c in crm.clients.search(admin, "hengda")] == ["C000001"]
     _migrate(empty_url, "0005_classification", down=True)
-    assert "content=''" in fts_sql()
-    engine = make_engine(empty_url)
-    with engine.connect() as conn:
-        found = (
-            conn.exec_driver_sql(
-                'SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH \'"hen" "gda"\''
-            )
-            .scalars()
-            .all()
-        )
-    engine.dispose()
-    assert found == [1]
+    if sqlite:
+        assert _fts_sql(empty_url) == _CONTENTLESS_FTS
+        with _connection(empty_url) as conn:
+            found = conn.exec_driver_sql(
+                "SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH ?",
+                ('"hen" "gda"',),
+            ).scalars()
+            assert list(found) == [1]
+    _migrate(empty_url, "crmcore@head")
+    with Crm.open(empty_url) as crm:
+        assert [c.code for c in crm.clients.search(crm.actor("admin"), "hengda")] == ["C000001"]
+
+
+_CONTENTLESS_FTS = (
+    "CREATE VIRTUAL TABLE client_fts USING fts5("
+    "terms, content='', detail='none', tokenize='trigram')"
+)
+
+
+@contextmanager
+def _connection(url: str) -> Iterator[sa.Connection]:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _fts_sql(url: str) -> str:
+    with _connection(url) as conn:
+        return conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'client_fts'"
+        ).scalar_one()

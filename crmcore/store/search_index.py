@@ -149,13 +149,24 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: PostgreSQL: how many of the shortest names the first attempt reads (see :func:`matches`).
+HEAD = 5_000
+
+
 def matches(
     conn: Connection, query: str, *, prefix: bool, where: Sequence[ColumnElement[bool]]
-) -> Select[tuple[int]]:
+) -> list[Select[tuple[int]]]:
     """Ids of clients whose name or pinyin starts with (``prefix``) or contains ``query``.
 
     ``query`` is normalised (``normalise_query``). The ids come shortest name first, so the
     caller's LIMIT stops the scan early; ``where`` adds conditions on ``clients`` (access).
+    The result is a list of attempts, each giving the same first ids: run them in order until
+    one fills the caller's LIMIT, or the last. On PostgreSQL the first attempt looks only among
+    the ``HEAD`` shortest names, read in order from the B-tree on ``(length(name), id)``: a
+    query that many clients match is answered there in a few milliseconds, where the trigram
+    index would fetch and sort every match; a rarer query falls through to the trigram index,
+    which then has few matches to sort. (The planner cannot choose between the two itself:
+    it does not know how many names hold a substring.)
     """
     c = t.clients.c
     needle = " " + query if prefix else query
@@ -170,7 +181,7 @@ def matches(
         else:
             source, match = _fts, _trigrams(needle)
         text = source.c.terms if source is _fts else TERMS
-        return (
+        return [
             select(c.id)
             .select_from(source)
             .join(t.clients, c.id == source.c.rowid.op("&")(_ID_MASK))
@@ -180,7 +191,7 @@ def matches(
                 *where,
             )
             .order_by(source.c.rowid)
-        )
+        ]
     if short:
         token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
         condition = c.name_grams.like(f"% {_like(token)}%", escape="\\")
@@ -188,4 +199,13 @@ def matches(
             condition = and_(condition, TERMS.like(f"%{_like(query)}%", escape="\\"))
     else:
         condition = TERMS.like(f"%{_like(needle)}%", escape="\\")
-    return select(c.id).where(condition, *where).order_by(func.length(c.name), c.id)
+    everywhere = select(c.id).where(condition, *where).order_by(func.length(c.name), c.id)
+    shortest = t.clients.alias("shortest")
+    head = (
+        select(shortest.c.id)
+        .order_by(func.length(shortest.c.name), shortest.c.id)
+        .limit(HEAD)
+        .cte("head")
+        .prefix_with("MATERIALIZED")
+    )
+    return [everywhere.where(c.id.in_(select(head.c.id))), everywhere]
