@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 
 from crmcore import Crm, NewClient
 from crmcore.domain.search_terms import name_terms
-from crmcore.store import metadata, migrate, tables
+from crmcore.store import metadata, migrate, search_index, tables
 from crmcore.store.engine import WRITE, make_engine
 
 BEFORE_SECURITY = "0003_search"
@@ -113,8 +114,6 @@ def _old_database(url: str) -> None:
             )
             _insert(conn, "counters", name="client_code", value=2)
             if engine.dialect.name == "sqlite":
-                from crmcore.store import search_index
-
                 search_index.rebuild(conn)
     finally:
         engine.dispose()
@@ -148,7 +147,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0005_classification"
+    assert migrate.core_head() == "0006_search_text"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -177,7 +176,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0005_classification"' in upgraded.stdout
+    assert '"current": "0006_search_text"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -236,5 +235,64 @@ def test_realestate_0004_upgrades_in_place_and_goes_back(empty_url):
         engine.dispose()
 
 
+def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrade(
+    empty_url, crm_backend
+):
+    """0006: a SQLite database whose ``client_fts`` is contentless (made before 0006) gets an
+    index that keeps its text, and a downgrade makes it contentless again; PostgreSQL's indexes
+    are untouched. On both, searches and renames find the right clients throughout."""
+    sqlite = crm_backend == "sqlite"
+    _old_database(empty_url)
+    if sqlite:
+        with _connection(empty_url) as conn:  # the table as 0003 made it before 0006 existed
+            conn.exec_driver_sql("DROP TABLE client_fts")
+            conn.exec_driver_sql(_CONTENTLESS_FTS)
+            search_index.fill(conn, grams=False)
+    _migrate(empty_url, "crmcore@head")
+    if sqlite:
+        assert "content=''" not in _fts_sql(empty_url)
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        assert [c.code for c in crm.clients.search(admin, "dianxin")] == ["C000001"]
+        crm.clients.edit(admin, "C000001", {"name": "广州恒达电子科技有限公司"})
+        assert crm.clients.search(admin, "dianxin") == []
+        assert [c.code for c in crm.clients.search(admin, "hengda")] == ["C000001"]
+    _migrate(empty_url, "0005_classification", down=True)
+    if sqlite:
+        assert _fts_sql(empty_url) == _CONTENTLESS_FTS
+        with _connection(empty_url) as conn:
+            found = conn.exec_driver_sql(
+                "SELECT rowid & 4294967295 FROM client_fts WHERE client_fts MATCH ?",
+                ('"hen" "gda"',),
+            ).scalars()
+            assert list(found) == [1]
+    _migrate(empty_url, "crmcore@head")
+    with Crm.open(empty_url) as crm:
+        assert [c.code for c in crm.clients.search(crm.actor("admin"), "hengda")] == ["C000001"]
+
+
+_CONTENTLESS_FTS = (
+    "CREATE VIRTUAL TABLE client_fts USING fts5("
+    "terms, content='', detail='none', tokenize='trigram')"
+)
+
+
+@contextmanager
+def _connection(url: str) -> Iterator[sa.Connection]:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def _names_any(difference: object, names: set[str]) -> bool:
     return any(name in repr(difference) for name in names)
+
+
+def _fts_sql(url: str) -> str:
+    with _connection(url) as conn:
+        return conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'client_fts'"
+        ).scalar_one()

@@ -165,10 +165,21 @@ class ClientService(Service):
         found: list[int] = []
 
         def take(stmt: Any) -> None:
-            if len(found) < limit:
+            take_first([stmt])
+
+        def take_first(attempts: list[Any]) -> None:
+            """The first of ``attempts`` (equivalent statements) that fills the page."""
+            for stmt in attempts:
+                if len(found) >= limit:
+                    return
+                final = stmt is attempts[-1]
+                wanted = limit - len(found)
                 if found:
                     stmt = stmt.where(c.id.not_in(found))
-                found.extend(tx.conn.scalars(stmt.limit(limit - len(found))))
+                ids = tx.conn.scalars(stmt.limit(wanted)).all()
+                if len(ids) == wanted or final:
+                    found.extend(ids)
+                    return
 
         upper = raw.upper()
         take(
@@ -179,8 +190,8 @@ class ClientService(Service):
         if len(raw) >= 2 and raw.isascii() and raw.replace("-", "").replace("_", "").isalnum():
             for col, start in ((c.code, raw), (c.code, upper), (c.credit_code, upper)):
                 take(select(c.id).where(scope, col >= start, col < start + "\x7f").order_by(col))
-        take(search_index.matches(tx.conn, query, prefix=True, where=[scope]))
-        take(search_index.matches(tx.conn, query, prefix=False, where=[scope]))
+        take_first(search_index.matches(tx.conn, query, prefix=True, where=[scope]))
+        take_first(search_index.matches(tx.conn, query, prefix=False, where=[scope]))
         if not found:
             return []
         rows = {r.id: r for r in tx.conn.execute(select(t.clients).where(c.id.in_(found)))}

@@ -5,14 +5,16 @@ What is searched (``TERMS``): `` <name in lower case> <pinyin spellings> <initia
 Queries of one or two characters use ``clients.name_grams`` instead (see
 ``crmcore.domain.search_terms``), because trigram indexes cannot answer them.
 
-SQLite: two contentless FTS5 tables whose rowid is :func:`key` (name length, then client id),
-so ``ORDER BY rowid LIMIT n`` returns the shortest matching names first and stops early, even
-for a query that half the clients match. ``client_fts`` uses the trigram tokenizer over
-``TERMS``; ``client_grams`` the unicode61 tokenizer over ``name_grams``. They are written by
-the services (:func:`add`, :func:`remove`) and not by triggers: FTS5 flushes its pending index
-data at every statement savepoint, which a trigger opens per row, so trigger-maintained
-indexes made bulk inserts ~7x slower (measured: 10k vs 70k rows/s). With ``detail=none`` the
-index stores no positions, so every match is rechecked against ``TERMS`` (``instr``).
+SQLite: two FTS5 tables whose rowid is :func:`key` (name length, then client id), so
+``ORDER BY rowid LIMIT n`` returns the shortest matching names first and stops early, even for
+a query that half the clients match. ``client_fts`` uses the trigram tokenizer over ``TERMS``;
+``client_grams`` the unicode61 tokenizer over ``name_grams``. They are written by the services
+(:func:`add`, :func:`remove`) and not by triggers: FTS5 flushes its pending index data at
+every statement savepoint, which a trigger opens per row, so trigger-maintained indexes made
+bulk inserts ~7x slower (measured: 10k vs 70k rows/s). With ``detail=none`` the index stores
+no positions, so every match is rechecked (``instr``). ``client_fts`` keeps its own copy of
+the text (migration 0006) so that the recheck of a long pinyin query's many candidates reads
+its small rows instead of the wide ``clients`` rows; ``client_grams`` is contentless.
 
 PostgreSQL: pg_trgm GIN indexes on ``TERMS`` and ``name_grams`` and a B-tree on
 ``(length(name), id)``, all maintained by PostgreSQL itself; :func:`add` and :func:`remove`
@@ -36,7 +38,7 @@ TERMS: ColumnElement[str] = literal_column(TERMS_SQL)
 _ID_BITS = 32
 _ID_MASK = (1 << _ID_BITS) - 1
 
-_fts = table("client_fts", column("rowid"), column("client_fts"))
+_fts = table("client_fts", column("rowid"), column("client_fts"), column("terms"))
 _grams = table("client_grams", column("rowid"), column("client_grams"))
 
 #: (id, name, name_pinyin, name_grams) of one client, as the index needs it.
@@ -49,13 +51,16 @@ def key(client_id: int, name: str) -> int:
 
 
 def create_sqlite(conn: Connection) -> None:
-    conn.exec_driver_sql(
-        "CREATE VIRTUAL TABLE client_fts USING fts5("
-        "terms, content='', detail='none', tokenize='trigram')"
-    )
+    create_sqlite_terms(conn)
     conn.exec_driver_sql(
         "CREATE VIRTUAL TABLE client_grams USING fts5("
         "grams, content='', detail='none', tokenize=\"unicode61 tokenchars '^$'\")"
+    )
+
+
+def create_sqlite_terms(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE client_fts USING fts5(terms, detail='none', tokenize='trigram')"
     )
 
 
@@ -72,34 +77,44 @@ def add(conn: Connection, entries: Iterable[Entry]) -> None:
     """Index new or changed clients (SQLite; PostgreSQL's indexes follow the table)."""
     if conn.dialect.name != "sqlite":
         return
-    terms, grams = _documents(entries)
+    _insert(conn, entries, grams=True)
+
+
+def _insert(conn: Connection, entries: Iterable[Entry], *, grams: bool) -> None:
+    terms, grams_rows = _documents(entries)
     if terms:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany("INSERT INTO client_fts(rowid, terms) VALUES (?, ?)", terms)
-        cursor.executemany("INSERT INTO client_grams(rowid, grams) VALUES (?, ?)", grams)
+        if grams:
+            cursor.executemany("INSERT INTO client_grams(rowid, grams) VALUES (?, ?)", grams_rows)
 
 
 def remove(conn: Connection, entries: Iterable[Entry]) -> None:
-    """Unindex clients as they were (contentless FTS5 needs the old text to delete it)."""
+    """Unindex clients as they were (the contentless ``client_grams`` needs the old text)."""
     if conn.dialect.name != "sqlite":
         return
     terms, grams = _documents(entries)
     if terms:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(
-            "INSERT INTO client_fts(client_fts, rowid, terms) VALUES ('delete', ?, ?)", terms
-        )
+        cursor.executemany("DELETE FROM client_fts WHERE rowid = ?", [(k,) for k, _ in terms])
         cursor.executemany(
             "INSERT INTO client_grams(client_grams, rowid, grams) VALUES ('delete', ?, ?)", grams
         )
 
 
-def rebuild(conn: Connection, batch: int = 20_000) -> None:
-    """Index every client afresh (after a migration, or to repair)."""
+def rebuild(conn: Connection) -> None:
+    """Index every client afresh (to repair, or after clients were written behind the
+    services' back)."""
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("INSERT INTO client_fts(client_fts) VALUES ('delete-all')")
+    conn.exec_driver_sql("DELETE FROM client_fts")
     conn.exec_driver_sql("INSERT INTO client_grams(client_grams) VALUES ('delete-all')")
+    fill(conn)
+
+
+def fill(conn: Connection, *, grams: bool = True, batch: int = 20_000) -> None:
+    """Index every client into empty tables (``grams`` False: ``client_fts`` only, which
+    migration 0006 recreates)."""
     c = t.clients.c
     last = 0
     while True:
@@ -111,7 +126,7 @@ def rebuild(conn: Connection, batch: int = 20_000) -> None:
         ).all()
         if not rows:
             return
-        add(conn, [tuple(r) for r in rows])  # type: ignore[misc]
+        _insert(conn, [tuple(r) for r in rows], grams=grams)  # type: ignore[misc]
         last = rows[-1].id
 
 
@@ -134,13 +149,24 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: PostgreSQL: how many of the shortest names the first attempt reads (see :func:`matches`).
+HEAD = 5_000
+
+
 def matches(
     conn: Connection, query: str, *, prefix: bool, where: Sequence[ColumnElement[bool]]
-) -> Select[tuple[int]]:
+) -> list[Select[tuple[int]]]:
     """Ids of clients whose name or pinyin starts with (``prefix``) or contains ``query``.
 
     ``query`` is normalised (``normalise_query``). The ids come shortest name first, so the
     caller's LIMIT stops the scan early; ``where`` adds conditions on ``clients`` (access).
+    The result is a list of attempts, each giving the same first ids: run them in order until
+    one fills the caller's LIMIT, or the last. On PostgreSQL the first attempt looks only among
+    the ``HEAD`` shortest names, read in order from the B-tree on ``(length(name), id)``: a
+    query that many clients match is answered there in a few milliseconds, where the trigram
+    index would fetch and sort every match; a rarer query falls through to the trigram index,
+    which then has few matches to sort. (The planner cannot choose between the two itself:
+    it does not know how many names hold a substring.)
     """
     c = t.clients.c
     needle = " " + query if prefix else query
@@ -154,17 +180,18 @@ def matches(
             source, match = _grams, _phrase(query) + " *"
         else:
             source, match = _fts, _trigrams(needle)
-        return (
+        text = source.c.terms if source is _fts else TERMS
+        return [
             select(c.id)
             .select_from(source)
             .join(t.clients, c.id == source.c.rowid.op("&")(_ID_MASK))
             .where(
                 source.c[source.name].match(match),
-                func.instr(TERMS, needle) > 0,
+                func.instr(text, needle) > 0,
                 *where,
             )
             .order_by(source.c.rowid)
-        )
+        ]
     if short:
         token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
         condition = c.name_grams.like(f"% {_like(token)}%", escape="\\")
@@ -172,4 +199,13 @@ def matches(
             condition = and_(condition, TERMS.like(f"%{_like(query)}%", escape="\\"))
     else:
         condition = TERMS.like(f"%{_like(needle)}%", escape="\\")
-    return select(c.id).where(condition, *where).order_by(func.length(c.name), c.id)
+    everywhere = select(c.id).where(condition, *where).order_by(func.length(c.name), c.id)
+    shortest = t.clients.alias("shortest")
+    head = (
+        select(shortest.c.id)
+        .order_by(func.length(shortest.c.name), shortest.c.id)
+        .limit(HEAD)
+        .cte("head")
+        .prefix_with("MATERIALIZED")
+    )
+    return [everywhere.where(c.id.in_(select(head.c.id))), everywhere]
