@@ -37,12 +37,14 @@ def approve_price(crm: Crm, project: str, client: str, average: str) -> None:
     """The price analysis is made; its RE-PRICE-5 result is written behind the chain's back
     (setup, not what is measured)."""
     from crmcore_realestate.deals import tables as deal_tables
-    from crmcore_realestate.deals.domain import NewPriceAnalysis
+    from crmcore_realestate.deals.domain import NewPriceAnalysis, NewPriceInput
     from crmcore_realestate.deals.services import deals
 
     from crmcore.store.tables import clients
 
     pricing, admin = deals(crm).pricing, crm.actor("admin")
+    for kind, value in (("unit_cost", "6800"), ("retail_reference", "12000")):
+        pricing.record_input(admin, NewPriceInput(project_code=project, kind=kind, value=value))
     analysis = pricing.analyse(
         admin,
         NewPriceAnalysis(
@@ -50,8 +52,6 @@ def approve_price(crm: Crm, project: str, client: str, average: str) -> None:
             client_code=client,
             stage="listing",
             comparable_price="12500",
-            unit_cost="6800",
-            retail_reference="12000",
             average_price=average,
             payment_ratio="60",
         ),

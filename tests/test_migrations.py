@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,78 @@ def test_realestate_0004_upgrades_in_place_and_goes_back(empty_url):
         with engine.connect() as conn:
             assert not new & set(sa.inspect(conn).get_table_names())
             assert conn.exec_driver_sql("SELECT code FROM realestate_projects").scalar() == "HY1"
+    finally:
+        engine.dispose()
+
+
+def test_realestate_0005_upgrades_in_place_and_goes_back(empty_url):
+    """RE-PRICE-5, RE-TEAM-1: realestate_0005 upgrades a database at realestate_0004 in place (a
+    price analysis made before keeps its cost and retail reference, with no input versions),
+    builds what tables.py declares, and downgrades to 0004 again."""
+    import crmcore_realestate.deals.tables
+    import crmcore_realestate.tables  # noqa: F401  (its tables join the shared metadata)
+    from crmcore_realestate.plugin import crm_migrations
+
+    plugins = {"realestate": crm_migrations()}
+    new = {"realestate_deal_price_inputs", "realestate_deal_pledges"}
+    added = {"cost_input_id", "retail_input_id"}
+    _migrate(empty_url, "realestate_0004", plugins=plugins)
+    now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    engine = make_engine(empty_url)
+    analyses = "realestate_deal_price_analyses"
+    try:
+        with engine.begin() as conn:
+            _insert(conn, "users", login="admin", name="Administrator", active=True, created_at=now)
+            pinyin, grams = name_terms("甲公司")
+            _insert(
+                conn,
+                "clients",
+                code="KA1",
+                name="甲公司",
+                status="active",
+                profile={},
+                owner_id=1,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                created_by=1,
+                name_pinyin=pinyin,
+                name_grams=grams,
+            )
+            _insert(
+                conn,
+                analyses,
+                project_code="HY1",
+                client_id=1,
+                stage="listing",
+                comparable_price=D("12500"),
+                unit_cost=D("6800"),
+                retail_reference=D("12000"),
+                blind_reference=D("10000"),
+                cost_plus_reference=D("8840"),
+                references_policy={},
+                average_price=D("9800"),
+                payment_ratio=D("60"),
+                recorded_at=now,
+                recorded_by=1,
+            )
+            assert not new & set(sa.inspect(conn).get_table_names())
+        _migrate(empty_url, "realestate_0005", plugins=plugins)
+        with engine.connect() as conn:
+            assert new <= set(sa.inspect(conn).get_table_names())
+            assert added <= {c["name"] for c in sa.inspect(conn).get_columns(analyses)}
+            row = conn.exec_driver_sql(
+                f"SELECT project_code, cost_input_id, retail_input_id FROM {analyses}"
+            ).one()
+            assert tuple(row) == ("HY1", None, None)
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = [d for d in compare_metadata(context, metadata) if _names_any(d, new | added)]
+        assert diff == []
+        _migrate(empty_url, "realestate_0004", down=True, plugins=plugins)
+        with engine.connect() as conn:
+            assert not new & set(sa.inspect(conn).get_table_names())
+            assert not added & {c["name"] for c in sa.inspect(conn).get_columns(analyses)}
+            assert conn.exec_driver_sql(f"SELECT project_code FROM {analyses}").scalar() == "HY1"
     finally:
         engine.dispose()
 

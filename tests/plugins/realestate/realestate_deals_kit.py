@@ -1,5 +1,6 @@
 """Helpers for the deals tests of the realestate plugin: staff (one per role), clients KA1-KA4,
-a started project with its team and candidates. Imported by basename."""
+the project's unit cost and retail reference from their departments (RE-PRICE-5), a started
+project with its team and candidates. Imported by basename."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from crmcore_realestate.deals.domain import (
     CandidateAnalysis,
     FinancingNeed,
     NewPriceAnalysis,
+    NewPriceInput,
     NewTeam,
 )
 from crmcore_realestate.deals.services import DealService, deals
@@ -29,6 +31,8 @@ STAFF = {
     "lawyer": ("lawyer", "lawyer"),
     "gm": (None, "gm"),
     "chair": (None, "chairman"),
+    "cost": (None, "re_cost"),  # 成本部: the unit cost (RE-PRICE-5)
+    "retail": (None, "re_retail"),  # 销售部: the retail reference price (RE-PRICE-5)
 }
 TEAM = {pos: login for login, (pos, _) in STAFF.items() if pos}
 APPROVERS = ("mkt", "fin", "pgm", "gm", "chair")  # RE-PRICE-5, in order
@@ -47,9 +51,10 @@ OFFERS = {
 }
 
 
-def setup(crm: Crm) -> DealService:
+def setup(crm: Crm, *, inputs: bool = True) -> DealService:
     """Staff at the head office (总部), which holds the clients: approvers must be able to read
-    what they approve (CORE-CONF-2). ``am`` is an account manager cleared for confidential only."""
+    what they approve (CORE-CONF-2). ``am`` is an account manager cleared for confidential only.
+    With ``inputs``, PROJECT's unit cost (6800) and retail reference (12000) are recorded."""
     admin = crm.actor("admin")
     crm.org.add_unit(admin, NewUnit(code="HQ", name="总部", kind="head_office"))
     for login, (_, role) in STAFF.items():
@@ -62,7 +67,20 @@ def setup(crm: Crm) -> DealService:
     crm.org.add_member(admin, "HQ", "admin")
     for code, name in CLIENTS.items():
         crm.clients.add(admin, NewClient(name=name, code=code))
-    return deals(crm)
+    d = deals(crm)
+    if inputs:
+        record_inputs(d, crm)
+    return d
+
+
+def record_inputs(
+    d: DealService, crm: Crm, project: str = PROJECT, cost: str = "6800", retail: str = "12000"
+) -> None:
+    """The cost department's unit cost and sales' retail reference of ``project`` (RE-PRICE-5)."""
+    for login, kind, value in (("cost", "unit_cost", cost), ("retail", "retail_reference", retail)):
+        d.pricing.record_input(
+            crm.actor(login), NewPriceInput(project_code=project, kind=kind, value=value)
+        )
 
 
 def start(d: DealService, crm: Crm, project: str = PROJECT) -> None:
@@ -109,8 +127,6 @@ def price_analysis(client: str = "KA1", **changes: Any) -> NewPriceAnalysis:
         "client_code": client,
         "stage": "listing",
         "comparable_price": "12500",
-        "unit_cost": "6800",
-        "retail_reference": "12000",
         "average_price": "9800",
         "payment_ratio": "60",
     }

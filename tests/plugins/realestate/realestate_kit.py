@@ -12,6 +12,7 @@ from crmcore_realestate.deals.domain import NewPriceAnalysis
 from crmcore_realestate.deals.services import deals
 from crmcore_realestate.domain import NewTicket
 from crmcore_realestate.services import RealEstateService
+from realestate_deals_kit import record_inputs
 
 from crmcore import Crm, NewAssignmentRule, NewClient, NewUnit, NewUser
 
@@ -33,7 +34,8 @@ STAFF = {
     "gm": ("gm",),
     "chair": ("chairman",),
     "kad": ("director",),  # key-account director: makes the price analysis (RE-PRICE-5)
-    "retail": ("re_retail",),
+    "retail": ("re_retail",),  # retail desk; also gives sales' retail reference (RE-PRICE-5)
+    "cost": ("re_cost",),  # cost department: the unit cost (RE-PRICE-5)
 }
 APPROVERS = ("mkt", "fd", "pgm", "gm")
 PRICE_APPROVERS = (*APPROVERS, "chair")  # RE-PRICE-5, in order
@@ -78,7 +80,7 @@ def staff(crm: Crm) -> None:
     crm.org.add_rule(admin, NewAssignmentRule(unit=ORG, region="广东"))
     for login, roles in STAFF.items():
         # the average price is secret until approved (RE-PRICE-6): who prices it is cleared
-        clearance = "secret" if login in (*PRICE_APPROVERS, "kad") else "confidential"
+        clearance = "secret" if login in (*PRICE_APPROVERS, "kad", "cost") else "confidential"
         crm.users.add(admin, NewUser(login=login, name=login, roles=roles, clearance=clearance))
         crm.org.add_member(admin, ORG, login)
     crm.clients.add(admin, NewClient(name="广州市第一人民医院", code=CLIENT, region="广东/广州"))
@@ -105,9 +107,11 @@ def setup(
 
 
 def approve_average(crm: Crm, project: str, client: str, average: object) -> None:
-    """The average price of ``client`` in ``project`` through the five-step chain (RE-PRICE-5):
-    the only way the price gate opens."""
+    """The average price of ``client`` in ``project`` through the five-step chain (RE-PRICE-5),
+    from the unit cost and retail reference its departments record: the only way the price
+    gate opens."""
     d, kad = deals(crm), crm.actor("kad")
+    record_inputs(d, crm, project)
     analysis = d.pricing.analyse(
         kad,
         NewPriceAnalysis(
@@ -115,8 +119,6 @@ def approve_average(crm: Crm, project: str, client: str, average: object) -> Non
             client_code=client,
             stage="listing",
             comparable_price="12500",
-            unit_cost="6800",
-            retail_reference="12000",
             average_price=str(average),
             payment_ratio="60",
         ),

@@ -10,7 +10,14 @@ from decimal import Decimal
 import pytest
 from crmcore_realestate.deals.domain import NewExchange
 from crmcore_realestate.deals.pricing import approved_average
-from realestate_deals_kit import APPROVERS, PROJECT, approve_all, price_analysis, setup
+from realestate_deals_kit import (
+    APPROVERS,
+    PROJECT,
+    approve_all,
+    price_analysis,
+    record_inputs,
+    setup,
+)
 
 from crmcore import Conflict, InvalidInput, PermissionDenied, Vetoed
 from crmcore.testing import row_counts
@@ -78,8 +85,7 @@ def test_re_price_3_payment_ratio_at_least_50(crm, d, cli):
     assert err.value.rule == "RE-PRICE-3"
     result = cli(
         "realestate", "price", "analyse", PROJECT, "KA1", "--stage", "land",
-        "--comparable", "12000", "--cost", "6000", "--retail", "11000",
-        "--average", "9000", "--payment-ratio", "40", user="kad",
+        "--comparable", "12000", "--average", "9000", "--payment-ratio", "40", user="kad",
     )  # fmt: skip
     assert result.exit_code == 3 and "RE-PRICE-3" in result.stderr
     assert "Traceback" not in result.output
@@ -161,6 +167,7 @@ def test_re_price_5_one_approval_per_commissioning_unit(crm, d, cli):
 
 def test_re_price_5_another_project_is_another_approval(crm, d):
     kad = crm.actor("kad")
+    record_inputs(d, crm, "HY-02")
     for project, price in (("HY-01", "9800"), ("HY-02", "10500")):
         found = d.pricing.analyse(kad, price_analysis(project_code=project, average_price=price))
         d.pricing.submit(kad, found.id)
@@ -244,8 +251,7 @@ def test_re_price_5_the_whole_chain_through_the_cli(crm, d, cli):
 
     out = run(
         "analyse", PROJECT, "KA1", "--stage", "construction", "--comparable", "12500",
-        "--cost", "6800", "--retail", "12000", "--average", "9800", "--payment-ratio", "55",
-        user="kad",
+        "--average", "9800", "--payment-ratio", "55", user="kad",
     )  # fmt: skip
     assert "blind reference 10000.00" in out and "8840.00" in out
     run("exchange", "1", "--what", "学位", "--timing", "future", "--assessed", "100000",

@@ -6,6 +6,7 @@
     crm realestate team form|show|memo|memos   RE-TEAM-1, CORE-LOG-2
     crm realestate candidate add|list   RE-SEL-1/2
     crm realestate selection propose|list|show|approve|reject   RE-SEL-2
+    crm realestate price cost|retail|inputs   RE-PRICE-5's inputs from their departments
     crm realestate price analyse|exchange|submit|approve|reject|show|list|quote   RE-PRICE-*
 """
 
@@ -363,13 +364,67 @@ def _analysis_done(found: PriceAnalysis) -> None:
     render.done(f"price analysis {found.id} ({found.client_code}): {found.status}{waiting}")
 
 
+def _record_input(project: str, kind: str, value: str, note: str | None) -> None:
+    from .domain import NewPriceInput
+
+    service, actor = _deals()
+    found = service.pricing.record_input(
+        actor, NewPriceInput(project_code=project, kind=kind, value=value, note=note)
+    )
+    render.done(f"{project}: {kind.replace('_', ' ')} version {found.version} recorded")
+
+
+@price.command(name="cost")
+@click.argument("project")
+@click.argument("value")
+@click.option("--note", help="Uncertainties of the estimate and what they may cost.")
+def price_cost(project: str, value: str, note: str | None) -> None:
+    """Record PROJECT's unit cost, CNY/m², as the cost department (成本部; RE-PRICE-5)."""
+    _record_input(project, "unit_cost", value, note)
+
+
+@price.command(name="retail")
+@click.argument("project")
+@click.argument("value")
+@click.option("--note", help="Nearby prices and brand value it rests on.")
+def price_retail(project: str, value: str, note: str | None) -> None:
+    """Record PROJECT's retail reference price, CNY/m², as sales (销售部; RE-PRICE-5)."""
+    _record_input(project, "retail_reference", value, note)
+
+
+@price.command(name="inputs")
+@click.argument("project")
+@json_option
+def price_inputs(project: str, as_json: bool) -> None:
+    """Every version of PROJECT's unit cost and retail reference (the cost masked unless
+    cleared, RE-PRICE-6); analyses use the newest."""
+    service, actor = _deals()
+    found = service.pricing.inputs(actor, project)
+    if as_json:
+        render.emit_json(found)
+        return
+    render.table(
+        f"Price analysis inputs of {project} (RE-PRICE-5)",
+        ["input", "version", "CNY/m²", "note", "recorded", "by"],
+        [
+            (
+                i.kind,
+                i.version,
+                render.shown(i, "value"),
+                render.shown(i, "note"),
+                i.recorded_at,
+                i.recorded_by,
+            )
+            for i in found
+        ],
+    )
+
+
 @price.command(name="analyse")
 @click.argument("project")
 @click.argument("client_code")
 @click.option("--stage", required=True, help="land, listing or construction (RE-PRICE-1).")
 @click.option("--comparable", required=True, help="Comparable nearby price, CNY/m².")
-@click.option("--cost", required=True, help="Unit cost from the cost department, CNY/m².")
-@click.option("--retail", required=True, help="Retail reference price from sales, CNY/m².")
 @click.option("--average", required=True, help="The average price the meeting set, CNY/m².")
 @click.option("--payment-ratio", required=True, help="Payment ratio, % (RE-PRICE-3).")
 @click.option("--notes")
@@ -378,13 +433,12 @@ def price_analyse(
     client_code: str,
     stage: str,
     comparable: str,
-    cost: str,
-    retail: str,
     average: str,
     payment_ratio: str,
     notes: str | None,
 ) -> None:
-    """Record the price analysis for CLIENT_CODE in PROJECT (a draft)."""
+    """Record the price analysis for CLIENT_CODE in PROJECT (a draft), from the project's
+    latest unit cost and retail reference (crm realestate price cost/retail)."""
     from .domain import NewPriceAnalysis
 
     service, actor = _deals()
@@ -395,8 +449,6 @@ def price_analyse(
             client_code=client_code,
             stage=stage,
             comparable_price=comparable,
-            unit_cost=cost,
-            retail_reference=retail,
             average_price=average,
             payment_ratio=payment_ratio,
             notes=notes,
@@ -476,8 +528,10 @@ def _analysis_rows(found: PriceAnalysis) -> list[tuple[str, Any]]:
         ("comparable price", found.comparable_price),
         ("blind reference (盲目定价)", found.blind_reference),
         ("unit cost", render.shown(found, "unit_cost")),
+        ("unit cost version", found.unit_cost_version),
         ("experience-based reference (经验定价)", render.shown(found, "cost_plus_reference")),
         ("retail reference", found.retail_reference),
+        ("retail reference version", found.retail_reference_version),
         ("average price", render.shown(found, "average_price")),
         ("payment ratio %", found.payment_ratio),
         ("total discount", found.total_discount),

@@ -1,7 +1,9 @@
 """Demo data of the deals part, for the plugin's ``crm_demo_data``: a project whose bank loan
 failed, its negotiation team, three screened candidates, a memo to sign, the first-ranked unit
-selected by GM and chairman, and its average price approved through the five-step chain; the
-second-ranked unit has a draft analysis (its price may not be quoted yet, RE-PRICE-6).
+selected by GM and chairman, the unit cost from the cost department and the retail reference
+from sales (RE-PRICE-5), and the first unit's average price approved through the five-step
+chain; the second-ranked unit has a draft analysis (its price may not be quoted yet,
+RE-PRICE-6).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from crmcore import Client, NewUser, Tx
 
-from .domain import CandidateAnalysis, FinancingNeed, NewExchange, NewPriceAnalysis, NewTeam
+from .domain import (
+    CandidateAnalysis,
+    FinancingNeed,
+    NewExchange,
+    NewPriceAnalysis,
+    NewPriceInput,
+    NewTeam,
+)
 from .roles import (
     CHAIRMAN,
     FINANCE_DIRECTOR,
@@ -41,6 +50,8 @@ STAFF = {
     "re_lawyer": ("lawyer", LAWYER),
     "re_gm": (None, GM),
     "re_chair": (None, CHAIRMAN),
+    "re_cost": (None, "re_cost"),  # 成本部
+    "re_retail": (None, "re_retail"),  # 销售部 (散售)
 }
 #: accepted price, payment ratio, resources, owner-occupiers: three distinct RE-SEL-2 rankings
 OFFERS = (
@@ -111,6 +122,24 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
     picked = d.propose(kad, PROJECT, first.client_code)
     for login in ("re_gm", "re_chair"):
         d.decide_selection(as_(login), picked.id, approve=True)
+    d.pricing.record_input(
+        as_("re_cost"),
+        NewPriceInput(
+            project_code=PROJECT,
+            kind="unit_cost",
+            value="6800",
+            note="未含配套费调整, 可能影响约 200 元/m²",
+        ),
+    )
+    d.pricing.record_input(
+        as_("re_retail"),
+        NewPriceInput(
+            project_code=PROJECT,
+            kind="retail_reference",
+            value="12000",
+            note="周边楼盘 11500-12800 元/m², 品牌溢价约 3%",
+        ),
+    )
     analysis = d.pricing.analyse(
         kad,
         NewPriceAnalysis(
@@ -118,8 +147,6 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
             client_code=first.client_code,
             stage="listing",
             comparable_price="12500",
-            unit_cost="6800",
-            retail_reference="12000",
             average_price="9800",
             payment_ratio="70",
         ),
@@ -146,8 +173,6 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
             client_code=second.client_code,
             stage="listing",
             comparable_price="12500",
-            unit_cost="6800",
-            retail_reference="12000",
             average_price="9600",
             payment_ratio="60",
         ),

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 from attrs import field, frozen
@@ -283,22 +284,44 @@ class Stage(enum.StrEnum):
 EXCHANGE_TIMINGS = ("received", "receiving", "future")  # 已受益, 正在受益, 未来受益
 
 
+class PriceInputKind(enum.StrEnum):
+    """RE-PRICE-5: who gives which input of a price analysis."""
+
+    UNIT_COST = "unit_cost"  # 成本部: 单位成本 (total cost per m², secret, RE-PRICE-6)
+    RETAIL_REFERENCE = "retail_reference"  # 销售部: 散售参考价 (retail reference price per m²)
+
+
+@frozen(kw_only=True)
+class NewPriceInput:
+    """A department's input to a project's price analyses (RE-PRICE-5): a value per m² and a
+    note (the cost department names the uncertainties of its estimate and what they may cost,
+    sales the nearby prices and brand value it used)."""
+
+    project_code: str = field(converter=checks.stripped, validator=project_code("RE-PRICE-5"))
+    kind: PriceInputKind = field(converter=checks.enum_of(PriceInputKind, rule="RE-PRICE-5"))
+    value: Decimal = field(converter=decimal_or_none)
+    note: str | None = field(
+        default=None, converter=checks.blank_to_none, validator=checks.text(8000)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        # errors name the input (unit_cost, retail_reference), not the generic "value"
+        named = SimpleNamespace(name=self.kind.value)
+        _required("RE-PRICE-5")(self, named, self.value)
+        _number(rule="RE-PRICE-5", minimum=CENT)(self, named, self.value)
+
+
 @frozen(kw_only=True)
 class NewPriceAnalysis:
-    """The inputs of RE-PRICE-5: the cost department's unit cost, sales' retail reference and
-    comparable nearby price, the meeting's average price and payment ratio, the stage."""
+    """What the key-account department writes (RE-PRICE-5): the stage, the comparable nearby
+    price, the meeting's average price and payment ratio. The unit cost and the retail
+    reference are the departments' latest recorded inputs (:class:`NewPriceInput`)."""
 
     project_code: str = field(converter=checks.stripped, validator=project_code("RE-PRICE-5"))
     client_code: str = field(converter=checks.stripped, validator=checks.text(40, required=True))
     stage: Stage = field(converter=checks.enum_of(Stage, rule="RE-PRICE-1"))
     comparable_price: Decimal = field(  # 周边相同水平楼盘销售价格, per m²
         converter=decimal_or_none, validator=[_required("RE-PRICE-2"), _number(rule="RE-PRICE-2")]
-    )
-    unit_cost: Decimal = field(  # 成本部: total cost per m²
-        converter=decimal_or_none, validator=[_required("RE-PRICE-5"), _number(rule="RE-PRICE-5")]
-    )
-    retail_reference: Decimal = field(  # 销售部: retail reference price per m²
-        converter=decimal_or_none, validator=[_required("RE-PRICE-5"), _number(rule="RE-PRICE-5")]
     )
     average_price: Decimal = field(  # the meeting's average price per m² (均价)
         converter=decimal_or_none, validator=[_required("RE-PRICE-5"), _number(rule="RE-PRICE-5")]
@@ -462,10 +485,28 @@ class PriceAnalysis:
     exchanges: tuple[Exchange, ...]
     total_discount: Decimal
     notes: str | None
+    unit_cost_version: int | None  # the cost department's input used (None before 0005)
+    retail_reference_version: int | None  # sales' input used
     status: str  # draft | submitted | approved | rejected | withdrawn
     waiting_for: str | None
     workflow_id: int | None
     stage_warning: str | None  # RE-PRICE-1: below an average approved at an earlier stage
+    recorded_by: str
+    recorded_at: datetime
+    masked: tuple[str, ...] = ()
+
+
+@frozen(kw_only=True)
+class PriceInput:
+    """A recorded department input of RE-PRICE-5, as a reader may see it: a unit cost's value
+    and note are None when masked (RE-PRICE-6)."""
+
+    id: int
+    project_code: str
+    kind: str  # unit_cost | retail_reference
+    version: int
+    value: Decimal | None
+    note: str | None
     recorded_by: str
     recorded_at: datetime
     masked: tuple[str, ...] = ()

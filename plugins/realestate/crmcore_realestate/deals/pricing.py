@@ -1,8 +1,10 @@
 """Pricing a commissioning unit's flats (RE-PRICE-1..6).
 
-The key-account department writes a price analysis: the project stage (RE-PRICE-1), the
-comparable nearby price and its blind reference (80%), the cost department's unit cost and its
-experience-based reference (+30%) (RE-PRICE-2), sales' retail reference, the meeting's average
+The cost department records a project's unit cost and sales its retail reference price, each a
+dated new version (RE-PRICE-5: 成本部提供单位成本, 销售部提供散售参考价). The key-account
+department then writes a price analysis: the project stage (RE-PRICE-1), the comparable nearby
+price and its blind reference (80%), the latest recorded unit cost and its experience-based
+reference (+30%) (RE-PRICE-2), the latest retail reference, the meeting's average
 price and the payment ratio (at least 50%, RE-PRICE-3), and the resources exchanged for a
 discount (at most 70% of the assessed value of future benefits, RE-PRICE-4). It is approved
 through the five-step chain once per commissioning unit (RE-PRICE-5); until then nobody may
@@ -27,9 +29,19 @@ from crmcore.policies import value_of
 from crmcore.security import access
 
 from . import common, domain
-from .domain import Exchange, NewExchange, NewPriceAnalysis, PriceAnalysis, Quote, Stage
-from .roles import ANALYSIS, READ, WRITE
-from .tables import approved_prices, exchanges, price_analyses
+from .domain import (
+    Exchange,
+    NewExchange,
+    NewPriceAnalysis,
+    NewPriceInput,
+    PriceAnalysis,
+    PriceInput,
+    PriceInputKind,
+    Quote,
+    Stage,
+)
+from .roles import ANALYSIS, COST_INPUT, PRICE_INPUT, READ, RETAIL_INPUT, WRITE
+from .tables import approved_prices, exchanges, price_analyses, price_inputs
 from .workflows import PRICE
 
 
@@ -108,23 +120,138 @@ def _analysis_row(tx: Tx, analysis_id: int) -> Row[Any]:
     return row
 
 
+#: who records which input (RE-PRICE-5), and the command that records it
+_INPUT_SOURCES = {
+    PriceInputKind.UNIT_COST: (COST_INPUT, "the cost department", "crm realestate price cost"),
+    PriceInputKind.RETAIL_REFERENCE: (RETAIL_INPUT, "sales", "crm realestate price retail"),
+}
+
+
+def _latest_input(tx: Tx, project_code: str, kind: PriceInputKind) -> Row[Any]:
+    """The newest version of a department's input; refused, naming it, when there is none."""
+    p = price_inputs.c
+    row = tx.conn.execute(
+        select(price_inputs)
+        .where(p.project_code == project_code, p.kind == kind.value)
+        .order_by(p.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        _, department, command = _INPUT_SOURCES[kind]
+        raise Conflict(
+            f"{kind.value}: project {project_code} has no {kind.value.replace('_', ' ')} from "
+            f"{department}; a price analysis needs it ({command} {project_code} VALUE)",
+            rule="RE-PRICE-5",
+        )
+    return row
+
+
 class PricingService(Service):
     @use_case
+    def record_input(self, tx: Tx, new: NewPriceInput) -> PriceInput:
+        """Record the cost department's unit cost or sales' retail reference for a project
+        (RE-PRICE-5), by someone holding that department's permission: a new version, never an
+        edit; later analyses use the newest."""
+        permission, _, _ = _INPUT_SOURCES[new.kind]
+        tx.actor.require(permission)
+        access.check_write(tx, PRICE_INPUT, ["value", "note"], new)
+        p = price_inputs.c
+        latest = tx.conn.scalar(
+            select(func.max(p.version)).where(
+                p.project_code == new.project_code, p.kind == new.kind.value
+            )
+        )
+        try:  # the unique version index refuses a second writer of the same version
+            input_id = tx.conn.execute(
+                price_inputs.insert().values(
+                    project_code=new.project_code,
+                    kind=new.kind.value,
+                    version=(latest or 0) + 1,
+                    value=new.value,
+                    note=new.note,
+                    recorded_at=tx.now,
+                    recorded_by=tx.actor.user_id,
+                )
+            ).inserted_primary_key[0]
+        except IntegrityError:
+            raise Conflict(
+                f"{new.kind.value}: another {new.kind.value.replace('_', ' ')} of project "
+                f"{new.project_code} was recorded at the same time; look and try again",
+                rule="RE-PRICE-5",
+            ) from None
+        tx.audit(
+            "realestate.deal.price_input",
+            PRICE_INPUT,
+            input_id,
+            detail={
+                "project": new.project_code,
+                "kind": new.kind.value,
+                "version": (latest or 0) + 1,
+                "fields": ["value", "note"],
+            },
+        )
+        return self._inputs(tx, None, input_id=input_id)[0]
+
+    @query
+    def inputs(self, tx: Tx, project_code: str) -> list[PriceInput]:
+        """Every version of the project's RE-PRICE-5 inputs, oldest first; a unit cost's value
+        and note are masked for those not cleared (RE-PRICE-6)."""
+        tx.actor.require(READ)
+        return self._inputs(tx, "realestate.deal.price.inputs", project_code=project_code)
+
+    def _inputs(
+        self,
+        tx: Tx,
+        action: str | None,
+        *,
+        project_code: str | None = None,
+        input_id: int | None = None,
+    ) -> list[PriceInput]:
+        p = price_inputs.c
+        where = p.id == input_id if input_id is not None else p.project_code == project_code
+        rows = tx.conn.execute(select(price_inputs).where(where).order_by(p.kind, p.version)).all()
+        who = common.logins(tx, (r.recorded_by for r in rows))
+        return [
+            access.present(
+                tx,
+                PriceInput(
+                    id=r.id,
+                    project_code=r.project_code,
+                    kind=r.kind,
+                    version=r.version,
+                    value=r.value,
+                    note=r.note,
+                    recorded_by=who[r.recorded_by],
+                    recorded_at=r.recorded_at,
+                ),
+                PRICE_INPUT,
+                action=action,
+            )
+            for r in rows
+        ]
+
+    @use_case
     def analyse(self, tx: Tx, new: NewPriceAnalysis) -> PriceAnalysis:
-        """Record a price analysis (a draft) with its RE-PRICE-2 references computed."""
+        """Record a price analysis (a draft) from the project's latest unit cost and retail
+        reference (RE-PRICE-5; refused while either is missing), with its RE-PRICE-2
+        references computed."""
         client = access.client_for_write(tx, new.client_code, WRITE)
         access.check_write(tx, ANALYSIS, ["unit_cost", "average_price"])
         new.check_payment_ratio(tx.crm.policies.in_force(tx, "RE-PRICE-3"))
+        cost = _latest_input(tx, new.project_code, PriceInputKind.UNIT_COST)
+        retail = _latest_input(tx, new.project_code, PriceInputKind.RETAIL_REFERENCE)
         policy = tx.crm.policies.in_force(tx, "RE-PRICE-2")
-        blind, cost_plus = domain.references(new.comparable_price, new.unit_cost, policy)
+        blind, cost_plus = domain.references(new.comparable_price, cost.value, policy)
         analysis_id = tx.conn.execute(
             price_analyses.insert().values(
                 project_code=new.project_code,
                 client_id=client.id,
                 stage=new.stage.value,
                 comparable_price=new.comparable_price,
-                unit_cost=new.unit_cost,
-                retail_reference=new.retail_reference,
+                unit_cost=cost.value,
+                retail_reference=retail.value,
+                cost_input_id=cost.id,
+                retail_input_id=retail.id,
                 blind_reference=blind,
                 cost_plus_reference=cost_plus,
                 references_policy=value_of(policy),
@@ -143,6 +270,7 @@ class PricingService(Service):
             detail={
                 "project": new.project_code,
                 "stage": new.stage.value,
+                "inputs": {"unit_cost": cost.version, "retail_reference": retail.version},
                 "fields": ["unit_cost", "retail_reference", "average_price", "payment_ratio"],
             },
         )
@@ -290,6 +418,12 @@ class PricingService(Service):
                 .order_by(exchanges.c.id)
             )
         )
+        p = price_inputs.c
+        versions = dict(
+            tx.conn.execute(
+                select(p.id, p.version).where(p.id.in_([row.cost_input_id, row.retail_input_id]))
+            ).all()
+        )
         view = PriceAnalysis(
             id=row.id,
             project_code=row.project_code,
@@ -306,6 +440,8 @@ class PricingService(Service):
             exchanges=items,
             total_discount=sum((e.discount for e in items), Decimal(0)),
             notes=row.notes,
+            unit_cost_version=versions.get(row.cost_input_id),
+            retail_reference_version=versions.get(row.retail_input_id),
             status=common.status_of(state, draft="draft"),
             waiting_for=common.waiting_for(state),
             workflow_id=row.workflow_id,

@@ -12,6 +12,11 @@ READ = "realestate.deals.read"
 WRITE = "realestate.deals.write"
 COST = "realestate.deals.cost"  # the unit cost and what reveals it (RE-PRICE-6)
 PRICE = "realestate.deals.price"  # an average price before its approval (RE-PRICE-6)
+#: RE-PRICE-5's inputs, each entered by its own department. Not under ``realestate.``: the
+#: key-account director holds ``realestate.*`` and must not type the cost or the retail
+#: reference into the analysis they write.
+COST_INPUT = "cost_dept.unit_cost"  # 成本部: the unit cost
+RETAIL_INPUT = "sales_dept.retail_reference"  # 销售部: the retail reference price
 
 #: The approvers and the key-account director are the roles the rest of the plugin uses for
 #: RE-ALLOC-1 (and the core's ``director``, 大客户总监): registering a role twice adds
@@ -42,17 +47,29 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
     "re_property_gm": (_BASE, "物业公司总经理"),
     LAWYER: (_BASE, "律师"),
     "account_manager": ((READ, WRITE), ""),
+    # RE-PRICE-5's inputs: the cost department (its estimate is secret, RE-PRICE-6) and sales'
+    # retail desk (the plugin's re_retail, 散售销售), who know the retail market
+    "re_cost": ((READ, COST, COST_INPUT), "成本部"),
+    "re_retail": ((READ, RETAIL_INPUT), "散售销售"),
 }
 
 #: (entity, field, clearance, permission, when, rule, label_zh) for crm_sensitive_fields.
 ANALYSIS = "realestate.deal_price_analysis"
+PRICE_INPUT = "realestate.deal_price_input"
 
 
 def unapproved(record: object) -> bool:
     return getattr(record, "status", None) != "approved"
 
 
+def a_cost(record: object) -> bool:
+    """A unit cost input (its value and note are secret); a retail reference is not."""
+    return str(getattr(record, "kind", "")) == "unit_cost"
+
+
 SENSITIVE = (
+    (PRICE_INPUT, "value", "secret", COST, a_cost, "RE-PRICE-6", "单位成本"),
+    (PRICE_INPUT, "note", "secret", COST, a_cost, "RE-PRICE-6", "成本测算说明"),
     (ANALYSIS, "unit_cost", "secret", COST, None, "RE-PRICE-6", "单位成本"),
     (ANALYSIS, "cost_plus_reference", "secret", COST, None, "RE-PRICE-6", "经验定价参考价"),
     (ANALYSIS, "average_price", "secret", PRICE, unapproved, "RE-PRICE-6", "未批准均价"),

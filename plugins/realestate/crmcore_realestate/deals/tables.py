@@ -54,6 +54,19 @@ team_members = Table(
     Index("ix_realestate_deal_team_members_team", "team_id", "position", unique=True),
 )
 
+#: RE-TEAM-1: a member's signed conduct pledge (廉洁承诺) for a project's negotiations: no gifts,
+#: no terms promised privately. Once per person and project, never edited.
+pledges = Table(
+    "realestate_deal_pledges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_code", String(40), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", ForeignKey("users.id"), nullable=False),
+    Index("ix_realestate_deal_pledges_member", "project_code", "user_id", unique=True),
+)
+
 #: CORE-LOG-2: negotiation memos (core memos) written for a team, signed by all its members.
 team_memos = Table(
     "realestate_deal_team_memos",
@@ -105,6 +118,25 @@ selections = Table(
     Index("ix_realestate_deal_selections_project", "project_code", "id"),
 )
 
+#: RE-PRICE-5: a department's input to a project's price analyses, each a new version (never
+#: edited): the cost department's unit cost (``unit_cost``, secret, RE-PRICE-6) and sales' retail
+#: reference price (``retail_reference``); an analysis uses the latest of each.
+price_inputs = Table(
+    "realestate_deal_price_inputs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_code", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),  # unit_cost | retail_reference
+    Column("version", Integer, nullable=False),
+    Column("value", Money, nullable=False),  # CNY per m²
+    Column("note", Text, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", ForeignKey("users.id"), nullable=False),
+    Index(
+        "ix_realestate_deal_price_inputs_version", "project_code", "kind", "version", unique=True
+    ),
+)
+
 #: RE-PRICE-1/2/5: the price analysis for one commissioning unit (the key-account dept's).
 price_analyses = Table(
     "realestate_deal_price_analyses",
@@ -122,6 +154,9 @@ price_analyses = Table(
     Column("average_price", Money, nullable=False),
     Column("payment_ratio", Percent(), nullable=False),
     Column("notes", Text, nullable=True),
+    # the RE-PRICE-5 inputs used (their values are copied above); None before realestate_0005
+    Column("cost_input_id", ForeignKey("realestate_deal_price_inputs.id"), nullable=True),
+    Column("retail_input_id", ForeignKey("realestate_deal_price_inputs.id"), nullable=True),
     # None: a draft; else its status is the state of the RE-PRICE-5 chain (realestate.deal_price)
     Column("workflow_id", ForeignKey("workflow_instances.id"), nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
@@ -164,9 +199,11 @@ TABLES = (
     financing,
     teams,
     team_members,
+    pledges,
     team_memos,
     candidates,
     selections,
+    price_inputs,
     price_analyses,
     exchanges,
     approved_prices,
