@@ -117,8 +117,12 @@ def screened(d: DealService, crm: Crm, clients: tuple[str, ...] = ("KA1", "KA2",
         d.add_candidate(crm.actor("kad"), analysis(code))
 
 
-def form_team(d: DealService, crm: Crm) -> None:
+def form_team(d: DealService, crm: Crm, *, pledged: bool = True) -> None:
+    """PROJECT's team; with ``pledged``, every member's conduct pledge recorded (RE-TEAM-1)."""
     d.form_team(crm.actor("kad"), NewTeam(project_code=PROJECT, members=TEAM))
+    if pledged:
+        for login in TEAM.values():
+            d.record_pledge(crm.actor("kad"), PROJECT, login)
 
 
 def price_analysis(client: str = "KA1", **changes: Any) -> NewPriceAnalysis:

@@ -3,7 +3,7 @@
 :func:`deals_cli` returns the command groups that ``crm realestate`` adds::
 
     crm realestate financing record|show   RE-START-1
-    crm realestate team form|show|memo|memos   RE-TEAM-1, CORE-LOG-2
+    crm realestate team form|show|pledge|memo|memos   RE-TEAM-1, CORE-LOG-2
     crm realestate candidate add|list   RE-SEL-1/2
     crm realestate selection propose|list|show|approve|reject   RE-SEL-2
     crm realestate price cost|retail|inputs   RE-PRICE-5's inputs from their departments
@@ -144,8 +144,26 @@ def team_show(project: str, as_json: bool) -> None:
         return
     render.table(
         f"Negotiation team of {project} (formed {render.cell(found.formed_at)})",
-        ["position", "login", "name"],
-        [(m.position, m.login, m.name) for m in found.members],
+        ["position", "login", "name", "conduct pledge (廉洁承诺)", "recorded by"],
+        [
+            (m.position, m.login, m.name, m.pledged_at or "not signed", m.pledge_recorded_by)
+            for m in found.members
+        ],
+    )
+
+
+@team.command(name="pledge")
+@click.argument("project")
+@click.argument("member")
+def team_pledge(project: str, member: str) -> None:
+    """Record that MEMBER of PROJECT's team signed the conduct pledge (廉洁承诺: no gifts, no
+    terms promised privately); needed before a negotiation memo is written for them."""
+    service, actor = _deals()
+    found = service.record_pledge(actor, project, member)
+    missing = [m.login for m in found.members if m.pledged_at is None]
+    render.done(
+        f"{member}: conduct pledge for {project} recorded"
+        + (f"; still to sign: {', '.join(missing)}" if missing else "; every member has signed")
     )
 
 
@@ -155,7 +173,8 @@ def team_show(project: str, as_json: bool) -> None:
 @click.option("--title", required=True)
 @click.option("--body", required=True, help="What was discussed and agreed.")
 def team_memo(project: str, client_code: str, title: str, body: str) -> None:
-    """Write a negotiation memo with CLIENT_CODE for every team member to sign."""
+    """Write a negotiation memo with CLIENT_CODE for every team member to sign (each must have
+    signed the conduct pledge, RE-TEAM-1)."""
     service, actor = _deals()
     memo = service.write_memo(actor, project, client_code, title, body)
     signers = ", ".join(s.signer for s in memo.signatures)

@@ -115,6 +115,9 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
                 owner_occupier_share=owners,
             ),
         )
+    for login, (position, _) in STAFF.items():
+        if position:  # each member signs the conduct pledge (廉洁承诺, RE-TEAM-1)
+            d.record_pledge(kad, PROJECT, login)
     first = d.candidates(kad, PROJECT)[0]
     d.write_memo(
         kad, PROJECT, first.client_code, "第一轮谈判", "双方就均价区间和付款比例达成初步意向。"

@@ -422,6 +422,10 @@ class TeamMember:
     position: str
     login: str
     name: str
+    #: RE-TEAM-1: when this member's signed conduct pledge (廉洁承诺) for the project was
+    #: recorded, and by whom; None until then (no negotiation memo is written for them to sign)
+    pledged_at: datetime | None = None
+    pledge_recorded_by: str | None = None
 
 
 @frozen(kw_only=True)

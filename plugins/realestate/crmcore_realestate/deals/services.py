@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crmcore import Conflict, InvalidInput, Memo, NewMemo, NotFound, PermissionDenied, Tx
 from crmcore.app import Service, query, use_case
@@ -40,7 +41,7 @@ from .domain import (
     TeamMember,
 )
 from .roles import READ, WRITE
-from .tables import candidates, financing, selections, team_members, team_memos, teams
+from .tables import candidates, financing, pledges, selections, team_members, team_memos, teams
 from .workflows import SELECTION
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .pricing import PricingService
 
 CANDIDATE = "realestate.deal_candidate"
+PLEDGE = "realestate.deal_pledge"
 SELECTION_ENTITY = "realestate.deal_selection"
 
 
@@ -187,11 +189,28 @@ class DealService(Service):
         ).all()
         policy = tx.crm.policies.in_force(tx, "RE-TEAM-1")
         order = {p: i for i, p in enumerate(policy.positions)}
+        signed = {
+            r.login: r
+            for r in tx.conn.execute(
+                select(users.c.login, pledges.c.recorded_at, pledges.c.recorded_by)
+                .join(users, users.c.id == pledges.c.user_id)
+                .where(pledges.c.project_code == project_code)
+            )
+        }
+        who = common.logins(tx, (r.recorded_by for r in signed.values()))
         return Team(
             id=row.id,
             project_code=row.project_code,
             members=tuple(
-                TeamMember(position=m.position, login=m.login, name=m.name)
+                TeamMember(
+                    position=m.position,
+                    login=m.login,
+                    name=m.name,
+                    pledged_at=signed[m.login].recorded_at if m.login in signed else None,
+                    pledge_recorded_by=(
+                        who[signed[m.login].recorded_by] if m.login in signed else None
+                    ),
+                )
                 for m in sorted(members, key=lambda m: (order.get(m.position, 99), m.position))
             ),
             formed_by=common.logins(tx, [row.formed_by])[row.formed_by],
@@ -199,13 +218,64 @@ class DealService(Service):
         )
 
     @use_case
+    def record_pledge(self, tx: Tx, project_code: str, member: str) -> Team:
+        """Record that a member of the project's negotiation team signed the conduct pledge
+        (廉洁承诺: accepts no gifts, promises no terms privately; RE-TEAM-1). Once per person
+        and project, never edited; it holds if the team is re-formed with them."""
+        tx.actor.require(WRITE)
+        team = self._team(tx, project_code)
+        if member not in team.logins:
+            raise InvalidInput(
+                "member",
+                f"{member} is not on the negotiation team of project {project_code}",
+                rule="RE-TEAM-1",
+            )
+        user_id = common.user_ids(tx, [member], "member")[member]
+        already = Conflict(
+            f"member: {member}'s conduct pledge for project {project_code} is recorded "
+            "already; a pledge is recorded once",
+            rule="RE-TEAM-1",
+        )
+        p = pledges.c
+        if tx.conn.scalar(select(p.id).where(p.project_code == project_code, p.user_id == user_id)):
+            raise already
+        try:  # the unique index refuses a pledge recorded twice at the same moment
+            pledge_id = tx.conn.execute(
+                pledges.insert().values(
+                    project_code=project_code,
+                    user_id=user_id,
+                    recorded_at=tx.now,
+                    recorded_by=tx.actor.user_id,
+                )
+            ).inserted_primary_key[0]
+        except IntegrityError:
+            raise already from None
+        tx.audit(
+            "realestate.deal.pledge",
+            PLEDGE,
+            pledge_id,
+            detail={"project": project_code, "member": member},
+        )
+        return self._team(tx, project_code)
+
+    @use_case
     def write_memo(
         self, tx: Tx, project_code: str, client_code: str, title: str, body: str
     ) -> Memo:
         """A negotiation memo (谈判备忘录) after a session with a commissioning unit: a core memo
-        on that client for every member of the project's team to sign (CORE-LOG-2)."""
+        on that client for every member of the project's team to sign (CORE-LOG-2). Refused
+        while a member has no signed conduct pledge (RE-TEAM-1): nobody is asked to sign a
+        negotiation memo without one."""
         tx.actor.require(WRITE)
         team = self._team(tx, project_code)
+        unpledged = [m.login for m in team.members if m.pledged_at is None]
+        if unpledged:
+            raise Conflict(
+                f"members: {', '.join(unpledged)} of the negotiation team of {project_code} "
+                "have not signed the conduct pledge (廉洁承诺); record it first "
+                f"(crm realestate team pledge {project_code} MEMBER)",
+                rule="RE-TEAM-1",
+            )
         memo = tx.crm.memos.add(
             tx, client_code, NewMemo(title=title, body=body, signers=team.logins)
         )
