@@ -73,6 +73,26 @@ def _insert(conn: sa.Connection, table: str, **values: object) -> None:
     conn.execute(light.insert().values(**values))
 
 
+def _insert_client(conn: sa.Connection, code: str, name: str, now: datetime) -> None:
+    """A client owned by user 1, with the columns every revision has."""
+    pinyin, grams = name_terms(name)
+    _insert(
+        conn,
+        "clients",
+        code=code,
+        name=name,
+        status="active",
+        profile={},
+        owner_id=1,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by=1,
+        name_pinyin=pinyin,
+        name_grams=grams,
+    )
+
+
 def _old_database(url: str) -> None:
     """What a database made before issue 4 holds: an admin, two clients, a contact."""
     _migrate(url, BEFORE_SECURITY)
@@ -86,22 +106,7 @@ def _old_database(url: str) -> None:
                 ("C000001", "中国电信股份有限公司广州分公司"),
                 ("C000002", "甲公司"),
             ):
-                pinyin, grams = name_terms(name)
-                _insert(
-                    conn,
-                    "clients",
-                    code=code,
-                    name=name,
-                    status="active",
-                    profile={},
-                    owner_id=1,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    created_by=1,
-                    name_pinyin=pinyin,
-                    name_grams=grams,
-                )
+                _insert_client(conn, code, name, now)
             _insert(
                 conn,
                 "contacts",
@@ -254,22 +259,7 @@ def test_realestate_0005_upgrades_in_place_and_goes_back(empty_url):
     try:
         with engine.begin() as conn:
             _insert(conn, "users", login="admin", name="Administrator", active=True, created_at=now)
-            pinyin, grams = name_terms("甲公司")
-            _insert(
-                conn,
-                "clients",
-                code="KA1",
-                name="甲公司",
-                status="active",
-                profile={},
-                owner_id=1,
-                version=1,
-                created_at=now,
-                updated_at=now,
-                created_by=1,
-                name_pinyin=pinyin,
-                name_grams=grams,
-            )
+            _insert_client(conn, "KA1", "甲公司", now)
             _insert(
                 conn,
                 analyses,

@@ -53,6 +53,11 @@ STAFF = {
     "re_cost": (None, "re_cost"),  # 成本部
     "re_retail": (None, "re_retail"),  # 销售部 (散售)
 }
+#: RE-PRICE-5's inputs: (login, kind, value per m², note)
+INPUTS = (
+    ("re_cost", "unit_cost", "6800", "未含配套费调整, 可能影响约 200 元/m²"),
+    ("re_retail", "retail_reference", "12000", "周边楼盘 11500-12800 元/m², 品牌溢价约 3%"),
+)
 #: accepted price, payment ratio, resources, owner-occupiers: three distinct RE-SEL-2 rankings
 OFFERS = (
     ("9800", "70", "0", "85"),
@@ -125,24 +130,10 @@ def load(tx: Tx, sample: SampleData, clients: Sequence[Client]) -> str:
     picked = d.propose(kad, PROJECT, first.client_code)
     for login in ("re_gm", "re_chair"):
         d.decide_selection(as_(login), picked.id, approve=True)
-    d.pricing.record_input(
-        as_("re_cost"),
-        NewPriceInput(
-            project_code=PROJECT,
-            kind="unit_cost",
-            value="6800",
-            note="未含配套费调整, 可能影响约 200 元/m²",
-        ),
-    )
-    d.pricing.record_input(
-        as_("re_retail"),
-        NewPriceInput(
-            project_code=PROJECT,
-            kind="retail_reference",
-            value="12000",
-            note="周边楼盘 11500-12800 元/m², 品牌溢价约 3%",
-        ),
-    )
+    for login, kind, value, note in INPUTS:  # RE-PRICE-5: 成本部, 销售部
+        d.pricing.record_input(
+            as_(login), NewPriceInput(project_code=PROJECT, kind=kind, value=value, note=note)
+        )
     analysis = d.pricing.analyse(
         kad,
         NewPriceAnalysis(
