@@ -111,12 +111,14 @@ def test_re_price_5_the_old_options_are_gone_from_analyse(crm, d, cli):
 def test_re_price_5_only_the_department_records_its_input(crm, d, cli, login, args):
     before = row_counts(crm)
     kind = "unit_cost" if args[0] == "cost" else "retail_reference"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=f"^{kind}: only ") as err:
         d.pricing.record_input(
             crm.actor(login), NewPriceInput(project_code=PROJECT, kind=kind, value=args[2])
         )
+    assert err.value.rule == "RE-PRICE-5"
     result = cli("realestate", "price", *args, user=login)
-    assert result.exit_code == 6 and "Traceback" not in result.output
+    assert result.exit_code == 6 and "RE-PRICE-5" in result.stderr and kind in result.stderr
+    assert "Traceback" not in result.output
     assert row_counts(crm) == before
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from crmcore import Conflict, NotFound, Tx
+from crmcore import Conflict, NotFound, PermissionDenied, Tx
 from crmcore.app import Service, query, use_case
 from crmcore.policies import value_of
 from crmcore.security import access
@@ -152,8 +152,13 @@ class PricingService(Service):
         """Record the cost department's unit cost or sales' retail reference for a project
         (RE-PRICE-5), by someone holding that department's permission: a new version, never an
         edit; later analyses use the newest."""
-        permission, _, _ = _INPUT_SOURCES[new.kind]
-        tx.actor.require(permission)
+        permission, department, _ = _INPUT_SOURCES[new.kind]
+        if not tx.actor.can(permission):
+            raise PermissionDenied(
+                f"{new.kind.value}: only {department} records it (permission {permission}); "
+                f"{tx.actor.login} lacks it",
+                rule="RE-PRICE-5",
+            )
         access.check_write(tx, PRICE_INPUT, ["value", "note"], new)
         p = price_inputs.c
         latest = tx.conn.scalar(
