@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from generate import write_clients
+from sqlalchemy import event
 
 from crmcore import Crm
 from crmcore.services import database
@@ -101,22 +102,58 @@ def build(url: str, n: int, tmp: Path) -> float:
         return time.perf_counter() - began
 
 
+def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
+    """The SELECTs on the client tables and search indexes that ``crm.clients.search`` runs
+    for ``text``, as the driver received them: the raw baseline replays exactly these."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and any(
+            name in statement for name in ("FROM clients", "client_fts", "client_grams")
+        ):
+            seen.append((statement, parameters))
+
+    event.listen(crm.engine, "before_cursor_execute", grab)
+    try:
+        crm.clients.search(admin, text)
+    finally:
+        event.remove(crm.engine, "before_cursor_execute", grab)
+    return seen
+
+
 def measure(url: str, per_kind: int) -> dict[str, Any]:
+    """Each query through the service, and its raw baseline: the same SELECTs through the bare
+    driver connection (no transaction handling, access check, views or look-up records)."""
     with Crm.open(url) as crm:
         admin = crm.actor("admin")
         kinds = queries(crm, per_kind)
         for texts in kinds.values():  # warm the caches once, as a running server has them
             for text in texts[:20]:
                 crm.clients.search(admin, text)
+        raw_connection = crm.engine.raw_connection()
+        cursor = raw_connection.cursor()
+
+        def replay(statements: list[tuple[str, Any]]) -> None:
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+
         results = {}
-        for kind, texts in kinds.items():
-            samples = [timed_ms(lambda t=t: crm.clients.search(admin, t)) for t in texts]
-            results[kind] = {
-                **percentiles([wall for wall, _ in samples]),
-                **percentiles([cpu for _, cpu in samples], "cpu_"),
-                "queries": len(samples),
-                "examples": texts[:3],
-            }
+        try:
+            for kind, texts in kinds.items():
+                samples = [timed_ms(lambda t=t: crm.clients.search(admin, t)) for t in texts]
+                replays = [lookups(crm, admin, t) for t in texts]
+                raw = [timed_ms(lambda r=r: replay(r))[0] for r in replays]
+                raw_connection.rollback()
+                results[kind] = {
+                    **percentiles([wall for wall, _ in samples]),
+                    **percentiles([cpu for _, cpu in samples], "cpu_"),
+                    **percentiles(raw, "raw_"),
+                    "queries": len(samples),
+                    "examples": texts[:3],
+                }
+        finally:
+            raw_connection.close()
         return results
 
 
@@ -173,6 +210,7 @@ def main() -> None:
         print(
             f"  {kind:<30} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f}"
             f"  (cpu p50 {r['cpu_p50_ms']:6.2f}  p95 {r['cpu_p95_ms']:6.2f})"
+            f"  raw p50 {r['raw_p50_ms']:6.2f}  p95 {r['raw_p95_ms']:7.2f}"
         )
     if not args.quick:
         previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
