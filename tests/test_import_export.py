@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,19 @@ def test_cli_import_reports_and_exits_with_invalid_input(cli, tmp_path):
     assert json.loads(result.stdout)["invalid"] == 1
     result = cli("export", "clients", str(tmp_path / "out.xlsx"))
     assert result.exit_code == 0 and "exported 3 clients" in result.stdout
+
+
+def test_one_job_time_and_document_down_a_column_and_each_row_its_own_values(crm, admin, tmp_path):
+    """Issue 9 speed: bulk inserts convert a value repeated down a column (the job's time, its
+    history document) once; rows with values of their own still get their own."""
+    report = crm.imports.run(admin, "clients", write_csv(tmp_path / "a.csv", ROWS))
+    clients = [crm.clients.get(admin, code) for code in ("KA-1", "KA-2", "KA-3")]
+    assert [c.registered_capital for c in clients] == [
+        Decimal("5000000.00"),
+        None,
+        Decimal("12.50"),
+    ]
+    assert [c.region for c in clients] == ["广东/广州", "重庆/重庆", None]
+    first = [crm.clients.history(admin, c.code)[0] for c in clients]
+    assert [h["changes"] for h in first] == [{"import": report.sha256[:16]}] * 3
+    assert len({c.created_at for c in clients} | {h["at"] for h in first}) == 1

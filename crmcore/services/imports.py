@@ -412,8 +412,8 @@ def _withheld(name: str, value: Any) -> bool:
 
     ``(masked)`` for any field, and the masked form of an ID number (``110***********1234``).
     """
-    if not isinstance(value, str):
-        return False
+    if not isinstance(value, str) or ("(" not in value and "*" not in value):
+        return False  # the common case, decided without copying the text
     return value.strip() == MASKED or (name == "id_number" and is_masked_id_number(value))
 
 
@@ -715,7 +715,7 @@ class _ClientLoader:
             r.code: r.id for r in tx.conn.execute(select(c.code, c.id).where(c.code.in_(codes)))
         }
         ids = [found[code] for code in codes]
-        job_ref = self.job.report.sha256[:16]
+        changes = {"import": self.job.report.sha256[:16]}  # one document for every row
         bulk.insert(
             tx.conn,
             t.client_history,
@@ -727,7 +727,7 @@ class _ClientLoader:
                     "changed_at": now,
                     "changed_by": actor,
                     "action": "import",
-                    "changes": {"import": job_ref},
+                    "changes": changes,
                 }
                 for client_id in ids
             ],

@@ -28,10 +28,30 @@ def insert(
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})"
     )
-    pairs = list(zip(columns, processors, strict=True))
+    pairs = [
+        (name, _repeating(p) if p else None) for name, p in zip(columns, processors, strict=True)
+    ]
     values = [tuple(p(row[name]) if p else row[name] for name, p in pairs) for row in rows]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, values)
     finally:
         cursor.close()
+
+
+def _repeating(process: Any) -> Any:
+    """``process`` that reuses its last result when given the very same object again: a bulk
+    insert repeats one value down a column (the job's time in ``created_at``, ``updated_at``
+    and ``changed_at``, one ``changes`` document), and the conversions of times and JSON are
+    the costly ones. Safe because all rows are converted before any is written."""
+    last: list[Any] = [_UNSEEN, None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return convert
+
+
+_UNSEEN = object()
