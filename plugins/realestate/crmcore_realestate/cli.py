@@ -525,17 +525,7 @@ def pay(ticket_number: str, amount: str, kind: str, paid_on: str | None) -> None
 
 
 def _voucher_waits(view: Ticket) -> str:
-    """What a ticket paid in full still lacks before its voucher (RE-PAY-1, RE-TICKET-1)."""
-    if view.paid < view.due or not view.in_force:
-        return ""
-    lacking = [
-        what
-        for what, done in (
-            ("the second check", view.checked_by),
-            ("the buyer's signed copy", view.signed_by),
-        )
-        if not done
-    ]
+    lacking = view.voucher_waits_for
     return f"; voucher after {' and '.join(lacking)}" if lacking else ""
 
 

@@ -149,6 +149,21 @@ class Ticket:
     signed_at: datetime | None = None
     signed_copy: int | None = None  # the scan's document id in the client's archive
 
+    @property
+    def voucher_waits_for(self) -> tuple[str, ...]:
+        """What a ticket in force and paid in full still lacks before its voucher, in the
+        order ``_maybe_voucher`` requires them (RE-PAY-1, RE-TICKET-1)."""
+        if self.voucher or not self.in_force or self.paid < self.due:
+            return ()
+        return tuple(
+            what
+            for what, done in (
+                ("the second check", self.checked_by),
+                ("the buyer's signed copy", self.signed_by),
+            )
+            if not done
+        )
+
 
 @frozen
 class Receipt:
