@@ -72,8 +72,24 @@ class Base(Service):
         """``view`` as the actor may see it: credit figures masked without
         ``distribution.credit.read`` (views.SENSITIVE); a read door's look-up is recorded
         (CORE-CONF-2). ``action`` None: the result of a write, audited by the write itself."""
-        level = tx.conn.scalar(select(CLIENTS.c.clearance).where(CLIENTS.c.id == client_id))
-        return access.present(tx, view, entity, action=action, client_id=client_id, clearance=level)
+        return self._present_all(tx, [(view, client_id)], entity, action)[0]
+
+    def _present_all(
+        self, tx: Tx, records: Sequence[tuple[Any, int]], entity: str, action: str | None
+    ) -> list[Any]:
+        """``_present`` for a list of (view, client id), with every client's level read in one
+        query rather than one per row."""
+        ids = {client_id for _, client_id in records}
+        levels: dict[int, int] = {}
+        if ids:
+            query = select(CLIENTS.c.id, CLIENTS.c.clearance).where(CLIENTS.c.id.in_(ids))
+            levels = {r.id: r.clearance for r in tx.conn.execute(query)}
+        return [
+            access.present(
+                tx, view, entity, action=action, client_id=client_id, clearance=levels[client_id]
+            )
+            for view, client_id in records
+        ]
 
     def _today(self, tx: Tx) -> date:
         return china_date(tx.now)

@@ -273,12 +273,12 @@ class Credit(Base):
             .where(e.distributor_id == dist.id)
             .order_by(e.occurred_on, e.id)
         ).all()
-        return [
-            self._present(
-                tx, _event_view(code, r), "distribution.credit_event", r.client_id, action
-            )
-            for r in rows
-        ]
+        return self._present_all(
+            tx,
+            [(_event_view(code, r), r.client_id) for r in rows],
+            "distribution.credit_event",
+            action,
+        )
 
     # -- the quarterly report and the review obligation -----------------------------------------
 
@@ -406,10 +406,12 @@ class Credit(Base):
                     registered_at=r.registered_at,
                 )
             )
-        return [
-            self._present(tx, view, "distribution.distributor", r.client_id, action)
-            for view, r in zip(views, rows, strict=True)
-        ]
+        return self._present_all(
+            tx,
+            [(view, r.client_id) for view, r in zip(views, rows, strict=True)],
+            "distribution.distributor",
+            action,
+        )
 
     def _proposal(
         self, tx: Tx, dist: Row[Any], grade: Any, limit: Any, period_sales: Any

@@ -279,12 +279,12 @@ class Orders(Base):
             )
             for i, q in enumerate(domain.delivery_order(list(items.values()), spare), 1)
         ]
-        return [
-            self._present(
-                tx, e, "distribution.queue_entry", by_id[e.order_id].client_id, "distribution.queue"
-            )
-            for e in entries
-        ]
+        return self._present_all(
+            tx,
+            [(e, by_id[e.order_id].client_id) for e in entries],
+            "distribution.queue_entry",
+            "distribution.queue",
+        )
 
     # -- for the workflows -----------------------------------------------------------------------
 
