@@ -187,14 +187,11 @@ def _judge_figures(tx: Tx, row: dict[str, Any], client: Any, found: Any) -> None
         {"value": found},
         "figure",
         action="report.quarterly",
-        client_id=client.id,
-        clearance=client.clearance,
+        client=client,
         record_id=client.code,
     )
     if "value" in seen.get("masked", ()):
-        hidden = [m.value for m in REPORTED_FIGURES]
-        row.update(dict.fromkeys(hidden))
-        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))
+        _withhold(row, [m.value for m in REPORTED_FIGURES])
 
 
 def _judge_plugin_columns(
@@ -208,11 +205,14 @@ def _judge_plugin_columns(
         {name: row[f"{plugin}.{name}"] for name in names},
         f"{plugin}.report",
         action="report.quarterly",
-        client_id=client.id,
-        clearance=client.clearance,
+        client=client,
         record_id=client.code,
     )
-    hidden = [f"{plugin}.{name}" for name in seen.get("masked", ())]
-    if hidden:
-        row.update(dict.fromkeys(hidden))
-        row["masked"] = tuple(sorted({*row.get("masked", ()), *hidden}))
+    _withhold(row, [f"{plugin}.{name}" for name in seen.get("masked", ())])
+
+
+def _withhold(row: dict[str, Any], columns: list[str]) -> None:
+    """Blank ``columns`` of a report row and name them in its ``masked``."""
+    if columns:
+        row.update(dict.fromkeys(columns))
+        row["masked"] = tuple(sorted({*row.get("masked", ()), *columns}))
