@@ -109,7 +109,8 @@ def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
 
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and any(
-            name in statement for name in ("FROM clients", "client_fts", "client_grams")
+            name in statement
+            for name in ("FROM clients", "client_fts", "client_grams", "client_words")
         ):
             seen.append((statement, parameters))
 
