@@ -199,8 +199,8 @@ def main() -> None:
         "clients": n,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "results": {},
+        "runs": {},
     }
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
         csv_path = write_clients(Path(tmp) / "clients.csv", n)
@@ -212,6 +212,11 @@ def main() -> None:
             report["results"][backend] = {
                 label: {"seconds": round(s, 2), "rows_per_s": round(n / s)}
                 for label, s in run(n, csv_path, folder).items()
+            }
+            # per backend: a run of one backend keeps the other's figures with their own date
+            report["runs"][backend] = {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
     for backend, figures in report["results"].items():
         crm_rate = figures["crmcore import"]["rows_per_s"]
@@ -229,6 +234,7 @@ def main() -> None:
             **previous,
             **report,
             "results": {**previous.get("results", {}), **report["results"]},
+            "runs": {**previous.get("runs", {}), **report["runs"]},
         }
         RESULTS.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 

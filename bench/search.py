@@ -203,6 +203,7 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "results": results,
     }
     built = "built before" if build_s is None else f"built in {build_s:.0f} s"
