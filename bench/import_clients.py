@@ -8,7 +8,8 @@ Raw baselines, in a fresh database migrated to the same schema, with the rows cr
 (read back from its database), on the same connection settings:
   raw (clients only)     executemany INSERT INTO clients
   raw (same rows)        executemany of every row crmcore wrote: clients, client_history and
-                         (SQLite) the FTS5 search index; PostgreSQL maintains its indexes itself
+                         (SQLite) the search tables (FTS5 and the word B-tree); PostgreSQL
+                         maintains its indexes itself
 SQLite uses the stdlib sqlite3 driver, PostgreSQL psycopg 3 (whose executemany pipelines).
 
     uv run python bench/import_clients.py                       # 1,000,000 clients, both backends
@@ -35,6 +36,7 @@ from generate import write_clients
 
 from crmcore import Crm
 from crmcore.services import database
+from crmcore.store import search_index
 
 RESULTS = Path(__file__).parent / "results" / "import_clients.json"
 TABLES = ("clients", "client_history")
@@ -83,9 +85,10 @@ def sqlite_rows(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]
             cur = conn.execute("SELECT id, name, name_pinyin, name_grams FROM clients")
             from crmcore.store.search_index import _documents
 
-            terms, grams = _documents(cur.fetchall())
+            terms, grams, words = _documents(cur.fetchall())
             out["client_fts"] = (["rowid", "terms"], terms)
             out["client_grams"] = (["rowid", "grams"], grams)
+            out["client_words"] = (["word", "key"], words)
             continue
         cur = conn.execute(f"SELECT * FROM {table} WHERE id > 0")
         rows = cur.fetchall()
@@ -123,7 +126,7 @@ def bench_sqlite(n: int, csv_path: Path, tmp: Path) -> dict[str, Any]:
     results = {"crmcore import": took}
     for label, tables in (
         ("raw sqlite3 (clients only)", ("clients",)),
-        ("raw sqlite3 (same rows)", (*TABLES, "client_fts", "client_grams")),
+        ("raw sqlite3 (same rows)", (*TABLES, *search_index.TABLES)),
     ):
         fresh = tmp / f"raw-{len(tables)}.db"
         database.init(f"sqlite:///{fresh}")
@@ -196,8 +199,8 @@ def main() -> None:
         "clients": n,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "results": {},
+        "runs": {},
     }
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
         csv_path = write_clients(Path(tmp) / "clients.csv", n)
@@ -209,6 +212,11 @@ def main() -> None:
             report["results"][backend] = {
                 label: {"seconds": round(s, 2), "rows_per_s": round(n / s)}
                 for label, s in run(n, csv_path, folder).items()
+            }
+            # per backend: a run of one backend keeps the other's figures with their own date
+            report["runs"][backend] = {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
     for backend, figures in report["results"].items():
         crm_rate = figures["crmcore import"]["rows_per_s"]
@@ -226,6 +234,7 @@ def main() -> None:
             **previous,
             **report,
             "results": {**previous.get("results", {}), **report["results"]},
+            "runs": {**previous.get("runs", {}), **report["runs"]},
         }
         RESULTS.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 

@@ -109,7 +109,8 @@ def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
 
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and any(
-            name in statement for name in ("FROM clients", "client_fts", "client_grams")
+            name in statement
+            for name in ("FROM clients", "client_fts", "client_grams", "client_words")
         ):
             seen.append((statement, parameters))
 
@@ -202,6 +203,7 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "results": results,
     }
     built = "built before" if build_s is None else f"built in {build_s:.0f} s"

@@ -21,6 +21,8 @@ from alembic.runtime.migration import MigrationContext
 
 from crmcore import Crm, NewClient
 from crmcore.domain.search_terms import name_terms
+from crmcore.security import keys
+from crmcore.settings import key_file_path
 from crmcore.store import metadata, migrate, search_index, tables
 from crmcore.store.engine import WRITE, make_engine
 
@@ -30,6 +32,7 @@ BEFORE_SECURITY = "0003_search"
 _OUTSIDE_METADATA = {
     "client_fts",
     "client_grams",
+    "client_words",
     "ix_clients_search_terms",
     "ix_clients_search_grams",
     "ix_clients_name_length",
@@ -56,6 +59,7 @@ def empty_url(crm_backend: str, tmp_path: Path, request: pytest.FixtureRequest) 
 def _migrate(
     url: str, target: str, *, down: bool = False, plugins: dict[str, Path] | None = None
 ) -> None:
+    keys.ensure(key_file_path())  # 0004 seals the trail, as `crm db upgrade` does
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
@@ -120,7 +124,7 @@ def _old_database(url: str) -> None:
             )
             _insert(conn, "counters", name="client_code", value=2)
             if engine.dialect.name == "sqlite":
-                search_index.rebuild(conn)
+                search_index.fill(conn, ("client_fts", "client_grams"))  # what 0003 made
     finally:
         engine.dispose()
 
@@ -153,7 +157,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0006_search_text"
+    assert migrate.core_head() == "0007_search_words"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -182,7 +186,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0006_search_text"' in upgraded.stdout
+    assert '"current": "0007_search_words"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -310,7 +314,7 @@ def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrad
         with _connection(empty_url) as conn:  # the table as 0003 made it before 0006 existed
             conn.exec_driver_sql("DROP TABLE client_fts")
             conn.exec_driver_sql(_CONTENTLESS_FTS)
-            search_index.fill(conn, grams=False)
+            search_index.fill(conn, ("client_fts",))
     _migrate(empty_url, "crmcore@head")
     if sqlite:
         assert "content=''" not in _fts_sql(empty_url)
@@ -332,6 +336,27 @@ def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrad
     _migrate(empty_url, "crmcore@head")
     with Crm.open(empty_url) as crm:
         assert [c.code for c in crm.clients.search(crm.actor("admin"), "hengda")] == ["C000001"]
+
+
+def test_word_index_is_built_for_existing_clients_by_0007_and_dropped_on_downgrade(
+    empty_url, crm_backend
+):
+    """0007: a database with clients gets ``client_words`` filled with their words (SQLite),
+    so a prefix search finds them through it; a downgrade drops it. PostgreSQL is untouched."""
+    _old_database(empty_url)
+    _migrate(empty_url, "0006_search_text")
+    _migrate(empty_url, "crmcore@head")
+    with Crm.open(empty_url) as crm:
+        assert [c.code for c in crm.clients.search(crm.actor("admin"), "zhongguo")] == ["C000001"]
+    if crm_backend != "sqlite":
+        return
+    with _connection(empty_url) as conn:
+        words = conn.exec_driver_sql("SELECT word, key & 4294967295 FROM client_words").all()
+    assert ("zhongguodianxingufenyouxiangongsiguangzhoufengongsi", 1) in words
+    assert ("甲公司", 2) in words
+    _migrate(empty_url, "0006_search_text", down=True)
+    with _connection(empty_url) as conn:
+        assert "client_words" not in sa.inspect(conn).get_table_names()
 
 
 _CONTENTLESS_FTS = (

@@ -4,8 +4,12 @@ codes; ranked; only what the actor may read (CORE-CONF-2)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from crmcore import InvalidInput, NewClient, NewUser, PermissionDenied
+from crmcore.sampledata import SampleData
+from crmcore.store import search_index
+from crmcore.store import tables as t
 from crmcore.testing import VALID_CREDIT_CODES as VALID_USCC
 
 NAMES = {
@@ -108,3 +112,35 @@ def test_cli_search_uses_the_index(cli, crm, admin, clients):
     result = cli("client", "search", "zgdx", "--json")
     assert result.exit_code == 0, result.output
     assert '"code": "TEL"' in result.stdout
+
+
+@pytest.fixture
+def many(crm, admin):
+    """200 sample companies (many share a city, so prefixes like ``guangzhou`` are common)."""
+    for company in SampleData(9).companies(200):
+        crm.clients.add(admin, NewClient(name=company["name"]))
+    with crm.transaction(admin) as tx:
+        return list(tx.conn.execute(select(t.clients.c.name_pinyin)).scalars())
+
+
+def test_prefix_matches_are_the_same_through_either_index(crm, admin, many, monkeypatch):
+    """Name and pinyin prefixes are answered from the word index when few clients match and
+    from the trigram index otherwise; a user gets the same clients in the same order either
+    way, for prefixes of every word (full spellings, initials, names) and for spellings cut
+    from the middle, which start no word."""
+    words = sorted({w for terms in many for w in terms.split()})
+    queries = [w[:n] for w in words[::7] for n in (3, 6, 9)] + [w[2:8] for w in words[::11]]
+    few = {q: codes(crm.clients.search(admin, q)) for q in queries}
+    monkeypatch.setattr(search_index, "WORDS_CAP", 0)  # the trigram index only
+    assert {q: codes(crm.clients.search(admin, q)) for q in queries} == few
+    assert any(len(found) > 1 for found in few.values())
+
+
+def test_a_spelling_from_the_middle_of_a_name_is_no_prefix(crm, admin, clients):
+    """``angzhou`` is inside guangzhou: found as a substring, after names that start with a
+    word it begins (none here), and a renamed client's old words no longer match."""
+    assert codes(crm.clients.search(admin, "angzhouhengda")) == ["HD"]
+    assert codes(crm.clients.search(admin, "guangzhouheng")) == ["HD"]
+    crm.clients.edit(admin, "HD", {"name": "佛山恒达电子科技有限公司"})
+    assert codes(crm.clients.search(admin, "guangzhouheng")) == []
+    assert codes(crm.clients.search(admin, "foshanheng")) == ["HD"]

@@ -38,7 +38,7 @@ def upgrade() -> None:
         from crmcore.store import search_index
 
         search_index.create_sqlite(bind)
-        search_index.fill(bind)
+        search_index.fill(bind, ("client_fts", "client_grams"))
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute(f"CREATE INDEX ix_clients_search_terms ON clients USING gin ({_TERMS} gin_trgm_ops)")

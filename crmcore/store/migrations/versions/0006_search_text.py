@@ -38,7 +38,7 @@ def upgrade() -> None:
         return
     op.execute("DROP TABLE client_fts")
     search_index.create_sqlite_terms(bind)
-    search_index.fill(bind, grams=False)
+    search_index.fill(bind, ("client_fts",))
 
 
 def downgrade() -> None:
@@ -49,4 +49,4 @@ def downgrade() -> None:
 
     op.execute("DROP TABLE client_fts")
     op.execute(_CONTENTLESS)
-    search_index.fill(bind, grams=False)
+    search_index.fill(bind, ("client_fts",))
