@@ -175,6 +175,8 @@ def main() -> None:
     build_s: float | None = None
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
         if args.database:
+            # file the figures under the database's backend, whatever --backend said
+            args.backend = "sqlite" if args.database.startswith("sqlite") else "postgresql"
             results = measure(args.database, per_kind)
             with Crm.open(args.database) as crm, crm.engine.connect() as conn:
                 n = conn.exec_driver_sql("SELECT count(*) FROM clients").scalar_one()

@@ -144,3 +144,24 @@ def test_a_spelling_from_the_middle_of_a_name_is_no_prefix(crm, admin, clients):
     crm.clients.edit(admin, "HD", {"name": "佛山恒达电子科技有限公司"})
     assert codes(crm.clients.search(admin, "guangzhouheng")) == []
     assert codes(crm.clients.search(admin, "foshanheng")) == ["HD"]
+
+
+def test_a_code_in_capitals_or_lower_case_finds_the_same_clients_and_records_the_same_reads(
+    crm, admin, clients
+):
+    """CORE-CONF-2: the look-up record names the clients shown, however the code was typed."""
+
+    def search_and_records(text):
+        e = t.audit_events.c
+        with crm.engine.connect() as conn:
+            before = conn.scalar(select(e.seq).order_by(e.seq.desc()).limit(1)) or 0
+        found = codes(crm.clients.search(admin, text))
+        with crm.engine.connect() as conn:
+            records = conn.execute(
+                select(e.action, e.entity_id).where(e.seq > before).order_by(e.seq)
+            ).all()
+        return found, [tuple(r) for r in records]
+
+    upper, lower = search_and_records("HD"), search_and_records("hd")
+    assert upper == lower
+    assert upper == (["HD", "HDZ"], [("client.search", "HD"), ("client.search", "HDZ")])

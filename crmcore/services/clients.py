@@ -188,7 +188,9 @@ class ClientService(Service):
             .order_by(c.code)
         )
         if len(raw) >= 2 and raw.isascii() and raw.replace("-", "").replace("_", "").isalnum():
-            for col, start in ((c.code, raw), (c.code, upper), (c.credit_code, upper)):
+            # a code typed in capitals is one prefix, not the same query twice
+            starts = [(c.code, s) for s in dict.fromkeys((raw, upper))] + [(c.credit_code, upper)]
+            for col, start in starts:
                 take(select(c.id).where(scope, col >= start, col < start + "\x7f").order_by(col))
         take_first(search_index.matches(tx.conn, query, prefix=True, where=[scope]))
         take_first(search_index.matches(tx.conn, query, prefix=False, where=[scope]))
