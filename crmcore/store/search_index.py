@@ -48,9 +48,9 @@ _fts = table("client_fts", column("rowid"), column("client_fts"), column("terms"
 _grams = table("client_grams", column("rowid"), column("client_grams"))
 _words = table("client_words", column("word"), column("key"))
 
-#: Above this many clients with a word starting with the query, the prefix tier reads the
-#: trigram index in rank order instead (it stops at the first page of matches); below it,
-#: ``client_words`` gives every match, which are then few enough to sort.
+#: SQLite: from this many words starting with the query, the prefix tier reads the trigram
+#: index in rank order instead (matches are then plentiful, so it stops at the first page);
+#: below it, ``client_words`` gives every match, few enough to sort.
 WORDS_CAP = 2_000
 #: Sorts after every text that starts with the query, so ``[q, q + _LAST)`` is "starts with q".
 _LAST = "\U0010ffff"
@@ -204,6 +204,8 @@ def matches(
 
     ``query`` is normalised (``normalise_query``). The ids come shortest name first, so the
     caller's LIMIT stops the scan early; ``where`` adds conditions on ``clients`` (access).
+    On SQLite a prefix that fewer than ``WORDS_CAP`` words start with is answered from
+    ``client_words`` (this asks the B-tree first).
     The result is a list of attempts, each giving the same first ids: run them in order until
     one fills the caller's LIMIT, or the last. On PostgreSQL a one-character query first looks
     only among the ``HEAD`` shortest names, read in order from the B-tree on
