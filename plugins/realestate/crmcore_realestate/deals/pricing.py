@@ -114,7 +114,19 @@ def _second_approval(project_code: str, client_id: int, tx: Tx) -> Conflict:
 
 
 def _analysis_row(tx: Tx, analysis_id: int) -> Row[Any]:
-    row = tx.conn.execute(select(price_analyses).where(price_analyses.c.id == analysis_id)).first()
+    """The analysis with the versions of the department inputs it used (RE-PRICE-5)."""
+    cost, retail = price_inputs.alias("cost_input"), price_inputs.alias("retail_input")
+    a = price_analyses.c
+    row = tx.conn.execute(
+        select(
+            price_analyses,
+            cost.c.version.label("unit_cost_version"),
+            retail.c.version.label("retail_reference_version"),
+        )
+        .outerjoin(cost, cost.c.id == a.cost_input_id)
+        .outerjoin(retail, retail.c.id == a.retail_input_id)
+        .where(a.id == analysis_id)
+    ).first()
     if row is None:
         raise NotFound(f"analysis: unknown price analysis {analysis_id}")
     return row
@@ -423,12 +435,6 @@ class PricingService(Service):
                 .order_by(exchanges.c.id)
             )
         )
-        p = price_inputs.c
-        versions = dict(
-            tx.conn.execute(
-                select(p.id, p.version).where(p.id.in_([row.cost_input_id, row.retail_input_id]))
-            ).all()
-        )
         view = PriceAnalysis(
             id=row.id,
             project_code=row.project_code,
@@ -445,8 +451,8 @@ class PricingService(Service):
             exchanges=items,
             total_discount=sum((e.discount for e in items), Decimal(0)),
             notes=row.notes,
-            unit_cost_version=versions.get(row.cost_input_id),
-            retail_reference_version=versions.get(row.retail_input_id),
+            unit_cost_version=row.unit_cost_version,
+            retail_reference_version=row.retail_reference_version,
             status=common.status_of(state, draft="draft"),
             waiting_for=common.waiting_for(state),
             workflow_id=row.workflow_id,
