@@ -236,10 +236,7 @@ class DealService(Service):
             "already; a pledge is recorded once",
             rule="RE-TEAM-1",
         )
-        p = pledges.c
-        if tx.conn.scalar(select(p.id).where(p.project_code == project_code, p.user_id == user_id)):
-            raise already
-        try:  # the unique index refuses a pledge recorded twice at the same moment
+        try:  # the unique index on (project, person) refuses a second pledge
             pledge_id = tx.conn.execute(
                 pledges.insert().values(
                     project_code=project_code,
