@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from stdnum.cn import uscc
 
 from crmcore import InvalidInput, NewClient
+from crmcore.domain import checks
 from crmcore.services import import_ahead, imports
 from crmcore.services.imports import ImportRefused
 from crmcore.store import tables as t
@@ -49,7 +52,7 @@ def ledger_rows() -> list[list[str]]:
     rows[19][1] = ""  # no name
     rows[20][0] = "EXIST"  # updates the client made before the import
     rows[21][0] = "ARCH"  # an archived client: refused
-    rows[22][2] = " 91110000 600037341l "  # stdnum compacts it; kept as written (upper case)
+    rows[22][2] = f" {credit_code(22).lower()} "  # stripped and upper-cased
     rows[23][1] = "重庆长隆银行"  # polyphonic: several spellings
     return rows
 
@@ -201,3 +204,24 @@ def test_small_files_stay_in_one_process(crm, admin, tmp_path, monkeypatch):
     crm.imports.run(admin, "clients", write(tmp_path / "x.csv", ledger_rows()[:3]))
     assert started == []
     assert not import_ahead.wanted("contacts", 10**9)
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@given(
+    st.one_of(
+        st.text(alphabet=_USCC_CHARS + "IOSVZa -１", min_size=16, max_size=20),
+        st.builds(
+            lambda digits, rest: digits + rest + uscc.calc_check_digit(digits + rest),
+            st.text(alphabet="0123456789", min_size=8, max_size=8),
+            st.text(alphabet=_USCC_CHARS, min_size=9, max_size=9),
+        ),
+    )
+)
+def test_credit_codes_checked_in_one_pass_are_those_stdnum_accepts_as_written(code):
+    """CORE-REC-1: the one-pass check accepts a code only where python-stdnum does (anything
+    else still goes to stdnum, which accepts or explains)."""
+    assert checks._plainly_valid_credit_code(code) == (
+        uscc.is_valid(code) and uscc.compact(code) == code
+    )
