@@ -20,9 +20,11 @@ takes ~10% longer than in one process (measured at 50,000 rows).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
+import queue
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -227,6 +229,13 @@ def _work(
             return errors
 
     job = Reading(kind, fmt, path, encoding, False, False, None, None)
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
+    sender.start()
+
+    def send(message: tuple[Any, ...]) -> None:
+        outbox.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
     try:
         job.columns = columns
         job.source = open_source(path, fmt, encoding)
@@ -242,7 +251,7 @@ def _work(
                     error = (getattr(exc, "field", "row"), exc.rule, exc.message)
                     heads.append((number, code, credit, owner, None, error))
             blob = pickle.dumps([data for _, data in batch], pickle.HIGHEST_PROTOCOL)
-            conn.send(
+            send(
                 (
                     "batch",
                     job.report.rows,
@@ -252,8 +261,22 @@ def _work(
                     Prepared(heads, blob),
                 )
             )
-        conn.send(("end", job.report.rows, job.source.position(), job.taken()))
+        send(("end", job.report.rows, job.source.position(), job.taken()))
     except BaseException as exc:  # raised again in the writer, where reading would raise it
-        conn.send(("failed", job.report.rows, 0, job.taken(), _portable(exc)))
+        send(("failed", job.report.rows, 0, job.taken(), _portable(exc)))
     finally:
+        outbox.put(None)
+        sender.join()
         conn.close()
+
+
+def _send_all(conn: Any, outbox: queue.Queue[bytes | None]) -> None:
+    """The child's second thread: writes to the pipe (without the GIL) while the first
+    prepares the next batch, so a writer that was slow for one batch finds two ready."""
+    if sys.platform == "linux":  # a 1 MB pipe: fewer switches between the two processes
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    while (payload := outbox.get()) is not None:
+        conn.send_bytes(payload)
