@@ -1,4 +1,4 @@
-"""Client rows read and checked one batch ahead, in a second process (预处理进程).
+"""Client rows read and checked one batch ahead, in a second process.
 
 Half of a bulk client import needs neither the database nor the plugins: reading and decoding
 the file, structuring each row into ``NewClient`` (python-stdnum checks the credit code) and

@@ -15,7 +15,9 @@ matched by (client, name), logs by (client, time, channel, summary); logs are ne
 Speed: rows go in batches of :data:`BATCH`; per batch, one query fetches the existing records,
 one executemany writes the new ones (Core, not the ORM), and plugins are called once
 (``crm_import_veto``, ``crm_imported``). The audit trail gets one event per job, with the
-file's SHA-256 and the counts.
+file's SHA-256 and the counts. Large client files are read, structured and spelled in pinyin
+one batch ahead by a child process (:mod:`crmcore.services.import_ahead`) while this process
+writes; the outcome is the same as in one process.
 """
 
 from __future__ import annotations
