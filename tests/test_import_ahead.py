@@ -9,6 +9,7 @@ errors and duplicates cross batch boundaries.
 from __future__ import annotations
 
 import csv
+import json
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -225,3 +226,25 @@ def test_credit_codes_checked_in_one_pass_are_those_stdnum_accepts_as_written(co
     assert checks._plainly_valid_credit_code(code) == (
         uscc.is_valid(code) and uscc.compact(code) == code
     )
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "xlsx"])
+def test_json_lines_and_workbooks_are_read_ahead_the_same_way(both, tmp_path, fmt):
+    rows = [dict(zip(HEADER, row, strict=True)) for row in ledger_rows()]
+    path = tmp_path / f"ledger.{fmt}"
+    if fmt == "jsonl":
+        path.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows) + '{"code": "K9',
+            "utf-8",
+        )
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(HEADER)
+        for r in rows:
+            book.active.append([r[h] or None for h in HEADER])
+        book.save(path)
+    alone, ahead = both(path, skip_invalid=True)
+    assert alone == ahead
+    assert alone["report"][0]["created"] == 19
