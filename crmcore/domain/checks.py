@@ -7,6 +7,7 @@ Python API, the CLI, JSON or an imported spreadsheet row.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -127,9 +128,26 @@ def _normalise_upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUES = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def _plainly_valid_credit_code(value: Any) -> bool:
+    """True for a code python-stdnum accepts as it stands (compact, valid check character):
+    GB 32100-2015's check in one pass, where ``uscc.validate`` compacts the code twice (~2 µs
+    against ~10 µs; a bulk import checks a million). Anything else goes to stdnum, which
+    accepts or explains."""
+    if not isinstance(value, str) or not _USCC_SHAPE.fullmatch(value):
+        return False
+    total = sum(map(operator.mul, map(_USCC_VALUES.__getitem__, value[:17]), _USCC_WEIGHTS))
+    return value[17] == _USCC_ALPHABET[(31 - total) % 31]
+
+
 def credit_code(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Rule CORE-REC-1: an 18-character unified social credit code with a valid check character."""
-    if value is None:
+    if value is None or _plainly_valid_credit_code(value):
         return
     from stdnum.cn import uscc  # imported on first use: keeps CLI start-up lean
     from stdnum.exceptions import ValidationError as StdnumError

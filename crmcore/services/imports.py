@@ -15,7 +15,9 @@ matched by (client, name), logs by (client, time, channel, summary); logs are ne
 Speed: rows go in batches of :data:`BATCH`; per batch, one query fetches the existing records,
 one executemany writes the new ones (Core, not the ORM), and plugins are called once
 (``crm_import_veto``, ``crm_imported``). The audit trail gets one event per job, with the
-file's SHA-256 and the counts.
+file's SHA-256 and the counts. Large client files are read, structured and spelled in pinyin
+one batch ahead by a child process (:mod:`crmcore.services.import_ahead`) while this process
+writes; the outcome is the same as in one process.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,13 +39,13 @@ from crmcore.domain.clients import Client, ClientStatus, NewClient, credit_code_
 from crmcore.domain.contacts import NewContact
 from crmcore.domain.logs import NewLog
 from crmcore.domain.personal import is_masked_id_number, mask_id_number
-from crmcore.domain.search_terms import name_terms
 from crmcore.domain.security import MASKED
 from crmcore.errors import CrmError, InvalidInput
 from crmcore.io import format_of
 from crmcore.io.readers import Row, Source, open_source
 from crmcore.security import access, personal
 from crmcore.security.personal import blind_index
+from crmcore.services import import_ahead as ahead
 from crmcore.services.org import Assigner
 from crmcore.store import bulk, search_index
 from crmcore.store import tables as t
@@ -257,6 +260,7 @@ class _Job:
         self.source: Source | None = None
         self._error_writer: Any = None
         self._pending: list[RowError] = []
+        self.ahead: ahead.Ahead | None = None  # the child that reads and checks rows ahead
 
     def open(self) -> None:
         self.report.sha256 = _sha256(self.path)
@@ -264,6 +268,9 @@ class _Job:
         self.report.encoding = self.source.encoding
         if self.source.header:
             self.columns = self._map_header(self.source.header)
+        if ahead.wanted(self.kind, self.source.size):
+            self.source.rows.close()  # the child reads the rows
+            self.ahead = ahead.Ahead(self)
 
     def _map_header(self, header: Sequence[str]) -> dict[str, str]:
         known = _aliases(self.kind)
@@ -291,7 +298,11 @@ class _Job:
             raise InvalidInput("header", f"missing column {', '.join(missing)}")
         return mapping
 
-    def batches(self) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    def batches(self) -> Iterator[Any]:
+        """Lists of (row number, cells); from the child, :class:`ahead.Prepared` batches."""
+        if self.ahead is not None:
+            yield from self._prepared_batches(self.ahead)
+            return
         assert self.source is not None
         batch: list[tuple[int, dict[str, Any]]] = []
         for row in self.source.rows:
@@ -309,9 +320,26 @@ class _Job:
         self._flush_errors()
         self._tick()
 
-    def _tick(self) -> None:
+    def _prepared_batches(self, child: ahead.Ahead) -> Iterator[ahead.Prepared]:
+        """The child's batches, with its row errors, counts and progress as if read here."""
+        for message in child.messages():
+            what, self.report.rows, position, errors = message[:4]
+            self.report.invalid += len(errors)
+            self._pending.extend(errors)
+            if what == "failed":
+                raise ahead.raised(message[4])
+            if what == "batch":
+                yield message[5]
+                if not message[4]:  # the last, partial batch: flushed and ticked at the end
+                    continue
+            self._flush_errors()
+            self._tick(position)
+
+    def _tick(self, position: int | None = None) -> None:
         if self.progress and self.source:
-            self.progress(self.report.rows, self.source.position(), self.source.size)
+            if position is None:
+                position = self.source.position()
+            self.progress(self.report.rows, position, self.source.size)
 
     def _fields(self, row: Row) -> dict[str, Any] | None:
         if row.cells is None or row.problem:
@@ -400,6 +428,8 @@ class _Job:
         self._pending.clear()
 
     def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
         self._flush_errors()
         if self._error_writer is not None:
             self._error_writer.close()
@@ -497,13 +527,10 @@ class _ClientLoader:
         self.assigner = Assigner(tx)
         self.level = registration_level(tx)
 
-    def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+    def load(self, batch: list[tuple[int, dict[str, Any]]] | ahead.Prepared) -> None:
         tx, job, c = self.tx, self.job, t.clients.c
         rows = []
-        for number, data in batch:
-            code = _text(data.get("code"))
-            credit = _text(data.get("credit_code"))
-            credit = credit.upper() if credit else None
+        for number, code, credit, owner, cells, ready in self._items(batch):
             if code and code in self.seen_codes:
                 job.error(
                     number,
@@ -524,9 +551,9 @@ class _ClientLoader:
                 self.seen_codes[code] = number
             if credit:
                 self.seen_credit[credit] = number
-            rows.append((number, data, code, credit))
-        codes = [r[2] for r in rows if r[2]]
-        credits = [r[3] for r in rows if r[3]]
+            rows.append((number, code, credit, owner, cells, ready))
+        codes = [r[1] for r in rows if r[1]]
+        credits = [r[2] for r in rows if r[2]]
         by_code = (
             {r.code: r for r in tx.conn.execute(select(t.clients).where(c.code.in_(codes)))}
             if codes
@@ -548,7 +575,7 @@ class _ClientLoader:
         )
         new: list[tuple[int, dict[str, Any]]] = []
         changed: list[tuple[int, Any, dict[str, Any], list[str]]] = []
-        for number, data, code, credit in rows:
+        for number, code, credit, owner, cells, ready in rows:
             existing = by_code.get(code) if code else holders.get(credit)
             if existing is not None and existing.id not in readable:
                 # the row's own code may be echoed; a client found by credit code may not be named
@@ -561,7 +588,7 @@ class _ClientLoader:
                 )
                 continue
             try:
-                outcome = self._check(number, data, code, existing, holders, readable)
+                outcome = self._check(cells, ready, code, owner, existing, holders, readable)
             except CrmError as exc:
                 job.error(number, getattr(exc, "field", "row"), exc.rule, exc.message)
                 continue
@@ -588,7 +615,8 @@ class _ClientLoader:
         access.check_write(
             tx,
             "client",
-            {n for _, values in new for n in self.fields if values[n] not in _EMPTY}
+            # per field, the first row that gives it decides (usually the first row)
+            {n for n in self.fields if any(values[n] not in _EMPTY for _, values in new)}
             | {n for *_, names in changed for n in names},
         )
         created = self._insert(new)
@@ -604,21 +632,50 @@ class _ClientLoader:
                 updated=views(tx, self._rows(updated), None),
             )
 
+    def _items(
+        self, batch: list[tuple[int, dict[str, Any]]] | ahead.Prepared
+    ) -> Iterator[tuple[Any, ...]]:
+        """Per row: number, code, credit code, owner, its cells (a callable: the child sends
+        them packed) and its new-client values (a callable: the child computed them)."""
+        if isinstance(batch, ahead.Prepared):
+            for index, (number, code, credit, owner, plain, error) in enumerate(batch.heads):
+                yield (
+                    number,
+                    code,
+                    credit,
+                    owner,
+                    partial(batch.cells, index),
+                    partial(ahead.ready, plain, error),
+                )
+            return
+        for number, data in batch:
+            code, credit, owner = ahead.head(data)
+            yield (
+                number,
+                code,
+                credit,
+                owner,
+                partial(dict, data),
+                partial(ahead.new_client, data, code),
+            )
+
     def _check(
         self,
-        number: int,
-        data: dict[str, Any],
+        cells: Callable[[], dict[str, Any]],
+        ready: Callable[[], dict[str, Any]],
         code: str | None,
+        owner: str | None,
         existing: Any,
         holders: Mapping[str, Any],
         readable: set[int],
     ) -> dict[str, Any] | None:
         """The row's values to write, None when it changes nothing; raises when invalid."""
-        owner = _text(data.pop("owner", None))
-        data.pop("code", None)
         if existing is not None:
             if existing.status == ClientStatus.ARCHIVED:
                 raise InvalidInput("code", f"client {existing.code} is archived; restore it first")
+            data = cells()
+            data.pop("owner", None)
+            data.pop("code", None)
             current = {n: getattr(existing, n) for n in self.fields}
             merged = self.structure({**self.unstructure(current), **data}, NewClient)
             if owner and self.users.get(owner) != existing.owner_id:
@@ -628,9 +685,9 @@ class _ClientLoader:
                     "with `crm client assign`",
                     rule="CORE-OWN-1",
                 )
+            values = {n: getattr(merged, n) for n in self.fields}
         else:
-            merged = self.structure({**data, "code": code}, NewClient)
-        values = {n: getattr(merged, n) for n in self.fields}
+            values = ready()  # NewClient's fields, checked, with the pinyin and grams
         holder = holders.get(values["credit_code"]) if values["credit_code"] else None
         if holder is not None and (existing is None or holder.id != existing.id):
             named = holder.code if holder.id in readable else None
@@ -691,12 +748,9 @@ class _ClientLoader:
         now, actor = tx.now, tx.actor.user_id
         records = []
         for _, values in new:
-            pinyin, grams = name_terms(values["name"])
             records.append(
                 {
                     **values,
-                    "name_pinyin": pinyin,
-                    "name_grams": grams,
                     "version": 1,
                     "created_at": now,
                     "updated_at": now,
