@@ -33,6 +33,7 @@ _OUTSIDE_METADATA = {
     "client_fts",
     "client_grams",
     "client_words",
+    "client_search",
     "ix_clients_search_terms",
     "ix_clients_search_grams",
     "ix_clients_name_length",
@@ -157,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0007_search_words"
+    assert migrate.core_head() == "0008_search_pg"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -186,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0007_search_words"' in upgraded.stdout
+    assert '"current": "0008_search_pg"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
