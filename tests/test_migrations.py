@@ -339,6 +339,34 @@ def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrad
         assert [c.code for c in crm.clients.search(crm.actor("admin"), "hengda")] == ["C000001"]
 
 
+def test_postgresql_search_tables_are_built_for_existing_clients_by_0008_and_dropped_on_downgrade(
+    empty_url, crm_backend
+):
+    """0008: on PostgreSQL a database with clients gets ``client_search`` (a row per client,
+    keyed by name length then id) and ``client_words``, and search finds the clients through
+    them; a downgrade brings back 0003's indexes on ``clients``. SQLite keeps its own tables."""
+    _old_database(empty_url)
+    _migrate(empty_url, "0007_search_words")
+    _migrate(empty_url, "crmcore@head")
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        assert [c.code for c in crm.clients.search(admin, "zhongguo")] == ["C000001"]
+        assert [c.code for c in crm.clients.search(admin, "电信")] == ["C000001"]
+        assert [c.code for c in crm.clients.search(admin, "公司")] == ["C000002", "C000001"]
+    with _connection(empty_url) as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        if crm_backend == "sqlite":
+            assert {"client_fts", "client_words"} <= names and "client_search" not in names
+            return
+        keys = conn.exec_driver_sql("SELECT key >> 32, key & 4294967295 FROM client_search")
+        assert sorted(keys.all()) == [(3, 2), (15, 1)]
+    _migrate(empty_url, "0007_search_words", down=True)
+    with _connection(empty_url) as conn:
+        assert not {"client_search", "client_words"} & set(sa.inspect(conn).get_table_names())
+        indexes = conn.exec_driver_sql("SELECT indexname FROM pg_indexes").scalars().all()
+        assert {"ix_clients_search_terms", "ix_clients_name_length"} <= set(indexes)
+
+
 def test_word_index_is_built_for_existing_clients_by_0007_and_dropped_on_downgrade(
     empty_url, crm_backend
 ):

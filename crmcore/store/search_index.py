@@ -61,10 +61,10 @@ WORDS_CAP = 2_000
 _LAST = "\U0010ffff"
 
 #: PostgreSQL: rows read in rank order before judging whether a query is common there.
-WALK = 1_000
+WALK = 200
 #: PostgreSQL: at most this many matches are fetched through the trigram index at once;
 #: a query with more is common enough that walking the rank order finds the first page.
-FETCH_CAP = 3_000
+FETCH_CAP = 500
 #: PostgreSQL: names of up to this many characters get a partition each; longer ones share one.
 PARTITIONED_LENGTHS = 40
 #: PostgreSQL: pg_trgm splits words at ``^`` and ``$``, so the grams' start and end marks are
