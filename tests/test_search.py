@@ -191,7 +191,8 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
 ):
     """Ranked search (issue 9): the first 20 matches by name length, then age, for queries
     that most, some or no names match, Chinese and pinyin, prefixes and substrings, and
-    with a condition on the clients (as access control adds). On PostgreSQL small
+    with a condition on the clients (as access control adds, for a user who may read all
+    clients or only some: ``broad``). On PostgreSQL small
     ``WALK``/``FETCH_CAP`` force every way of reading: walking the rank order, fetching every
     match, and one name length at a time (1M clients: docs/performance.md)."""
     monkeypatch.setattr(search_index, "WALK", walk)
@@ -211,10 +212,12 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
         checked = 0
         for query in queries:
             for prefix in (True, False):
-                for odd in (False, True):
+                for odd, broad in ((False, True), (True, True), (True, False)):
                     where = [c.id % 2 == 1] if odd else []
                     subset = [r for r in rows if r.id % 2 == 1] if odd else rows
-                    got = search_index.find(tx.conn, query, prefix=prefix, where=where, limit=20)
+                    got = search_index.find(
+                        tx.conn, query, prefix=prefix, where=where, limit=20, broad=broad
+                    )
                     assert got == _expected(subset, query, prefix=prefix), (query, prefix, odd)
                     checked += bool(got)
     assert checked > len(queries)  # most queries find someone: the comparison is not empty

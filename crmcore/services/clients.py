@@ -191,6 +191,7 @@ class ClientService(Service):
                     prefix=prefix,
                     where=[scope, *new()],
                     limit=limit - len(found),
+                    broad=tx.actor.can(access.ALL_CLIENTS),
                 )
         if not found:
             return []

@@ -259,6 +259,7 @@ def find(
     prefix: bool,
     where: Sequence[ColumnElement[bool]],
     limit: int,
+    broad: bool = True,
 ) -> list[int]:
     """Ids of the first ``limit`` clients whose name or pinyin starts with (``prefix``) or
     contains ``query``, shortest name first, then oldest.
@@ -266,6 +267,10 @@ def find(
     ``query`` is normalised (``normalise_query``); ``where`` adds conditions on ``clients``
     (access, clients already found). A prefix that fewer than ``WORDS_CAP`` words start with
     is answered from ``client_words`` on both backends (this asks the B-tree first).
+    ``broad``: ``where`` admits most clients (an actor who may read them all). On PostgreSQL
+    the rank order is then walked (:func:`_ranked`); otherwise, where a user may read a few
+    hundred clients, walking would pass over most of the table to find them, so the planner
+    chooses, as it can start from the user's clients.
     """
     c = t.clients.c
     needle = " " + query if prefix else query
@@ -283,7 +288,18 @@ def find(
             )
         )
     if conn.dialect.name != "sqlite":
-        return _ranked(conn, _pg_condition(query, prefix), where, limit)
+        condition = _pg_condition(query, prefix)
+        if broad:
+            return _ranked(conn, condition, where, limit)
+        return list(
+            conn.scalars(
+                select(c.id)
+                .select_from(_search.join(t.clients, c.id == _search.c.key.op("&")(_ID_MASK)))
+                .where(condition, *where)
+                .order_by(_search.c.key)
+                .limit(limit)
+            )
+        )
     if short and prefix:
         source, match = _grams, _phrase("^" + query)
     elif short and len(query) == 2:
