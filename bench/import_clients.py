@@ -8,8 +8,8 @@ Raw baselines, in a fresh database migrated to the same schema, with the rows cr
 (read back from its database), on the same connection settings:
   raw (clients only)     executemany INSERT INTO clients
   raw (same rows)        executemany of every row crmcore wrote: clients, client_history and
-                         (SQLite) the search tables (FTS5 and the word B-tree); PostgreSQL
-                         maintains its indexes itself
+                         the search tables (SQLite: FTS5 and the word B-tree; PostgreSQL:
+                         client_search and the word B-tree)
 SQLite uses the stdlib sqlite3 driver, PostgreSQL psycopg 3 (whose executemany pipelines).
 
     uv run python bench/import_clients.py                       # 1,000,000 clients, both backends
@@ -153,8 +153,9 @@ def bench_postgres(n: int, csv_path: Path, tmp: Path) -> dict[str, Any]:
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         rows: dict[str, Any] = {}
         with psycopg.connect(dsn) as conn:
-            for table in TABLES:
-                cur = conn.execute(f"SELECT * FROM {table} WHERE id > 0")
+            for table in (*TABLES, *search_index.PG_TABLES):
+                where = "" if table in search_index.PG_TABLES else " WHERE id > 0"
+                cur = conn.execute(f"SELECT * FROM {table}{where}")
                 columns = [d.name for d in cur.description or []]
                 values = [
                     tuple(Jsonb(v) if isinstance(v, (dict, list)) else v for v in r)
@@ -164,7 +165,7 @@ def bench_postgres(n: int, csv_path: Path, tmp: Path) -> dict[str, Any]:
         results = {"crmcore import": took}
         for label, tables in (
             ("raw psycopg (clients only)", ("clients",)),
-            ("raw psycopg (same rows)", TABLES),
+            ("raw psycopg (same rows)", (*TABLES, *search_index.PG_TABLES)),
         ):
             fresh = create_database(admin_url, f"raw_{len(tables)}")
             database.init(fresh)

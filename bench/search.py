@@ -110,7 +110,13 @@ def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and any(
             name in statement
-            for name in ("FROM clients", "client_fts", "client_grams", "client_words")
+            for name in (
+                "FROM clients",
+                "client_fts",
+                "client_grams",
+                "client_words",
+                "client_search",
+            )
         ):
             seen.append((statement, parameters))
 

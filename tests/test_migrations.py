@@ -33,6 +33,7 @@ _OUTSIDE_METADATA = {
     "client_fts",
     "client_grams",
     "client_words",
+    "client_search",
     "ix_clients_search_terms",
     "ix_clients_search_grams",
     "ix_clients_name_length",
@@ -157,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0007_search_words"
+    assert migrate.core_head() == "0008_search_pg"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -186,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0007_search_words"' in upgraded.stdout
+    assert '"current": "0008_search_pg"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -336,6 +337,34 @@ def test_search_index_keeps_its_own_text_from_0006_and_gives_it_back_on_downgrad
     _migrate(empty_url, "crmcore@head")
     with Crm.open(empty_url) as crm:
         assert [c.code for c in crm.clients.search(crm.actor("admin"), "hengda")] == ["C000001"]
+
+
+def test_postgresql_search_tables_are_built_for_existing_clients_by_0008_and_dropped_on_downgrade(
+    empty_url, crm_backend
+):
+    """0008: on PostgreSQL a database with clients gets ``client_search`` (a row per client,
+    keyed by name length then id) and ``client_words``, and search finds the clients through
+    them; a downgrade brings back 0003's indexes on ``clients``. SQLite keeps its own tables."""
+    _old_database(empty_url)
+    _migrate(empty_url, "0007_search_words")
+    _migrate(empty_url, "crmcore@head")
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        assert [c.code for c in crm.clients.search(admin, "zhongguo")] == ["C000001"]
+        assert [c.code for c in crm.clients.search(admin, "电信")] == ["C000001"]
+        assert [c.code for c in crm.clients.search(admin, "公司")] == ["C000002", "C000001"]
+    with _connection(empty_url) as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        if crm_backend == "sqlite":
+            assert {"client_fts", "client_words"} <= names and "client_search" not in names
+            return
+        keys = conn.exec_driver_sql("SELECT key >> 32, key & 4294967295 FROM client_search")
+        assert sorted(keys.all()) == [(3, 2), (15, 1)]
+    _migrate(empty_url, "0007_search_words", down=True)
+    with _connection(empty_url) as conn:
+        assert not {"client_search", "client_words"} & set(sa.inspect(conn).get_table_names())
+        indexes = conn.exec_driver_sql("SELECT indexname FROM pg_indexes").scalars().all()
+        assert {"ix_clients_search_terms", "ix_clients_name_length"} <= set(indexes)
 
 
 def test_word_index_is_built_for_existing_clients_by_0007_and_dropped_on_downgrade(

@@ -164,22 +164,13 @@ class ClientService(Service):
         c = t.clients.c
         found: list[int] = []
 
-        def take(stmt: Any) -> None:
-            take_first([stmt])
+        def new() -> list[Any]:
+            """The condition "not found already" (none while nothing is)."""
+            return [c.id.not_in(found)] if found else []
 
-        def take_first(attempts: list[Any]) -> None:
-            """The first of ``attempts`` (equivalent statements) that fills the page."""
-            for stmt in attempts:
-                if len(found) >= limit:
-                    return
-                final = stmt is attempts[-1]
-                wanted = limit - len(found)
-                if found:
-                    stmt = stmt.where(c.id.not_in(found))
-                ids = tx.conn.scalars(stmt.limit(wanted)).all()
-                if len(ids) == wanted or final:
-                    found.extend(ids)
-                    return
+        def take(stmt: Any) -> None:
+            if len(found) < limit:
+                found.extend(tx.conn.scalars(stmt.where(*new()).limit(limit - len(found))))
 
         upper = raw.upper()
         take(
@@ -192,8 +183,16 @@ class ClientService(Service):
             starts = [(c.code, s) for s in dict.fromkeys((raw, upper))] + [(c.credit_code, upper)]
             for col, start in starts:
                 take(select(c.id).where(scope, col >= start, col < start + "\x7f").order_by(col))
-        take_first(search_index.matches(tx.conn, query, prefix=True, where=[scope]))
-        take_first(search_index.matches(tx.conn, query, prefix=False, where=[scope]))
+        for prefix in (True, False):
+            if len(found) < limit:
+                found += search_index.find(
+                    tx.conn,
+                    query,
+                    prefix=prefix,
+                    where=[scope, *new()],
+                    limit=limit - len(found),
+                    broad=tx.actor.can(access.ALL_CLIENTS),
+                )
         if not found:
             return []
         rows = {r.id: r for r in tx.conn.execute(select(t.clients).where(c.id.in_(found)))}

@@ -21,23 +21,28 @@ nobody (``chengyou`` in the middle of a spelling) made it recheck every candidat
 query's trigrams anywhere, 10,000-70,000 rows, which was the whole slow tail of full-pinyin
 queries (95th percentile 30 ms against 0.2 ms, 1M clients).
 
-PostgreSQL: pg_trgm GIN indexes on ``TERMS`` and ``name_grams`` and a B-tree on
-``(length(name), id)``, all maintained by PostgreSQL itself; :func:`add` and :func:`remove`
-do nothing there.
+PostgreSQL (migration 0008): ``client_search`` holds the same key, text and grams, partitioned
+by name length, with a pg_trgm GIN index per partition; ``client_words`` is the same B-tree as
+on SQLite. PostgreSQL has no index that returns trigram matches in rank order, and its planner
+cannot tell whether walking the key order or fetching every match is cheaper: its guess was
+wrong both ways for 5-10% of queries (500-1,400 ms at 1M clients) because matches cluster by
+name length (科技 is in none of the 290,000 shortest names). :func:`_ranked` therefore decides
+from the data: it walks the first rows in rank order, and where they hold no match it fetches
+matches through the index of one length (partition) at a time, where they are few.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, select, table, true
 from sqlalchemy.engine import Connection
 
 from crmcore.store import tables as t
 
-#: The searched text, as SQL. The PostgreSQL index in migration 0003_search is on exactly this
-#: expression; change both together.
+#: The searched text, as SQL (SQLite's recheck of short queries reads it from ``clients``).
 TERMS_SQL = "(' ' || lower(clients.name) || ' ' || coalesce(clients.name_pinyin, ''))"
 TERMS: ColumnElement[str] = literal_column(TERMS_SQL)
 
@@ -47,20 +52,32 @@ _ID_MASK = (1 << _ID_BITS) - 1
 _fts = table("client_fts", column("rowid"), column("client_fts"), column("terms"))
 _grams = table("client_grams", column("rowid"), column("client_grams"))
 _words = table("client_words", column("word"), column("key"))
+_search = table("client_search", column("key"), column("terms"), column("grams"))
 
-#: SQLite: from this many words starting with the query, the prefix tier reads the trigram
-#: index in rank order instead (matches are then plentiful, so it stops at the first page);
-#: below it, ``client_words`` gives every match, few enough to sort.
+#: From this many words starting with the query, the prefix tier reads the trigram index
+#: instead (matches are then plentiful, so it stops at the first page); below it,
+#: ``client_words`` gives every match, few enough to sort.
 WORDS_CAP = 2_000
 #: Sorts after every text that starts with the query, so ``[q, q + _LAST)`` is "starts with q".
 _LAST = "\U0010ffff"
+
+#: PostgreSQL: rows read in rank order before judging whether a query is common there.
+WALK = 200
+#: PostgreSQL: at most this many matches are fetched through the trigram index at once;
+#: a query with more is common enough that walking the rank order finds the first page.
+FETCH_CAP = 500
+#: PostgreSQL: names of up to this many characters get a partition each; longer ones share one.
+PARTITIONED_LENGTHS = 40
+#: PostgreSQL: pg_trgm splits words at ``^`` and ``$``, so the grams' start and end marks are
+#: stored there as letters nobody types; a query's marks are written the same way.
+_PG_MARKS = str.maketrans({"^": "ǂ", "$": "ǁ"})
 
 #: (id, name, name_pinyin, name_grams) of one client, as the index needs it.
 Entry = tuple[int, str, str | None, str | None]
 
 
 def key(client_id: int, name: str) -> int:
-    """The FTS rowid: shorter names sort first, then older clients."""
+    """The rank key: shorter names sort first, then older clients."""
     return (len(name) << _ID_BITS) | client_id
 
 
@@ -76,6 +93,32 @@ def create_sqlite_terms(conn: Connection) -> None:
     conn.exec_driver_sql(
         "CREATE VIRTUAL TABLE client_fts USING fts5(terms, detail='none', tokenize='trigram')"
     )
+
+
+def create_postgresql(conn: Connection) -> None:
+    """``client_search`` partitioned by name length (a range of keys each) and ``client_words``;
+    the trigram indexes come after the rows (:func:`index_postgresql`), which is faster."""
+    conn.exec_driver_sql(
+        "CREATE TABLE client_search (key bigint PRIMARY KEY, terms text NOT NULL, "
+        "grams text NOT NULL) PARTITION BY RANGE (key)"
+    )
+    bounds = ["MINVALUE", *(str(n << _ID_BITS) for n in range(2, PARTITIONED_LENGTHS + 1))]
+    for n, (low, high) in enumerate(zip(bounds, [*bounds[1:], "MAXVALUE"], strict=True), 1):
+        conn.exec_driver_sql(
+            f"CREATE TABLE client_search_{n} PARTITION OF client_search "
+            f"FOR VALUES FROM ({low}) TO ({high})"
+        )
+    conn.exec_driver_sql(
+        'CREATE TABLE client_words (word text COLLATE "C" NOT NULL, key bigint NOT NULL, '
+        "PRIMARY KEY (word, key))"
+    )
+
+
+def index_postgresql(conn: Connection) -> None:
+    for name in ("terms", "grams"):
+        conn.exec_driver_sql(
+            f"CREATE INDEX ix_client_search_{name} ON client_search USING gin ({name} gin_trgm_ops)"
+        )
 
 
 def _documents(
@@ -99,53 +142,78 @@ def _documents(
 
 #: The search tables, by name, as :func:`fill` and the migrations that make them know them.
 TABLES = ("client_fts", "client_grams", "client_words")
+PG_TABLES = ("client_search", "client_words")
+
+
+def tables(conn: Connection) -> tuple[str, ...]:
+    return TABLES if conn.dialect.name == "sqlite" else PG_TABLES
 
 
 def add(conn: Connection, entries: Iterable[Entry]) -> None:
-    """Index new or changed clients (SQLite; PostgreSQL's indexes follow the table)."""
-    if conn.dialect.name != "sqlite":
-        return
-    _insert(conn, entries, TABLES)
+    """Index new or changed clients."""
+    _insert(conn, entries, tables(conn))
 
 
-def _insert(conn: Connection, entries: Iterable[Entry], tables: Collection[str]) -> None:
+def _insert(conn: Connection, entries: Iterable[Entry], into: Collection[str]) -> None:
     terms, grams, words = _documents(entries)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    if terms and "client_fts" in tables:
+    if terms and "client_fts" in into:
         cursor.executemany("INSERT INTO client_fts(rowid, terms) VALUES (?, ?)", terms)
-    if grams and "client_grams" in tables:
+    if grams and "client_grams" in into:
         cursor.executemany("INSERT INTO client_grams(rowid, grams) VALUES (?, ?)", grams)
-    if words and "client_words" in tables:
-        cursor.executemany("INSERT INTO client_words(word, key) VALUES (?, ?)", words)
+    if terms and "client_search" in into:
+        marked = (
+            (k, text, g.translate(_PG_MARKS))
+            for (k, text), (_, g) in zip(terms, grams, strict=True)
+        )
+        _copy(cursor, "client_search(key, terms, grams)", marked)
+    if words and "client_words" in into:
+        if conn.dialect.name == "sqlite":
+            cursor.executemany("INSERT INTO client_words(word, key) VALUES (?, ?)", words)
+        else:
+            _copy(cursor, "client_words(word, key)", words)
+
+
+def _copy(cursor: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL's COPY: a 1M-client import writes 4M search rows, which COPY takes faster
+    than INSERTs (docs/performance.md)."""
+    with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def remove(conn: Connection, entries: Iterable[Entry]) -> None:
     """Unindex clients as they were (the contentless ``client_grams`` needs the old text)."""
-    if conn.dialect.name != "sqlite":
-        return
     terms, grams, words = _documents(entries)
-    if terms:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany("DELETE FROM client_fts WHERE rowid = ?", [(k,) for k, _ in terms])
+    if not terms:
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    keys = [(k,) for k, _ in terms]
+    if conn.dialect.name == "sqlite":
+        cursor.executemany("DELETE FROM client_fts WHERE rowid = ?", keys)
         cursor.executemany(
             "INSERT INTO client_grams(client_grams, rowid, grams) VALUES ('delete', ?, ?)", grams
         )
         cursor.executemany("DELETE FROM client_words WHERE word = ? AND key = ?", words)
+    else:
+        cursor.executemany("DELETE FROM client_search WHERE key = %s", keys)
+        cursor.executemany("DELETE FROM client_words WHERE word = %s AND key = %s", words)
 
 
 def rebuild(conn: Connection) -> None:
     """Index every client afresh (to repair, or after clients were written behind the
     services' back)."""
-    if conn.dialect.name != "sqlite":
-        return
-    conn.exec_driver_sql("DELETE FROM client_fts")
-    conn.exec_driver_sql("INSERT INTO client_grams(client_grams) VALUES ('delete-all')")
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM client_fts")
+        conn.exec_driver_sql("INSERT INTO client_grams(client_grams) VALUES ('delete-all')")
+    else:
+        conn.exec_driver_sql("DELETE FROM client_search")
     conn.exec_driver_sql("DELETE FROM client_words")
-    fill(conn, TABLES)
+    fill(conn, tables(conn))
 
 
-def fill(conn: Connection, tables: Collection[str], *, batch: int = 20_000) -> None:
-    """Index every client into the empty ``tables`` (a migration names the ones it makes)."""
+def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> None:
+    """Index every client into the empty tables ``into`` (a migration names the ones it makes)."""
     c = t.clients.c
     last = 0
     while True:
@@ -157,7 +225,7 @@ def fill(conn: Connection, tables: Collection[str], *, batch: int = 20_000) -> N
         ).all()
         if not rows:
             return
-        _insert(conn, [tuple(r) for r in rows], tables)  # type: ignore[misc]
+        _insert(conn, [tuple(r) for r in rows], into)  # type: ignore[misc]
         last = rows[-1].id
 
 
@@ -176,100 +244,165 @@ def _trigrams(text: str) -> str:
     return " ".join(_phrase(text[i : i + 3]) for i in dict.fromkeys(starts))
 
 
+def _starting(query: str) -> list[ColumnElement[bool]]:
+    return [_words.c.word >= query, _words.c.word < query + _LAST]
+
+
 def _few_words(conn: Connection, query: str) -> bool:
     """Whether fewer than ``WORDS_CAP`` words start with ``query`` (an index-only count that
     stops at the cap)."""
-    head = (
-        select(literal_column("1"))
-        .select_from(_words)
-        .where(_words.c.word >= query, _words.c.word < query + _LAST)
-        .limit(WORDS_CAP)
-        .subquery()
+    head = select(literal_column("1")).select_from(_words).where(*_starting(query))
+    return conn.scalar(select(func.count()).select_from(head.limit(WORDS_CAP).subquery())) < (
+        WORDS_CAP
     )
-    return conn.scalar(select(func.count()).select_from(head)) < WORDS_CAP
 
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-#: PostgreSQL: how many of the shortest names a one-character query reads first (see :func:`matches`).
-HEAD = 5_000
+def find(
+    conn: Connection,
+    query: str,
+    *,
+    prefix: bool,
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+    broad: bool = True,
+) -> list[int]:
+    """Ids of the first ``limit`` clients whose name or pinyin starts with (``prefix``) or
+    contains ``query``, shortest name first, then oldest.
 
-
-def matches(
-    conn: Connection, query: str, *, prefix: bool, where: Sequence[ColumnElement[bool]]
-) -> list[Select[tuple[int]]]:
-    """Ids of clients whose name or pinyin starts with (``prefix``) or contains ``query``.
-
-    ``query`` is normalised (``normalise_query``). The ids come shortest name first, so the
-    caller's LIMIT stops the scan early; ``where`` adds conditions on ``clients`` (access).
-    On SQLite a prefix that fewer than ``WORDS_CAP`` words start with is answered from
-    ``client_words`` (this asks the B-tree first).
-    The result is a list of attempts, each giving the same first ids: run them in order until
-    one fills the caller's LIMIT, or the last. On PostgreSQL a one-character query first looks
-    only among the ``HEAD`` shortest names, read in order from the B-tree on
-    ``(length(name), id)``: most one-character queries match thousands of names and are
-    answered there in a few milliseconds, where the grams index would fetch and sort every
-    match (p50 28 ms against 1,331 ms on 1M clients). For two characters and more the head
-    attempt costs more than it saves (its own read of the B-tree, and a second query when it
-    comes up short), so those get the single statement and the planner's choice
-    (docs/performance.md, "Search on PostgreSQL").
+    ``query`` is normalised (``normalise_query``); ``where`` adds conditions on ``clients``
+    (access, clients already found). A prefix that fewer than ``WORDS_CAP`` words start with
+    is answered from ``client_words`` on both backends (this asks the B-tree first).
+    ``broad``: ``where`` admits most clients (an actor who may read them all). On PostgreSQL
+    the rank order is then walked (:func:`_ranked`); otherwise, where a user may read a few
+    hundred clients, walking would pass over most of the table to find them, so the planner
+    chooses, as it can start from the user's clients.
     """
     c = t.clients.c
     needle = " " + query if prefix else query
     short = len(needle) < 3  # below the trigram length: use the grams
-    if conn.dialect.name == "sqlite":
-        if prefix and not short and _few_words(conn, query):
-            keys = (
-                select(_words.c.key)
-                .where(_words.c.word >= query, _words.c.word < query + _LAST)
-                .distinct()
-                .subquery()
-            )
-            return [
+    if prefix and not short and _few_words(conn, query):
+        keys = select(_words.c.key).where(*_starting(query)).distinct().subquery()
+        return list(
+            conn.scalars(
                 select(c.id)
                 .select_from(keys)
                 .join(t.clients, c.id == keys.c.key.op("&")(_ID_MASK))
                 .where(*where)
                 .order_by(keys.c.key)
-            ]
-        if short and prefix:
-            source, match = _grams, _phrase("^" + query)
-        elif short and len(query) == 2:
-            source, match = _grams, _phrase(query)
-        elif short:
-            source, match = _grams, _phrase(query) + " *"
-        else:
-            source, match = _fts, _trigrams(needle)
-        text = source.c.terms if source is _fts else TERMS
-        return [
+                .limit(limit)
+            )
+        )
+    if conn.dialect.name != "sqlite":
+        condition = _pg_condition(query, prefix)
+        if broad:
+            return _ranked(conn, condition, where, limit)
+        return list(
+            conn.scalars(
+                select(c.id)
+                .select_from(_search.join(t.clients, c.id == _search.c.key.op("&")(_ID_MASK)))
+                .where(condition, *where)
+                .order_by(_search.c.key)
+                .limit(limit)
+            )
+        )
+    if short and prefix:
+        source, match = _grams, _phrase("^" + query)
+    elif short and len(query) == 2:
+        source, match = _grams, _phrase(query)
+    elif short:
+        source, match = _grams, _phrase(query) + " *"
+    else:
+        source, match = _fts, _trigrams(needle)
+    text = source.c.terms if source is _fts else TERMS
+    return list(
+        conn.scalars(
             select(c.id)
             .select_from(source)
             .join(t.clients, c.id == source.c.rowid.op("&")(_ID_MASK))
-            .where(
-                source.c[source.name].match(match),
-                func.instr(text, needle) > 0,
-                *where,
-            )
+            .where(source.c[source.name].match(match), func.instr(text, needle) > 0, *where)
             .order_by(source.c.rowid)
-        ]
-    if short:
-        token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
-        condition = c.name_grams.like(f"% {_like(token)}%", escape="\\")
-        if len(query) == 1 and not prefix:
-            condition = and_(condition, TERMS.like(f"%{_like(query)}%", escape="\\"))
-    else:
-        condition = TERMS.like(f"%{_like(needle)}%", escape="\\")
-    everywhere = select(c.id).where(condition, *where).order_by(func.length(c.name), c.id)
-    if len(query) > 1:
-        return [everywhere]
-    shortest = t.clients.alias("shortest")
-    head = (
-        select(shortest.c.id)
-        .order_by(func.length(shortest.c.name), shortest.c.id)
-        .limit(HEAD)
-        .cte("head")
-        .prefix_with("MATERIALIZED")
+            .limit(limit)
+        )
     )
-    return [everywhere.where(c.id.in_(select(head.c.id))), everywhere]
+
+
+def _pg_condition(query: str, prefix: bool) -> ColumnElement[bool]:
+    """The match on ``client_search``, in a form its trigram indexes answer."""
+    s = _search.c
+    needle = " " + query if prefix else query
+    if len(needle) >= 3:
+        return s.terms.like(f"%{_like(needle)}%", escape="\\")
+    token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
+    condition = s.grams.like(f"% {_like(token.translate(_PG_MARKS))}%", escape="\\")
+    if len(query) == 1 and not prefix:
+        condition = and_(condition, s.terms.like(f"%{_like(query)}%", escape="\\"))
+    return condition
+
+
+def _ranked(
+    conn: Connection,
+    condition: ColumnElement[bool],
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> list[int]:
+    """PostgreSQL: the first ``limit`` matches in rank order, read the cheap way for the data.
+
+    It walks ``WALK`` rows in rank order (a query that most names match is done there). Where
+    those hold no match it fetches every match through the trigram indexes, up to
+    ``FETCH_CAP``, and sorts them (a rare query is done there). A query with more matches, none
+    among the shortest names, goes on one name length at a time: walking on where the last
+    rows held matches, fetching the rest of the length through its partition's index where
+    they held none.
+    """
+    s, c = _search.c, t.clients.c
+    joined = _search.join(t.clients, c.id == s.key.op("&")(_ID_MASK))
+    found: list[int] = []
+
+    def walk(start: int, rows: int) -> tuple[int | None, bool]:
+        """The next ``rows`` rows from ``start``: (where to go on, or None at the end; whether
+        any matched)."""
+        got = conn.execute(
+            select(s.key, condition)
+            .select_from(joined)
+            .where(s.key >= start, *where)
+            .order_by(s.key)
+            .limit(rows)
+        ).all()
+        hits = [k & _ID_MASK for k, matched in got if matched]
+        found.extend(hits[: limit - len(found)])
+        return (got[-1][0] + 1 if len(got) == rows else None), bool(hits)
+
+    def fetch(start: int, end: int | None, cap: int | None) -> bool:
+        """Every match from ``start`` (to ``end``) through the index, sorted; False if there
+        were ``cap`` or more, and then nothing is taken."""
+        bounds = [s.key >= start] + ([s.key < end] if end is not None else [])
+        matched = (
+            select(s.key).where(condition, *bounds).limit(cap).cte().prefix_with("MATERIALIZED")
+        )  # the index's matches first, never the planner's walk of the whole table
+        got = conn.execute(
+            select(matched.c.key, and_(true(), *where)).select_from(
+                matched.join(t.clients, c.id == matched.c.key.op("&")(_ID_MASK))
+            )
+        ).all()
+        if cap is not None and len(got) >= cap:
+            return False
+        hits = sorted(k for k, readable in got if readable)
+        found.extend(k & _ID_MASK for k in hits[: limit - len(found)])
+        return True
+
+    after, dense = walk(0, WALK)
+    if len(found) >= limit or after is None or (not dense and fetch(after, None, FETCH_CAP)):
+        return found
+    while len(found) < limit and after is not None:
+        if dense:
+            after, dense = walk(after, WALK * 4)
+            continue
+        end = ((after >> _ID_BITS) + 1) << _ID_BITS
+        fetch(after, end, None)
+        if len(found) < limit:
+            after, dense = walk(end, WALK)
+    return found
