@@ -54,6 +54,16 @@ def test_credit_code_is_normalised_to_upper_case():
     )
 
 
+def test_a_credit_code_typed_with_spaces_or_hyphens_is_stored_compact(crm, admin):
+    """CORE-REC-1: python-stdnum accepts ``91110000 600037341L``; it is stored as the 18
+    characters, so it fits its column on PostgreSQL and a later add of the plain code is a
+    duplicate."""
+    added = crm.clients.add(admin, NewClient(name="甲公司", credit_code="91110000 6000-37341l"))
+    assert added.credit_code == VALID_USCC[0]
+    with pytest.raises(Conflict):
+        crm.clients.add(admin, NewClient(name="乙公司", credit_code=VALID_USCC[0]))
+
+
 def test_duplicate_code_and_credit_code_are_refused_and_nothing_is_written(crm, admin):
     crm.clients.add(admin, NewClient(name="甲公司", code="KA-1", credit_code=VALID_USCC[0]))
     before = row_counts(crm)

@@ -178,6 +178,16 @@ def id_number(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 upper = _normalise_upper
 
 
+def credit_code_form(value: Any) -> Any:
+    """A credit code as it is stored: python-stdnum accepts ``9111 0000-6000…`` by compacting
+    it, so the stored code is compacted the same way (spaces and hyphens out, capitals); else
+    a spaced code passed the check and was then too long for the column."""
+    value = blank_to_none(value)
+    if isinstance(value, str):
+        return "".join(value.split()).replace("-", "").upper()
+    return value
+
+
 def stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 

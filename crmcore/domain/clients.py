@@ -42,7 +42,7 @@ class NewClient:
     )
     credit_code: str | None = field(
         default=None,
-        converter=lambda v: checks.upper(checks.blank_to_none(v)),
+        converter=checks.credit_code_form,
         validator=checks.credit_code,
     )
     legal_rep: str | None = field(
