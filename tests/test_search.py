@@ -190,13 +190,17 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
     crm, admin, many, monkeypatch, walk, cap
 ):
     """Ranked search (issue 9): the first 20 matches by name length, then age, for queries
-    that most, some or no names match, Chinese and pinyin, prefixes and substrings, and
-    with a condition on the clients (as access control adds, for a user who may read all
-    clients or only some: ``broad``). On PostgreSQL small
-    ``WALK``/``FETCH_CAP`` force every way of reading: walking the rank order, fetching every
-    match, and one name length at a time (1M clients: docs/performance.md)."""
+        that most, some or no names match, Chinese and pinyin, prefixes and substrings, and
+        with a condition on the clients (as access control adds, for a user who may read all
+        clients or only some: ``broad``). On PostgreSQL small
+        ``WALK``/``FETCH_CAP`` force every way of reading: walking the rank order, fetching every
+        match, and one name length at a time; and a user's few clients are tested one by one,
+    or, past ``SCOPE_CAP``, read like everyone's (1M clients: docs/performance.md)."""
     monkeypatch.setattr(search_index, "WALK", walk)
     monkeypatch.setattr(search_index, "FETCH_CAP", cap)
+    monkeypatch.setattr(
+        search_index, "SCOPE_CAP", walk
+    )  # 3: a user's clients read as a broad one's
     monkeypatch.setattr(search_index, "WORDS_CAP", 0)  # prefixes through the trigram index too
     c = t.clients.c
     with crm.transaction(admin) as tx:

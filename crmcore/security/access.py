@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import define, field
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, any_, false, func, literal_column, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -128,6 +128,7 @@ def readable_clients(tx: Tx) -> ColumnElement[bool]:
     """A WHERE clause on ``clients`` limiting rows to those ``tx.actor`` may read."""
     actor = tx.actor
     actor.require("client.read")
+    one_of = _one_of_postgresql if tx.conn.dialect.name == "postgresql" else _one_of
     c = t.clients.c
     level_ok = c.clearance <= int(actor.clearance)
     if actor.can(ALL_CLIENTS):
@@ -136,25 +137,41 @@ def readable_clients(tx: Tx) -> ColumnElement[bool]:
     related: list[ColumnElement[bool]] = [
         c.owner_id == actor.user_id,
         c.custodian_id == actor.user_id,
-        c.id.in_(select(s.client_id).where(s.user_id == actor.user_id, s.until.is_(None))),
-        c.id.in_(
-            select(g.client_id).where(
-                or_(
-                    g.user_id == actor.user_id,
-                    g.role.in_(sorted(actor.roles)) if actor.roles else false(),
-                ),
-                g.revoked_at.is_(None),
-                or_(g.until.is_(None), g.until > tx.now),
-            )
+        one_of(c.id, s.client_id, s.user_id == actor.user_id, s.until.is_(None)),
+        one_of(
+            c.id,
+            g.client_id,
+            or_(
+                g.user_id == actor.user_id,
+                g.role.in_(sorted(actor.roles)) if actor.roles else false(),
+            ),
+            g.revoked_at.is_(None),
+            or_(g.until.is_(None), g.until > tx.now),
         ),
     ]
     if actor.scope:
         scope = sorted(actor.scope)
         related.append(c.unit_id.in_(scope))
-        related.append(
-            c.owner_id.in_(select(uu.user_id).where(uu.unit_id.in_(scope), uu.until.is_(None)))
-        )
+        related.append(one_of(c.owner_id, uu.user_id, uu.unit_id.in_(scope), uu.until.is_(None)))
     return and_(level_ok, or_(*related))
+
+
+def _one_of(
+    column: ColumnElement[Any], ids: ColumnElement[Any], *where: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """``column IN (SELECT ids WHERE ...)``."""
+    return column.in_(select(ids).where(*where))
+
+
+def _one_of_postgresql(
+    column: ColumnElement[Any], ids: ColumnElement[Any], *where: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """``column = ANY(the ids as one array)``: the array is computed once, and each arm of the
+    access OR becomes an index scan (a BitmapOr). ``IN (subquery)`` inside the OR made
+    PostgreSQL test every client instead: 350 ms against 0.3 ms to list the 200 clients of an
+    account manager among 1M (docs/performance.md)."""
+    every = select(func.array_agg(ids)).where(*where).scalar_subquery()
+    return column == any_(func.coalesce(every, literal_column("'{}'")))  # none: empty, not NULL
 
 
 def readable_client_ids(tx: Tx) -> Select[Any]:

@@ -98,6 +98,7 @@ clients = Table(
     Index("ix_clients_owner_id", "owner_id"),
     Index("ix_clients_name", "name"),
     Index("ix_clients_unit_id", "unit_id"),
+    Index("ix_clients_custodian_id", "custodian_id"),
 )
 
 # Co-contacts (CORE-OWN-1): staff in contact besides the owner. A row ends (``until``) rather
