@@ -369,20 +369,18 @@ def _ranked(
     they held none.
     """
     s, c = _search.c, t.clients.c
-    joined = _search.join(t.clients, c.id == s.key.op("&")(_ID_MASK))
     found: list[int] = []
 
     def walk(start: int, rows: int) -> tuple[int | None, bool]:
         """The next ``rows`` rows from ``start``: (where to go on, or None at the end; whether
-        any matched)."""
+        any readable one matched). Access is checked on the matches only, not on every row."""
         got = conn.execute(
-            select(s.key, condition)
-            .select_from(joined)
-            .where(s.key >= start, *where)
-            .order_by(s.key)
-            .limit(rows)
+            select(s.key, condition).where(s.key >= start).order_by(s.key).limit(rows)
         ).all()
         hits = [k & _ID_MASK for k, matched in got if matched]
+        if hits:
+            readable = set(conn.scalars(select(c.id).where(c.id.in_(hits), *where)))
+            hits = [i for i in hits if i in readable]
         found.extend(hits[: limit - len(found)])
         return (got[-1][0] + 1 if len(got) == rows else None), bool(hits)
 
