@@ -391,3 +391,24 @@ def test_one_job_time_and_document_down_a_column_and_each_row_its_own_values(crm
     first = [crm.clients.history(admin, c.code)[0] for c in clients]
     assert [h["changes"] for h in first] == [{"import": report.sha256[:16]}] * 3
     assert len({c.created_at for c in clients} | {h["at"] for h in first}) == 1
+
+
+def test_a_credit_code_written_with_spaces_is_matched_as_stored(crm, admin, tmp_path):
+    """CORE-REC-1: ``9111 0000-6000…`` is the code OLD holds (stored compact), in the database
+    and within the file: both rows are reported, nothing is written, no crash on the unique
+    index."""
+    crm.clients.add(admin, NewClient(name="已有公司", code="OLD", credit_code=VALID_USCC[1]))
+    spaced = VALID_USCC[1][:8] + " " + VALID_USCC[1][8:12] + "-" + VALID_USCC[1][12:]
+    rows = [
+        ["KA-1", "甲公司", spaced, "", "", ""],
+        ["KA-2", "乙公司", VALID_USCC[0], "", "", ""],
+        ["KA-3", "丙公司", VALID_USCC[0].lower(), "", "", ""],
+    ]
+    before = row_counts(crm)
+    with pytest.raises(ImportRefused) as refused:
+        crm.imports.run(admin, "clients", write_csv(tmp_path / "x.csv", rows))
+    assert row_counts(crm) == before
+    assert [(e.row, e.field, e.check) for e in refused.value.report.errors] == [
+        (2, "credit_code", "CORE-REC-1"),
+        (4, "credit_code", "CORE-REC-1"),
+    ]

@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from crmcore.domain import checks
 from crmcore.domain.clients import ClientSize, ClientStatus, NewClient
 from crmcore.domain.search_terms import name_terms
 from crmcore.domain.security import Importance
@@ -60,9 +61,10 @@ def _text(value: Any) -> str | None:
 
 
 def head(data: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """A row's code, credit code (upper case) and owner, as the writer matches them."""
-    credit = _text(data.get("credit_code"))
-    return _text(data.get("code")), credit.upper() if credit else None, _text(data.get("owner"))
+    """A row's code, credit code (as ``NewClient`` stores it) and owner, as the writer matches
+    them."""
+    credit = checks.credit_code_form(_text(data.get("credit_code")))
+    return _text(data.get("code")), credit, _text(data.get("owner"))
 
 
 def new_client(data: Mapping[str, Any], code: str | None) -> dict[str, Any]:
@@ -219,10 +221,8 @@ def _work(
         """Keeps its row errors to send them with the batch they belong to."""
 
         def _flush_errors(self) -> None:
-            pass
-
-        def _tick(self) -> None:
-            pass
+            """Nothing to flush here: :meth:`taken` sends the errors with their batch, and the
+            writer reports them (errors after the last batch go with the end message)."""
 
         def taken(self) -> list[Any]:
             errors, self._pending = self._pending, []
