@@ -147,13 +147,9 @@ TABLES = ("client_fts", "client_grams", "client_words")
 PG_TABLES = ("client_search", "client_words")
 
 
-def tables(conn: Connection) -> tuple[str, ...]:
-    return TABLES if conn.dialect.name == "sqlite" else PG_TABLES
-
-
 def add(conn: Connection, entries: Iterable[Entry]) -> None:
     """Index new or changed clients."""
-    _insert(conn, entries, tables(conn))
+    _insert(conn, entries, TABLES if conn.dialect.name == "sqlite" else PG_TABLES)
 
 
 def _insert(conn: Connection, entries: Iterable[Entry], into: Collection[str]) -> None:
@@ -200,18 +196,6 @@ def remove(conn: Connection, entries: Iterable[Entry]) -> None:
     else:
         cursor.executemany("DELETE FROM client_search WHERE key = %s", keys)
         cursor.executemany("DELETE FROM client_words WHERE word = %s AND key = %s", words)
-
-
-def rebuild(conn: Connection) -> None:
-    """Index every client afresh (to repair, or after clients were written behind the
-    services' back)."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("DELETE FROM client_fts")
-        conn.exec_driver_sql("INSERT INTO client_grams(client_grams) VALUES ('delete-all')")
-    else:
-        conn.exec_driver_sql("DELETE FROM client_search")
-    conn.exec_driver_sql("DELETE FROM client_words")
-    fill(conn, tables(conn))
 
 
 def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> None:
