@@ -8,6 +8,7 @@ errors and duplicates cross batch boundaries.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import multiprocessing
@@ -103,41 +104,38 @@ def outcome(crm, admin, path: Path, **kwargs: Any) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     class Undo(Exception):
-        pass
+        """Raised to roll the import back once it has been looked at."""
 
-    try:
-        with crm.transaction(admin) as tx:
-            try:
-                report = crm.imports.run(
-                    tx,
-                    "clients",
-                    path,
-                    error_file=errors,
-                    progress=lambda *tick: ticks.append(tick),
-                    **kwargs,
-                )
-                seen["report"] = (report.summary, report.errors, report.loaded, report.rows)
-            except (ImportRefused, InvalidInput) as exc:
-                seen["refused"] = (type(exc).__name__, str(exc), exc.rule)
-            c = t.clients.c
-            seen["clients"] = tx.conn.execute(
-                select(
-                    c.code,
-                    c.name,
-                    c.credit_code,
-                    c.postcode,
-                    c.registered_capital,
-                    c.size,
-                    c.owner_id,
-                    c.version,
-                    c.name_pinyin,
-                    c.name_grams,
-                ).order_by(c.code)
-            ).all()
-            seen["found"] = [x.code for x in crm.clients.search(tx, "cqzl")]
-            raise Undo
-    except Undo:
-        pass
+    with contextlib.suppress(Undo), crm.transaction(admin) as tx:
+        try:
+            report = crm.imports.run(
+                tx,
+                "clients",
+                path,
+                error_file=errors,
+                progress=lambda *tick: ticks.append(tick),
+                **kwargs,
+            )
+            seen["report"] = (report.summary, report.errors, report.loaded, report.rows)
+        except (ImportRefused, InvalidInput) as exc:
+            seen["refused"] = (type(exc).__name__, str(exc), exc.rule)
+        c = t.clients.c
+        seen["clients"] = tx.conn.execute(
+            select(
+                c.code,
+                c.name,
+                c.credit_code,
+                c.postcode,
+                c.registered_capital,
+                c.size,
+                c.owner_id,
+                c.version,
+                c.name_pinyin,
+                c.name_grams,
+            ).order_by(c.code)
+        ).all()
+        seen["found"] = [x.code for x in crm.clients.search(tx, "cqzl")]
+        raise Undo
     seen["ticks"] = ticks
     seen["error file"] = errors.read_text("utf-8-sig") if errors.exists() else None
     return seen
