@@ -103,12 +103,12 @@ def build(url: str, n: int, tmp: Path) -> float:
 
 
 def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
-    """The SELECTs on the client tables and search indexes that ``crm.clients.search`` runs
+    """The reads (SELECT, WITH ... SELECT) of the client tables and search indexes that ``crm.clients.search`` runs
     for ``text``, as the driver received them: the raw baseline replays exactly these."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and any(
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and any(
             name in statement
             for name in (
                 "FROM clients",

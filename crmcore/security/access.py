@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import define, field
-from sqlalchemy import and_, any_, false, func, literal_column, or_, select
+from sqlalchemy import and_, any_, false, func, literal_column, or_, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -124,10 +124,18 @@ def rule_field_problem(entity: str, name: str) -> str | None:
 # -- which clients --------------------------------------------------------------------------------
 
 
+def reads_every_client(tx: Tx) -> bool:
+    """Whether ``tx.actor`` may read every client at every level, so that queries need no
+    access condition (search leaves out a statement per step for them)."""
+    return tx.actor.can(ALL_CLIENTS) and tx.actor.clearance >= max(Clearance)
+
+
 def readable_clients(tx: Tx) -> ColumnElement[bool]:
     """A WHERE clause on ``clients`` limiting rows to those ``tx.actor`` may read."""
     actor = tx.actor
     actor.require("client.read")
+    if reads_every_client(tx):
+        return true()
     one_of = _one_of_postgresql if tx.conn.dialect.name == "postgresql" else _one_of
     c = t.clients.c
     level_ok = c.clearance <= int(actor.clearance)

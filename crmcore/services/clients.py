@@ -7,6 +7,7 @@ to ``client_history``; archiving sets a status and a reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
 from crmcore.domain.clients import (
+    CODE_PATTERN,
     EDITABLE_FIELDS,
     Client,
     ClientSize,
@@ -157,45 +159,29 @@ class ClientService(Service):
         Only clients the actor may read are found (``access.readable_clients``).
         """
         scope = access.readable_clients(tx)
+        where = [] if access.reads_every_client(tx) else [scope]
         raw = text.strip()
         query = normalise_query(text)
         if not query:
             raise InvalidInput("query", "must not be empty")
-        c = t.clients.c
         found: list[int] = []
-
-        def new() -> list[Any]:
-            """The condition "not found already" (none while nothing is)."""
-            return [c.id.not_in(found)] if found else []
-
-        def take(stmt: Any) -> None:
-            if len(found) < limit:
-                found.extend(tx.conn.scalars(stmt.where(*new()).limit(limit - len(found))))
-
-        upper = raw.upper()
-        take(
-            select(c.id)
-            .where(scope, or_(c.code == raw, c.code == upper, c.credit_code == upper))
-            .order_by(c.code)
-        )
-        if len(raw) >= 2 and raw.isascii() and raw.replace("-", "").replace("_", "").isalnum():
-            # a code typed in capitals is one prefix, not the same query twice
-            starts = [(c.code, s) for s in dict.fromkeys((raw, upper))] + [(c.credit_code, upper)]
-            for col, start in starts:
-                take(select(c.id).where(scope, col >= start, col < start + "\x7f").order_by(col))
+        if re.fullmatch(CODE_PATTERN, raw):  # codes and credit codes are never other text
+            found = search_index.codes(tx.conn, raw, where=where, limit=limit)
         for prefix in (True, False):
             if len(found) < limit:
                 found += search_index.find(
                     tx.conn,
                     query,
                     prefix=prefix,
-                    where=[scope, *new()],
+                    where=where,
+                    exclude=found,
                     limit=limit - len(found),
                     broad=tx.actor.can(access.ALL_CLIENTS),
                 )
         if not found:
             return []
-        rows = {r.id: r for r in tx.conn.execute(select(t.clients).where(c.id.in_(found)))}
+        chosen = select(t.clients).where(t.clients.c.id.in_(found))
+        rows = {r.id: r for r in tx.conn.execute(chosen)}
         return self._views(tx, [rows[i] for i in found], "client.search")
 
     def pages(

@@ -33,11 +33,24 @@ matches through the index of one length (partition) at a time, where they are fe
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, select, table, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from crmcore.store import tables as t
@@ -216,6 +229,22 @@ def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> Non
 
 
 # -- reading ----------------------------------------------------------------------------------
+#
+# Statements are built with bound values, once per shape, for an actor who reads every client
+# (no ``where``): a union or a CTE costs ~0.3 ms of Python to build, as much as PostgreSQL
+# takes to run it, and a statement built before skips that and its cache key.
+
+Where = Sequence[ColumnElement[bool]]
+
+
+@functools.cache
+def _built(build: Callable[..., Any], *shape: Any) -> Any:
+    return build(*shape)
+
+
+def _statement(build: Callable[..., Any], *shape: Any, where: Where) -> Any:
+    """``build(*shape, where)``, made once per shape when ``where`` is empty."""
+    return build(*shape, where) if where else _built(build, *shape, ())
 
 
 def _phrase(text: str) -> str:
@@ -230,21 +259,72 @@ def _trigrams(text: str) -> str:
     return " ".join(_phrase(text[i : i + 3]) for i in dict.fromkeys(starts))
 
 
-def _starting(query: str) -> list[ColumnElement[bool]]:
-    return [_words.c.word >= query, _words.c.word < query + _LAST]
-
-
-def _few_words(conn: Connection, query: str) -> bool:
-    """Whether fewer than ``WORDS_CAP`` words start with ``query`` (an index-only count that
-    stops at the cap)."""
-    head = select(literal_column("1")).select_from(_words).where(*_starting(query))
-    return conn.scalar(select(func.count()).select_from(head.limit(WORDS_CAP).subquery())) < (
-        WORDS_CAP
-    )
-
-
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _patterns(query: str, prefix: bool, marks: dict[int, str] | None = None) -> dict[str, str]:
+    """The match as LIKE patterns that the searched text (``terms``) and the grams must meet
+    (PostgreSQL's trigram indexes answer them; on a few clients they need no index).
+    ``marks``: how the grams store ``^`` and ``$``."""
+    needle = " " + query if prefix else query
+    if len(needle) >= 3:
+        return {"terms": f"%{_like(needle)}%"}
+    token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
+    patterns = {"grams": f"% {_like(token.translate(marks or {}))}%"}
+    if len(query) == 1 and not prefix:
+        patterns["terms"] = f"%{_like(query)}%"
+    return patterns
+
+
+def _condition(terms: ColumnElement[str], grams: ColumnElement[str], names: Iterable[str]) -> Any:
+    """LIKE on ``terms`` and/or ``grams`` (``names``, as :func:`_patterns` gives them)."""
+    columns = {"terms": terms, "grams": grams}
+    return and_(*(columns[n].like(bindparam(n), escape="\\") for n in names))
+
+
+def _not_found() -> ColumnElement[bool]:
+    return t.clients.c.id.not_in(bindparam("exclude", expanding=True))
+
+
+def codes(conn: Connection, raw: str, *, where: Where, limit: int) -> list[int]:
+    """Search's first tiers: the exact client code or credit code, then codes and credit codes
+    starting with ``raw``, in one statement."""
+    upper = raw.upper()
+    params = {"raw": raw, "upper": upper, "raw_end": raw + "\x7f", "upper_end": upper + "\x7f"}
+    stmt = _statement(_codes, len(raw) >= 2, raw != upper, where=where)
+    return list(dict.fromkeys(conn.scalars(stmt, {**params, "limit": limit})))[:limit]
+
+
+def _codes(prefixes: bool, cased: bool, where: Where) -> Any:
+    """Each part is limited before the parts are joined: dropping the clients an earlier part
+    found still leaves ``limit`` from a later one, when it has them."""
+    c, value = t.clients.c, bindparam
+    parts = [
+        (
+            or_(c.code == value("raw"), c.code == value("upper"), c.credit_code == value("upper")),
+            c.code,
+        )
+    ]
+    if prefixes:  # a code typed in capitals is one prefix, not the same query twice
+        cases = ("raw", "upper") if cased else ("upper",)
+        parts += [(and_(c.code >= value(x), c.code < value(x + "_end")), c.code) for x in cases]
+        parts.append(
+            (
+                and_(c.credit_code >= value("upper"), c.credit_code < value("upper_end")),
+                c.credit_code,
+            )
+        )
+    ranked = [
+        select(c.id, literal_column(str(n)).label("part"), order.label("rank"))
+        .where(condition, *where)
+        .order_by(order)
+        .limit(value("limit"))
+        .subquery()
+        for n, (condition, order) in enumerate(parts)
+    ]
+    every = union_all(*(select(r) for r in ranked)).subquery()
+    return select(every.c.id).order_by(every.c.part, every.c.rank)
 
 
 def find(
@@ -252,16 +332,18 @@ def find(
     query: str,
     *,
     prefix: bool,
-    where: Sequence[ColumnElement[bool]],
+    where: Where,
     limit: int,
+    exclude: Collection[int] = (),
     broad: bool = True,
 ) -> list[int]:
     """Ids of the first ``limit`` clients whose name or pinyin starts with (``prefix``) or
     contains ``query``, shortest name first, then oldest.
 
     ``query`` is normalised (``normalise_query``); ``where`` adds conditions on ``clients``
-    (access, clients already found). A prefix that fewer than ``WORDS_CAP`` words start with
-    is answered from ``client_words`` on both backends (this asks the B-tree first).
+    (access; none for an actor who reads every client, which spares PostgreSQL a statement per
+    step); ``exclude``: ids not to return (found already). A prefix that fewer than
+    ``WORDS_CAP`` words start with is answered from ``client_words`` on both backends.
     ``broad``: ``where`` admits most clients (an actor who may read them all). Otherwise, when
     ``where`` admits at most ``SCOPE_CAP`` clients (an account manager's own), those are read
     first and tested one by one: reading the index in rank order would pass over most of the
@@ -270,78 +352,111 @@ def find(
     c = t.clients.c
     needle = " " + query if prefix else query
     short = len(needle) < 3  # below the trigram length: use the grams
-    if prefix and not short and _few_words(conn, query):
-        keys = select(_words.c.key).where(*_starting(query)).distinct().subquery()
-        return list(
-            conn.scalars(
-                select(c.id)
-                .select_from(keys)
-                .join(t.clients, c.id == keys.c.key.op("&")(_ID_MASK))
-                .where(*where)
-                .order_by(keys.c.key)
-                .limit(limit)
-            )
-        )
+    params: dict[str, Any] = {"limit": limit, "exclude": list(exclude)}
+    if prefix and not short:
+        stmt = _statement(_prefix_words, where=where)
+        got = conn.execute(stmt, {**params, "low": query, "high": query + _LAST}).all()
+        if got[0][0] < WORDS_CAP:
+            return [client_id for _, client_id, _ in got[1:]]
     if not broad:
         mine = conn.scalars(select(c.id).where(*where).limit(SCOPE_CAP + 1)).all()
         if len(mine) <= SCOPE_CAP:
+            patterns = _patterns(query, prefix)
             return list(
                 conn.scalars(
                     select(c.id)
-                    .where(c.id.in_(mine), _condition(query, prefix, TERMS, c.name_grams))
+                    .where(c.id.in_(mine), _not_found())
+                    .where(_condition(TERMS, c.name_grams, patterns))
                     .order_by(func.length(c.name), c.id)
-                    .limit(limit)
+                    .limit(limit),
+                    {**params, **patterns},
                 )
             )
     if conn.dialect.name != "sqlite":
-        s = _search.c
-        condition = _condition(query, prefix, s.terms, s.grams, _PG_MARKS)
-        return _ranked(conn, condition, where, limit)
+        return _ranked(conn, _patterns(query, prefix, _PG_MARKS), where, exclude, limit)
     if short and prefix:
-        source, match = _grams, _phrase("^" + query)
+        source, match = "client_grams", _phrase("^" + query)
     elif short and len(query) == 2:
-        source, match = _grams, _phrase(query)
+        source, match = "client_grams", _phrase(query)
     elif short:
-        source, match = _grams, _phrase(query) + " *"
+        source, match = "client_grams", _phrase(query) + " *"
     else:
-        source, match = _fts, _trigrams(needle)
-    text = source.c.terms if source is _fts else TERMS
-    return list(
-        conn.scalars(
-            select(c.id)
-            .select_from(source)
-            .join(t.clients, c.id == source.c.rowid.op("&")(_ID_MASK))
-            .where(source.c[source.name].match(match), func.instr(text, needle) > 0, *where)
-            .order_by(source.c.rowid)
-            .limit(limit)
-        )
+        source, match = "client_fts", _trigrams(needle)
+    stmt = _statement(_indexed, source, where=where)
+    return list(conn.scalars(stmt, {**params, "match": match, "needle": needle}))
+
+
+def _prefix_words(where: Where) -> Any:
+    """The prefix tier from ``client_words``, which answers "a word starts with" exactly.
+
+    One statement: its first row counts the words, in the index alone, stopping at
+    ``WORDS_CAP`` (from there matches are plentiful and the trigram index finds the first
+    page sooner); the next rows are the clients. Two statements cost PostgreSQL a round trip
+    more for every prefix that no word starts with, the usual case for Chinese text."""
+    c = t.clients.c
+    words = (
+        select(_words.c.key)
+        .where(_words.c.word >= bindparam("low"), _words.c.word < bindparam("high"))
+        .limit(WORDS_CAP)
+        .cte("words")
+    )
+    keys = select(words.c.key).distinct().subquery("keys")
+    first = (
+        select(c.id, keys.c.key)
+        .select_from(keys)
+        .join(t.clients, c.id == keys.c.key.op("&")(_ID_MASK))
+        .where(_not_found(), *where)
+        .order_by(keys.c.key)
+        .limit(bindparam("limit"))
+        .subquery("first")
+    )
+    count = select(
+        func.count().label("n"), null().label("id"), literal_column("-1").label("key")
+    ).select_from(words)
+    rows = union_all(count, select(null(), first.c.id, first.c.key)).subquery()
+    return select(rows).order_by(rows.c.key)
+
+
+def _indexed(source: str, where: Where) -> Any:
+    """SQLite: matches in rank order from an FTS5 table (``match``), rechecked (``needle``)."""
+    c = t.clients.c
+    index = _fts if source == "client_fts" else _grams
+    text = index.c.terms if index is _fts else TERMS
+    return (
+        select(c.id)
+        .select_from(index)
+        .join(t.clients, c.id == index.c.rowid.op("&")(_ID_MASK))
+        .where(index.c[source].match(bindparam("match")), func.instr(text, bindparam("needle")) > 0)
+        .where(_not_found(), *where)
+        .order_by(index.c.rowid)
+        .limit(bindparam("limit"))
     )
 
 
-def _condition(
-    query: str,
-    prefix: bool,
-    terms: ColumnElement[str],
-    grams: ColumnElement[str],
-    marks: dict[int, str] | None = None,
-) -> ColumnElement[bool]:
-    """The match as LIKE on the searched text and grams (PostgreSQL's trigram indexes answer
-    it; on a few clients it needs no index). ``marks``: how the grams store ``^`` and ``$``."""
-    needle = " " + query if prefix else query
-    if len(needle) >= 3:
-        return terms.like(f"%{_like(needle)}%", escape="\\")
-    token = f"^{query} " if prefix else (f"{query} " if len(query) == 2 else query)
-    condition = grams.like(f"% {_like(token.translate(marks or {}))}%", escape="\\")
-    if len(query) == 1 and not prefix:
-        condition = and_(condition, terms.like(f"%{_like(query)}%", escape="\\"))
-    return condition
+def _walk(names: tuple[str, ...]) -> Any:
+    """PostgreSQL: ``rows`` rows of ``client_search`` from ``start``, as one row of totals:
+    how many were read, the last key, the keys that match."""
+    s = _search.c
+    page = (
+        select(s.key, _condition(s.terms, s.grams, names).label("hit"))
+        .where(s.key >= bindparam("start"))
+        .order_by(s.key)
+        .limit(bindparam("rows"))
+        .subquery()
+    )
+    return select(func.count(), func.max(page.c.key), func.array_agg(page.c.key).filter(page.c.hit))
+
+
+def _fetch(names: tuple[str, ...], bounded: bool, capped: bool) -> Any:
+    """PostgreSQL: the keys that match from ``start`` (to ``end``), through the index."""
+    s = _search.c
+    stmt = select(s.key).where(_condition(s.terms, s.grams, names), s.key >= bindparam("start"))
+    stmt = stmt.where(s.key < bindparam("end")) if bounded else stmt
+    return stmt.limit(bindparam("cap")) if capped else stmt
 
 
 def _ranked(
-    conn: Connection,
-    condition: ColumnElement[bool],
-    where: Sequence[ColumnElement[bool]],
-    limit: int,
+    conn: Connection, patterns: dict[str, str], where: Where, exclude: Collection[int], limit: int
 ) -> list[int]:
     """PostgreSQL: the first ``limit`` matches in rank order, read the cheap way for the data.
 
@@ -350,40 +465,37 @@ def _ranked(
     ``FETCH_CAP``, and sorts them (a rare query is done there). A query with more matches, none
     among the shortest names, goes on one name length at a time: walking on where the last
     rows held matches, fetching the rest of the length through its partition's index where
-    they held none.
+    they held none. Every step reads ``client_search`` alone; ``where`` is checked on the
+    matches only, and not at all when it is empty.
     """
-    s, c = _search.c, t.clients.c
+    c, names = t.clients.c, tuple(patterns)
     found: list[int] = []
+    skip = set(exclude)
+
+    def take(keys: Iterable[int]) -> bool:
+        """Add the readable clients of ``keys`` (in rank order); whether there were any."""
+        ids = [i for i in (k & _ID_MASK for k in keys) if i not in skip]
+        if ids and where:
+            readable = set(conn.scalars(select(c.id).where(c.id.in_(ids), *where)))
+            ids = [i for i in ids if i in readable]
+        found.extend(ids[: limit - len(found)])
+        return bool(ids)
 
     def walk(start: int, rows: int) -> tuple[int | None, bool]:
-        """The next ``rows`` rows from ``start``: (where to go on, or None at the end; whether
-        any readable one matched). Access is checked on the matches only, not on every row."""
-        got = conn.execute(
-            select(s.key, condition).where(s.key >= start).order_by(s.key).limit(rows)
-        ).all()
-        hits = [k & _ID_MASK for k, matched in got if matched]
-        if hits:
-            readable = set(conn.scalars(select(c.id).where(c.id.in_(hits), *where)))
-            hits = [i for i in hits if i in readable]
-        found.extend(hits[: limit - len(found)])
-        return (got[-1][0] + 1 if len(got) == rows else None), bool(hits)
+        """(Where to go on, or None at the end; whether any readable row matched.)"""
+        read, last, hits = conn.execute(
+            _built(_walk, names), {**patterns, "start": start, "rows": rows}
+        ).one()
+        return (last + 1 if read == rows else None), take(sorted(hits or ()))
 
     def fetch(start: int, end: int | None, cap: int | None) -> bool:
-        """Every match from ``start`` (to ``end``) through the index, sorted; False if there
-        were ``cap`` or more, and then nothing is taken."""
-        bounds = [s.key >= start] + ([s.key < end] if end is not None else [])
-        matched = (
-            select(s.key).where(condition, *bounds).limit(cap).cte().prefix_with("MATERIALIZED")
-        )  # the index's matches first, never the planner's walk of the whole table
-        got = conn.execute(
-            select(matched.c.key, and_(true(), *where)).select_from(
-                matched.join(t.clients, c.id == matched.c.key.op("&")(_ID_MASK))
-            )
-        ).all()
-        if cap is not None and len(got) >= cap:
+        """Take every match from ``start`` (to ``end``), sorted; False if there were ``cap``
+        or more, and then nothing is taken."""
+        stmt = _built(_fetch, names, end is not None, cap is not None)
+        keys = conn.scalars(stmt, {**patterns, "start": start, "end": end, "cap": cap}).all()
+        if cap is not None and len(keys) >= cap:
             return False
-        hits = sorted(k for k, readable in got if readable)
-        found.extend(k & _ID_MASK for k in hits[: limit - len(found)])
+        take(sorted(keys))
         return True
 
     after, dense = walk(0, WALK)
