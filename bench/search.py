@@ -103,8 +103,9 @@ def build(url: str, n: int, tmp: Path) -> float:
 
 
 def lookups(crm: Crm, admin: Any, text: str) -> list[tuple[str, Any]]:
-    """The reads (SELECT, WITH ... SELECT) of the client tables and search indexes that ``crm.clients.search`` runs
-    for ``text``, as the driver received them: the raw baseline replays exactly these."""
+    """The reads (SELECT, and WITH ... SELECT) of the client tables and search indexes that
+    ``crm.clients.search`` runs for ``text``, as the driver received them: the raw baseline
+    replays exactly these."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
