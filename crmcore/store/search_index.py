@@ -355,7 +355,8 @@ def find(
     params: dict[str, Any] = {"limit": limit, "exclude": list(exclude)}
     if prefix and not short:
         stmt = _statement(_prefix_words, where=where)
-        got = conn.execute(stmt, {**params, "low": query, "high": query + _LAST}).all()
+        bounds = {"low": query, "high": query + _LAST, "words_cap": WORDS_CAP}
+        got = conn.execute(stmt, {**params, **bounds}).all()
         if got[0][0] < WORDS_CAP:
             return [client_id for _, client_id, _ in got[1:]]
     if not broad:
@@ -397,10 +398,12 @@ def _prefix_words(where: Where) -> Any:
     words = (
         select(_words.c.key)
         .where(_words.c.word >= bindparam("low"), _words.c.word < bindparam("high"))
-        .limit(WORDS_CAP)
+        .limit(bindparam("words_cap"))
         .cte("words")
     )
-    keys = select(words.c.key).distinct().subquery("keys")
+    count = select(func.count()).select_from(words).scalar_subquery()
+    few = count < bindparam("words_cap")  # evaluated once: past the cap, nothing is joined
+    keys = select(words.c.key).where(few).distinct().subquery("keys")
     first = (
         select(c.id, keys.c.key)
         .select_from(keys)
@@ -410,10 +413,8 @@ def _prefix_words(where: Where) -> Any:
         .limit(bindparam("limit"))
         .subquery("first")
     )
-    count = select(
-        func.count().label("n"), null().label("id"), literal_column("-1").label("key")
-    ).select_from(words)
-    rows = union_all(count, select(null(), first.c.id, first.c.key)).subquery()
+    head = select(count.label("n"), null().label("id"), literal_column("-1").label("key"))
+    rows = union_all(head, select(null(), first.c.id, first.c.key)).subquery()
     return select(rows).order_by(rows.c.key)
 
 
