@@ -14,6 +14,7 @@ from crmcore import Crm, InvalidInput, NewClient, NewContact, NotFound, Permissi
 from crmcore.domain.plugins import PluginInfo
 from crmcore.domain.security import NewUnit
 from crmcore.security import access
+from crmcore.store import search_index
 from crmcore.testing import row_counts
 
 
@@ -484,3 +485,32 @@ def test_a_taken_credit_code_names_the_other_client_only_to_who_may_read_it(
     assert named.exit_code == 5
     assert f"already registered for client {holder.code} (CORE-REC-1)" in named.stderr
     assert row_counts(crm) == before
+
+
+def test_search_asks_the_unit_indexes_whether_a_user_reads_many_clients(
+    org, admin, make_user, monkeypatch
+):
+    """``reads_many`` picks how search reads (issue 9): a director whose units hold more clients
+    than ``SCOPE_CAP`` reads the index like an administrator; a user who reads a few clients
+    has them tested one by one. It counts a unit's clients and those its members own."""
+    crm = org
+    for n in range(3):
+        crm.clients.add(admin, NewClient(name=f"广州客户{n}", owner="gzam"))
+    crm.clients.add(admin, NewClient(name="北京客户", owner="bjam"))
+    make_user("helper")
+
+    def reads_many(login: str, count: int) -> bool:
+        with crm.transaction(crm.actor(login)) as tx:
+            return access.reads_many(tx, count)
+
+    assert reads_many("admin", 10**9)
+    assert reads_many("boss", 4) and not reads_many("boss", 5)  # HQ: every unit below it
+    assert reads_many("gdhead", 3) and not reads_many("gdhead", 4)
+    assert reads_many("gzpeer", 3)  # a unit's members read its clients
+    assert not reads_many("helper", 1)  # no unit: only clients given to them, which are few
+    # the same clients for a director either way
+    boss = crm.actor("boss")
+    few = crm.clients.search(boss, "客户", limit=10)
+    monkeypatch.setattr(search_index, "SCOPE_CAP", 2)  # now the boss reads "many"
+    assert crm.clients.search(boss, "客户", limit=10) == few
+    assert codes(few) == codes(crm.clients.list(boss)) and len(few) == 4

@@ -164,6 +164,30 @@ def readable_clients(tx: Tx) -> ColumnElement[bool]:
     return and_(level_ok, or_(*related))
 
 
+def reads_many(tx: Tx, count: int) -> bool:
+    """Whether ``tx.actor`` may read at least ``count`` clients through their units (a
+    director's), counted in the indexes alone.
+
+    Asking ``readable_clients`` for ``count`` rows instead lets PostgreSQL gamble on a
+    sequential scan that finds them early, and lose where they lie together at the end of the
+    table (a unit's clients imported last): 370 ms for a director with 100,000 of 1M clients.
+    """
+    actor = tx.actor
+    if actor.can(ALL_CLIENTS):
+        return True
+    if not actor.scope:
+        return False
+    one_of = _one_of_postgresql if tx.conn.dialect.name == "postgresql" else _one_of
+    c, uu = t.clients.c, t.user_units.c
+    scope = sorted(actor.scope)
+    members = one_of(c.owner_id, uu.user_id, uu.unit_id.in_(scope), uu.until.is_(None))
+    for arm in (c.unit_id.in_(scope), members):
+        some = select(literal_column("1")).select_from(t.clients).where(arm).limit(count)
+        if tx.conn.scalar(select(func.count()).select_from(some.subquery())) >= count:
+            return True
+    return False
+
+
 def _one_of(
     column: ColumnElement[Any], ids: ColumnElement[Any], *where: ColumnElement[bool]
 ) -> ColumnElement[bool]:

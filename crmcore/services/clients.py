@@ -164,6 +164,7 @@ class ClientService(Service):
         query = normalise_query(text)
         if not query:
             raise InvalidInput("query", "must not be empty")
+        broad = access.reads_many(tx, search_index.SCOPE_CAP + 1)
         found: list[int] = []
         if re.fullmatch(CODE_PATTERN, raw):  # codes and credit codes are never other text
             found = search_index.codes(tx.conn, raw, where=where, limit=limit)
@@ -176,7 +177,7 @@ class ClientService(Service):
                     where=where,
                     exclude=found,
                     limit=limit - len(found),
-                    broad=tx.actor.can(access.ALL_CLIENTS),
+                    broad=broad,
                 )
         if not found:
             return []

@@ -81,6 +81,8 @@ WALK = 200
 FETCH_CAP = 500
 #: A user who may read at most this many clients has them tested one by one (:func:`find`).
 SCOPE_CAP = 2_000
+#: PostgreSQL: access is checked on this many matches at a time (:func:`_ranked`).
+CHECKED = 500
 #: PostgreSQL: names of up to this many characters get a partition each; longer ones share one.
 PARTITIONED_LENGTHS = 40
 #: PostgreSQL: pg_trgm splits words at ``^`` and ``$``, so the grams' start and end marks are
@@ -473,17 +475,27 @@ def _ranked(
     found: list[int] = []
     skip = set(exclude)
 
-    def take(keys: Iterable[int]) -> bool:
-        """Add the readable clients of ``keys`` (in rank order); whether there were any."""
+    def take(keys: Sequence[int]) -> bool:
+        """Add the readable clients of ``keys`` (in rank order); whether any key matched.
+
+        Access is checked ``CHECKED`` matches at a time, in rank order, until the page is
+        full: a director who may read a tenth of the clients gets 27,000 matches of 公司 from
+        one name length, and one statement over all of them took 250 ms."""
         ids = [i for i in (k & _ID_MASK for k in keys) if i not in skip]
-        if ids and where:
-            readable = set(conn.scalars(select(c.id).where(c.id.in_(ids), *where)))
-            ids = [i for i in ids if i in readable]
-        found.extend(ids[: limit - len(found)])
-        return bool(ids)
+        for first in range(0, len(ids), CHECKED):
+            chunk = ids[first : first + CHECKED]
+            if where:
+                readable = set(conn.scalars(select(c.id).where(c.id.in_(chunk), *where)))
+                chunk = [i for i in chunk if i in readable]
+            found.extend(chunk[: limit - len(found)])
+            if len(found) >= limit:
+                break
+        return bool(keys)
 
     def walk(start: int, rows: int) -> tuple[int | None, bool]:
-        """(Where to go on, or None at the end; whether any readable row matched.)"""
+        """(Where to go on, or None at the end; whether any row matched.) Whether the
+        matches are readable does not decide how to read on: where they are dense, fetching
+        the rest of a length would return tens of thousands for a user who may read few."""
         read, last, hits = conn.execute(
             _built(_walk, names), {**patterns, "start": start, "rows": rows}
         ).one()
@@ -502,9 +514,11 @@ def _ranked(
     after, dense = walk(0, WALK)
     if len(found) >= limit or after is None or (not dense and fetch(after, None, FETCH_CAP)):
         return found
+    step = WALK * 4
     while len(found) < limit and after is not None:
-        if dense:
-            after, dense = walk(after, WALK * 4)
+        if dense:  # twice as far each time: a user who may read few matches needs many rows
+            after, dense = walk(after, step)
+            step = min(step * 2, WALK * 32)
             continue
         end = ((after >> _ID_BITS) + 1) << _ID_BITS
         fetch(after, end, None)
