@@ -198,6 +198,7 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
     or, past ``SCOPE_CAP``, read like everyone's (1M clients: docs/performance.md)."""
     monkeypatch.setattr(search_index, "WALK", walk)
     monkeypatch.setattr(search_index, "FETCH_CAP", cap)
+    monkeypatch.setattr(search_index, "CHECKED", walk)  # access checked a few matches at a time
     monkeypatch.setattr(
         search_index, "SCOPE_CAP", walk
     )  # 3: a user's clients read as a broad one's
