@@ -167,7 +167,7 @@ class ClientService(Service):
         broad = access.reads_many(tx, search_index.SCOPE_CAP + 1)
         found: list[int] = []
         if re.fullmatch(CODE_PATTERN, raw):  # codes and credit codes are never other text
-            found = search_index.codes(tx.conn, raw, where=where, limit=limit)
+            found = search_index.codes(tx.conn, raw, where=where, limit=limit, broad=broad)
         for prefix in (True, False):
             if len(found) < limit:
                 found += search_index.find(
