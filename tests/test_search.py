@@ -190,12 +190,12 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
     crm, admin, many, monkeypatch, walk, cap
 ):
     """Ranked search (issue 9): the first 20 matches by name length, then age, for queries
-        that most, some or no names match, Chinese and pinyin, prefixes and substrings, and
-        with a condition on the clients (as access control adds, for a user who may read all
-        clients or only some: ``broad``). On PostgreSQL small
-        ``WALK``/``FETCH_CAP`` force every way of reading: walking the rank order, fetching every
-        match, and one name length at a time; and a user's few clients are tested one by one,
-    or, past ``SCOPE_CAP``, read like everyone's (1M clients: docs/performance.md)."""
+    that most, some or no names match, Chinese and pinyin, prefixes and substrings, and with a
+    condition on the clients (as access control adds, for a user who may read all clients or
+    only some). On PostgreSQL small ``WALK``/``FETCH_CAP``/``CHECKED`` force every way of
+    reading: walking the rank order, fetching every match, and one name length at a time; and
+    a user's few clients (``few``) are tested one by one, or, past ``SCOPE_CAP``, read like
+    everyone's (1M clients: docs/performance.md)."""
     monkeypatch.setattr(search_index, "WALK", walk)
     monkeypatch.setattr(search_index, "FETCH_CAP", cap)
     monkeypatch.setattr(search_index, "CHECKED", walk)  # access checked a few matches at a time
@@ -220,8 +220,9 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
                 for odd, broad in ((False, True), (True, True), (True, False)):
                     where = [c.id % 2 == 1] if odd else []
                     subset = [r for r in rows if r.id % 2 == 1] if odd else rows
+                    among = None if broad else search_index.few(tx.conn, where)
                     got = search_index.find(
-                        tx.conn, query, prefix=prefix, where=where, limit=20, broad=broad
+                        tx.conn, query, prefix=prefix, where=where, limit=20, among=among
                     )
                     expected = _expected(subset, query, prefix=prefix)
                     assert got == expected, (query, prefix, odd)
@@ -235,7 +236,7 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
                         where=where,
                         limit=20,
                         exclude=shown,
-                        broad=broad,
+                        among=among,
                     )
                     others = [r for r in subset if r.id not in shown]
                     assert rest == _expected(others, query, prefix=prefix), (query, prefix, odd)

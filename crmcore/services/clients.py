@@ -164,10 +164,11 @@ class ClientService(Service):
         query = normalise_query(text)
         if not query:
             raise InvalidInput("query", "must not be empty")
-        broad = access.reads_many(tx, search_index.SCOPE_CAP + 1)
+        many = not where or access.reads_many(tx, search_index.SCOPE_CAP + 1)
+        among = None if many else search_index.few(tx.conn, where)
         found: list[int] = []
         if re.fullmatch(CODE_PATTERN, raw):  # codes and credit codes are never other text
-            found = search_index.codes(tx.conn, raw, where=where, limit=limit, broad=broad)
+            found = search_index.codes(tx.conn, raw, where=where, limit=limit, among=among)
         for prefix in (True, False):
             if len(found) < limit:
                 found += search_index.find(
@@ -177,7 +178,7 @@ class ClientService(Service):
                     where=where,
                     exclude=found,
                     limit=limit - len(found),
-                    broad=broad,
+                    among=among,
                 )
         if not found:
             return []

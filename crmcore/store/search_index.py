@@ -240,14 +240,29 @@ def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> Non
 Where = Sequence[ColumnElement[bool]]
 
 
+#: "Among these clients": a user's few readable clients (:func:`few`), bound per run.
+AMONG = t.clients.c.id.in_(bindparam("among", expanding=True))
+
+
 @functools.cache
 def _built(build: Callable[..., Any], *shape: Any) -> Any:
     return build(*shape)
 
 
 def _statement(build: Callable[..., Any], *shape: Any, where: Where) -> Any:
-    """``build(*shape, where)``, made once per shape when ``where`` is empty."""
-    return build(*shape, where) if where else _built(build, *shape, ())
+    """``build(*shape, where)``, made once per shape when ``where`` is empty or ``AMONG``."""
+    if not where or (len(where) == 1 and where[0] is AMONG):
+        return _built(build, *shape, tuple(where))
+    return build(*shape, where)
+
+
+def few(conn: Connection, where: Where) -> list[int] | None:
+    """The ids of the clients ``where`` admits, if at most ``SCOPE_CAP``: search tests those
+    one by one (:data:`AMONG`), as reading the index in rank order would pass over most of
+    the table to reach them (PostgreSQL, 1M clients: p50 50-120 ms against a few ms). Ask
+    ``access.reads_many`` first: for a director this probe is a gamble (see there)."""
+    ids = conn.scalars(select(t.clients.c.id).where(*where).limit(SCOPE_CAP + 1)).all()
+    return list(ids) if len(ids) <= SCOPE_CAP else None
 
 
 def _phrase(text: str) -> str:
@@ -290,21 +305,26 @@ def _not_found() -> ColumnElement[bool]:
     return t.clients.c.id.not_in(bindparam("exclude", expanding=True))
 
 
-def codes(conn: Connection, raw: str, *, where: Where, limit: int, broad: bool) -> list[int]:
+def codes(
+    conn: Connection, raw: str, *, where: Where, limit: int, among: Sequence[int] | None = None
+) -> list[int]:
     """Search's first tiers: the exact client code or credit code, then codes and credit codes
-    starting with ``raw``, in one statement.
+    starting with ``raw``, in one statement. ``where`` and ``among`` as for :func:`find`.
 
-    ``broad`` (``where`` admits many clients): SQLite gets ``where`` inside ``coalesce``, which
-    no index can answer. Without statistics it takes a director's access condition for a
-    selective one and reads their 100,000 clients to find one code (230 ms at 1M clients;
-    ``likely()`` did not move it, and ANALYZE's statistics made an account manager's search
-    350 ms instead)."""
-    if broad and where and conn.dialect.name == "sqlite":
+    An access condition that is not ``among`` (a reader of many clients) goes inside
+    ``coalesce`` on SQLite, where no index can answer it: without statistics SQLite takes a
+    director's condition for a selective one and reads their 100,000 clients to find one code
+    (230 ms at 1M clients; ``likely()`` did not move it, and ANALYZE's statistics made an
+    account manager's search 350 ms instead)."""
+    if among is not None:
+        where = [AMONG]
+    elif where and conn.dialect.name == "sqlite":
         where = [func.coalesce(and_(*where), false())]
     upper = raw.upper()
     params = {"raw": raw, "upper": upper, "raw_end": raw + "\x7f", "upper_end": upper + "\x7f"}
     stmt = _statement(_codes, len(raw) >= 2, raw != upper, where=where)
-    return list(dict.fromkeys(conn.scalars(stmt, {**params, "limit": limit})))[:limit]
+    ids = conn.scalars(stmt, {**params, "limit": limit, "among": list(among or ())})
+    return list(dict.fromkeys(ids))[:limit]
 
 
 def _codes(prefixes: bool, cased: bool, where: Where) -> Any:
@@ -346,7 +366,7 @@ def find(
     where: Where,
     limit: int,
     exclude: Collection[int] = (),
-    broad: bool = True,
+    among: Sequence[int] | None = None,
 ) -> list[int]:
     """Ids of the first ``limit`` clients whose name or pinyin starts with (``prefix``) or
     contains ``query``, shortest name first, then oldest.
@@ -355,35 +375,24 @@ def find(
     (access; none for an actor who reads every client, which spares PostgreSQL a statement per
     step); ``exclude``: ids not to return (found already). A prefix that fewer than
     ``WORDS_CAP`` words start with is answered from ``client_words`` on both backends.
-    ``broad``: ``where`` admits most clients (an actor who may read them all). Otherwise, when
-    ``where`` admits at most ``SCOPE_CAP`` clients (an account manager's own), those are read
-    first and tested one by one: reading the index in rank order would pass over most of the
-    table to reach them (PostgreSQL, 1M clients: p50 50-120 ms against a few ms).
+    ``among``: the only clients to consider, given instead of ``where`` (:func:`few`); they
+    are tested one by one.
     """
-    c = t.clients.c
     needle = " " + query if prefix else query
     short = len(needle) < 3  # below the trigram length: use the grams
     params: dict[str, Any] = {"limit": limit, "exclude": list(exclude)}
+    if among is not None:
+        where, params["among"] = [AMONG], list(among)
     if prefix and not short:
         stmt = _statement(_prefix_words, where=where)
         bounds = {"low": query, "high": query + _LAST, "words_cap": WORDS_CAP}
         got = conn.execute(stmt, {**params, **bounds}).all()
         if got[0][0] < WORDS_CAP:
             return [client_id for _, client_id, _ in got[1:]]
-    if not broad:
-        mine = conn.scalars(select(c.id).where(*where).limit(SCOPE_CAP + 1)).all()
-        if len(mine) <= SCOPE_CAP:
-            patterns = _patterns(query, prefix)
-            return list(
-                conn.scalars(
-                    select(c.id)
-                    .where(c.id.in_(mine), _not_found())
-                    .where(_condition(TERMS, c.name_grams, patterns))
-                    .order_by(func.length(c.name), c.id)
-                    .limit(limit),
-                    {**params, **patterns},
-                )
-            )
+    if among is not None:
+        patterns = _patterns(query, prefix)
+        stmt = _built(_among, tuple(patterns))
+        return list(conn.scalars(stmt, {**params, **patterns}))
     if conn.dialect.name != "sqlite":
         return _ranked(conn, _patterns(query, prefix, _PG_MARKS), where, exclude, limit)
     if short and prefix:
@@ -427,6 +436,17 @@ def _prefix_words(where: Where) -> Any:
     head = select(count.label("n"), null().label("id"), literal_column("-1").label("key"))
     rows = union_all(head, select(null(), first.c.id, first.c.key)).subquery()
     return select(rows).order_by(rows.c.key)
+
+
+def _among(names: tuple[str, ...]) -> Any:
+    """The matches among a user's few clients (:data:`AMONG`), tested one by one."""
+    c = t.clients.c
+    return (
+        select(c.id)
+        .where(AMONG, _not_found(), _condition(TERMS, c.name_grams, names))
+        .order_by(func.length(c.name), c.id)
+        .limit(bindparam("limit"))
+    )
 
 
 def _indexed(source: str, where: Where) -> Any:
