@@ -55,6 +55,14 @@ class Source:
             return self.size
 
 
+def cell_text(value: Any) -> str | None:
+    """A cell as text without surrounding spaces; None when blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None

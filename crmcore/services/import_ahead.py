@@ -37,6 +37,7 @@ from crmcore.domain.clients import ClientSize, ClientStatus, NewClient
 from crmcore.domain.search_terms import name_terms
 from crmcore.domain.security import Importance
 from crmcore.errors import CrmError, InvalidInput
+from crmcore.io.readers import cell_text, open_source
 from crmcore.services.clients import CLIENT_FIELDS
 
 #: Files smaller than this are imported in one process (~25,000 client rows of a typical
@@ -53,18 +54,11 @@ Plain = tuple[Any, ...]
 Error = tuple[str, str | None, str]
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def head(data: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
     """A row's code, credit code (as ``NewClient`` stores it) and owner, as the writer matches
     them."""
-    credit = checks.credit_code_form(_text(data.get("credit_code")))
-    return _text(data.get("code")), credit, _text(data.get("owner"))
+    credit = checks.credit_code_form(cell_text(data.get("credit_code")))
+    return cell_text(data.get("code")), credit, cell_text(data.get("owner"))
 
 
 def new_client(data: Mapping[str, Any], code: str | None) -> dict[str, Any]:
@@ -214,7 +208,6 @@ def _work(
     conn: Any, kind: str, fmt: str, path: Path, encoding: str | None, columns: dict[str, str]
 ) -> None:
     """The child: read the file as the job would, and send each batch prepared."""
-    from crmcore.io.readers import open_source
     from crmcore.services.imports import BATCH, _Job
 
     class Reading(_Job):

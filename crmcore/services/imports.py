@@ -42,7 +42,7 @@ from crmcore.domain.personal import is_masked_id_number, mask_id_number
 from crmcore.domain.security import MASKED
 from crmcore.errors import CrmError, InvalidInput
 from crmcore.io import format_of
-from crmcore.io.readers import Row, Source, open_source
+from crmcore.io.readers import Row, Source, cell_text, open_source
 from crmcore.security import access, personal
 from crmcore.security.personal import blind_index
 from crmcore.services import import_ahead as ahead
@@ -882,13 +882,6 @@ def _generated_codes(tx: Tx, count: int) -> list[str]:
     return codes
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 # -- contacts --------------------------------------------------------------------------------
 
 
@@ -906,10 +899,10 @@ class _ContactLoader:
 
     def load(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         tx, job = self.tx, self.job
-        clients = _clients_to_write(tx, {_text(d.get("client_code")) or "" for _, d in batch})
+        clients = _clients_to_write(tx, {cell_text(d.get("client_code")) or "" for _, d in batch})
         candidates = []
         for number, data in batch:
-            code = _text(data.pop("client_code", None)) or ""
+            code = cell_text(data.pop("client_code", None)) or ""
             # Only the columns the row has are written: a file without a phone column, or
             # with a phone withheld from whoever exported it, leaves the phone alone.
             given = [f for f in self.FIELDS if f in data]
@@ -1103,11 +1096,11 @@ class _LogLoader:
         from crmcore.services.logs import check_dates
 
         tx, job = self.tx, self.job
-        clients = _clients_to_write(tx, {_text(d.get("client_code")) or "" for _, d in batch})
+        clients = _clients_to_write(tx, {cell_text(d.get("client_code")) or "" for _, d in batch})
         candidates = []
         for number, data in batch:
-            code = _text(data.pop("client_code", None)) or ""
-            author = _text(data.pop("author", None)) or tx.actor.login
+            code = cell_text(data.pop("client_code", None)) or ""
+            author = cell_text(data.pop("author", None)) or tx.actor.login
             data["occurred_at"] = _china_time(data.get("occurred_at"))
             if isinstance(data.get("participants"), str):
                 data["participants"] = _split(data["participants"])
