@@ -237,8 +237,9 @@ def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> Non
 # -- reading ----------------------------------------------------------------------------------
 #
 # Statements are built with bound values, once per shape, for an actor who reads every client
-# (no ``where``): a union or a CTE costs ~0.3 ms of Python to build, as much as PostgreSQL
-# takes to run it, and a statement built before skips that and its cache key.
+# (no ``where``) or searches among a few client ids (``among``): a union or a CTE costs
+# ~0.3 ms of Python to build, as much as PostgreSQL takes to run it, and a statement built
+# before skips that and its cache key.
 
 Where = Sequence[ColumnElement[bool]]
 
