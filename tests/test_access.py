@@ -518,3 +518,34 @@ def test_search_asks_the_unit_indexes_whether_a_user_reads_many_clients(
     assert crm.clients.search(boss, code)[0].code == code
     assert codes(crm.clients.search(crm.actor("bjam"), code)) == set()  # not theirs
     assert codes(few) == codes(crm.clients.list(boss)) and len(few) == 4
+
+
+def test_a_director_lists_the_same_clients_read_in_code_order_or_through_the_indexes(
+    org, admin, monkeypatch
+):
+    """``readable_clients(in_order=True)`` (issue 9): for a user who reads many clients SQLite
+    reads a listing in code order and tests each client, instead of gathering them through
+    the unit index and sorting (a director's page at 1M clients: 100 ms against 0.8 ms). What
+    the director sees must not change, nor what a user who reads few sees."""
+    crm = org
+    for n in range(4):
+        crm.clients.add(admin, NewClient(name=f"广州客户{n}", owner="gzam"))
+    crm.clients.add(admin, NewClient(name="北京客户", owner="bjam"))
+    crm.clients.add(admin, NewClient(name="无主客户"))  # nobody's in particular: admin reads it
+
+    def seen(login: str, **filters: Any) -> tuple[list[str], list[str], list[str]]:
+        who = crm.actor(login)
+        listed = [c.code for c in crm.clients.list(who, **filters)]
+        with crm.transaction(who) as tx:
+            paged = [c.code for page in crm.clients.pages(tx, batch=2) for c in page]
+        found = [c.code for c in crm.clients.search(who, "客户")]
+        return listed, paged, found
+
+    through_indexes = {u: seen(u) for u in ("boss", "gdhead", "bjam")}
+    owned = seen("boss", owner="gzam")
+    monkeypatch.setattr(access, "MANY", 2)  # now the boss and gdhead read "many"
+    assert {u: seen(u) for u in through_indexes} == through_indexes
+    assert seen("boss", owner="gzam") == owned
+    listed, paged, found = through_indexes["boss"]
+    assert listed == paged == sorted(listed) and len(listed) == 5  # not the one nobody has
+    assert through_indexes["bjam"][0] == [c.code for c in crm.clients.list(admin, owner="bjam")]

@@ -121,7 +121,7 @@ class ClientService(Service):
         ``unit`` rolls up the organisation tree: the unit and every unit below it.
         """
         c = t.clients.c
-        conditions = [access.readable_clients(tx)]
+        conditions = [access.readable_clients(tx, in_order=True)]
         if owner:
             conditions.append(
                 c.owner_id == lookup.user_id(tx.conn, owner, field="owner", active=False)
@@ -158,7 +158,7 @@ class ClientService(Service):
         Two-letter queries match initials (``dx``), not the middle of a full spelling.
         Only clients the actor may read are found (``access.readable_clients``).
         """
-        scope = access.readable_clients(tx)
+        scope = access.readable_clients(tx, in_order=True)
         where = [] if access.reads_every_client(tx) else [scope]
         raw = text.strip()
         query = normalise_query(text)
@@ -196,7 +196,7 @@ class ClientService(Service):
         recorded per client: the caller (an export) records its one event with
         ``access.record_export``.
         """
-        scope = access.readable_clients(tx)
+        scope = access.readable_clients(tx, in_order=True)
         c = t.clients.c
         last: str | None = None
         while True:

@@ -45,7 +45,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     column,
-    false,
     func,
     literal_column,
     null,
@@ -322,17 +321,11 @@ def codes(
     conn: Connection, raw: str, *, where: Where, limit: int, among: Sequence[int] | None = None
 ) -> list[int]:
     """Search's first tiers: the exact client code or credit code, then codes and credit codes
-    starting with ``raw``, in one statement. ``where`` and ``among`` as for :func:`find`.
-
-    An access condition that is not ``among`` (a reader of many clients) goes inside
-    ``coalesce`` on SQLite, where no index can answer it: without statistics SQLite takes a
-    director's condition for a selective one and reads their 100,000 clients to find one code
-    (230 ms at 1M clients; ``likely()`` did not move it, and ANALYZE's statistics made an
-    account manager's search 350 ms instead)."""
+    starting with ``raw``, in one statement. ``where`` and ``among`` as for :func:`find`;
+    a reader of many clients gives ``readable_clients(in_order=True)``, which SQLite then tests
+    row by row as the code indexes give them."""
     if among is not None:
         where = [_among_condition(conn)]
-    elif where and conn.dialect.name == "sqlite":
-        where = [func.coalesce(and_(*where), false())]
     upper = raw.upper()
     params = {"raw": raw, "upper": upper, "raw_end": raw + "\x7f", "upper_end": upper + "\x7f"}
     stmt = _statement(_codes, len(raw) >= 2, raw != upper, where=where)
