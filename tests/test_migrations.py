@@ -158,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0009_client_custodian_index"
+    assert migrate.core_head() == "0010_audit_hash_not_unique"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -187,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0009_client_custodian_index"' in upgraded.stdout
+    assert '"current": "0010_audit_hash_not_unique"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -413,3 +413,42 @@ def _fts_sql(url: str) -> str:
         return conn.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE name = 'client_fts'"
         ).scalar_one()
+
+
+def test_0010_keeps_the_trail_whole_append_only_and_unforkable_both_ways(empty_url):
+    """0010 drops the unique constraint on ``audit_events.hash`` (look-up records wrote a page
+    of a random-key index per row). On SQLite the table is rebuilt: its events must survive
+    and verify, its append-only triggers must come back, and ``seq`` and ``prev_hash`` must
+    still refuse a second event after the same one (CORE-CONF-2), after upgrade and downgrade."""
+    from crmcore.audit import GENESIS, _hashed_part, chain_hash, verify
+
+    _migrate(empty_url, "0009_client_custodian_index")
+    now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    events, prev = [], GENESIS
+    for seq in (1, 2, 3):
+        row = dict(seq=seq, at=now, actor="admin", door="cli", action="client.get")
+        row |= dict(entity="client", entity_id=f"C00000{seq}", client_id=seq, body="{}")
+        row["prev_hash"], row["hash"] = prev, chain_hash(prev, _hashed_part(row))
+        events.append(row)
+        prev = row["hash"]
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            for row in events:
+                _insert(conn, "audit_events", **row)
+        for target, down in (("crmcore@head", False), ("0009_client_custodian_index", True)):
+            _migrate(empty_url, target, down=down)
+            with engine.connect() as conn:
+                check = verify(conn)
+                assert (check.ok, check.events, check.head) == (True, 3, prev), check.problem
+            for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+                with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as c:
+                    c.exec_driver_sql(statement)
+            forged = dict(events[2], entity_id="forged", hash="f" * 64)
+            after_event_2_again = forged | {"seq": 4}  # its prev_hash is taken by event 3
+            third_again = forged | {"prev_hash": prev}  # follows the head, but as event 3
+            for fork in (after_event_2_again, third_again):
+                with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+                    _insert(conn, "audit_events", **fork)
+    finally:
+        engine.dispose()
