@@ -511,6 +511,9 @@ def _ranked(
     c, names = t.clients.c, tuple(patterns)
     found: list[int] = []
     skip = set(exclude)
+    # one statement for every chunk: as one array its text never changes, so the driver
+    # prepares it once (a list of ids as parameters was parsed and planned for each length)
+    readable = select(c.id).where(c.id == any_(bindparam("ids", type_=ARRAY(Integer))), *where)
 
     def take(keys: Sequence[int]) -> bool:
         """Add the readable clients of ``keys`` (in rank order); whether any key matched.
@@ -522,8 +525,8 @@ def _ranked(
         for first in range(0, len(ids), CHECKED):
             chunk = ids[first : first + CHECKED]
             if where:
-                readable = set(conn.scalars(select(c.id).where(c.id.in_(chunk), *where)))
-                chunk = [i for i in chunk if i in readable]
+                shown = set(conn.scalars(readable, {"ids": chunk}))
+                chunk = [i for i in chunk if i in shown]
             found.extend(chunk[: limit - len(found)])
             if len(found) >= limit:
                 break
