@@ -132,6 +132,7 @@ def reads_every_client(tx: Tx) -> bool:
 
 #: From this many clients readable through their units, a user reads many (a director):
 #: queries that read clients in order test them one by one (``readable_clients(in_order=)``).
+#: The line search draws too (``search_index.SCOPE_CAP + 1``), so a search counts once.
 MANY = 2_001
 
 

@@ -513,7 +513,8 @@ def _ranked(
     skip = set(exclude)
     # one statement for every chunk: as one array its text never changes, so the driver
     # prepares it once (a list of ids as parameters was parsed and planned for each length)
-    readable = select(c.id).where(c.id == any_(bindparam("ids", type_=ARRAY(Integer))), *where)
+    chunk_ids = c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    readable = select(c.id).where(chunk_ids, *where) if where else None
 
     def take(keys: Sequence[int]) -> bool:
         """Add the readable clients of ``keys`` (in rank order); whether any key matched.
@@ -524,7 +525,7 @@ def _ranked(
         ids = [i for i in (k & _ID_MASK for k in keys) if i not in skip]
         for first in range(0, len(ids), CHECKED):
             chunk = ids[first : first + CHECKED]
-            if where:
+            if readable is not None:
                 shown = set(conn.scalars(readable, {"ids": chunk}))
                 chunk = [i for i in chunk if i in shown]
             found.extend(chunk[: limit - len(found)])
