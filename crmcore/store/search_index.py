@@ -511,10 +511,10 @@ def _ranked(
     c, names = t.clients.c, tuple(patterns)
     found: list[int] = []
     skip = set(exclude)
-    # one statement for every chunk: as one array its text never changes, so the driver
-    # prepares it once (a list of ids as parameters was parsed and planned for each length)
-    chunk_ids = c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    readable = select(c.id).where(chunk_ids, *where) if where else None
+    # one statement for every chunk, its ids as one array (``_AMONG``): the text never
+    # changes, so the driver prepares it once (a list of ids as parameters was parsed and
+    # planned again for each length)
+    readable = select(c.id).where(_AMONG["postgresql"], *where) if where else None
 
     def take(keys: Sequence[int]) -> bool:
         """Add the readable clients of ``keys`` (in rank order); whether any key matched.
@@ -526,7 +526,7 @@ def _ranked(
         for first in range(0, len(ids), CHECKED):
             chunk = ids[first : first + CHECKED]
             if readable is not None:
-                shown = set(conn.scalars(readable, {"ids": chunk}))
+                shown = set(conn.scalars(readable, {"among": chunk}))
                 chunk = [i for i in chunk if i in shown]
             found.extend(chunk[: limit - len(found)])
             if len(found) >= limit:
