@@ -169,30 +169,76 @@ class Checkpoint:
     hash: str
 
 
+#: The file holds two slots of this many bytes; each write replaces the older one in place.
+_SLOT = 128
+
+
 def read_checkpoint(path: Path) -> Checkpoint | None:
+    """The newest intact head in the file; None without a file (or an empty one)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return Checkpoint(int(doc["seq"]), str(doc["hash"]))
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError):
-        return Checkpoint(-1, "unreadable")
+    if not raw.strip(b"\0 \n"):
+        return None
+    heads = [s for s in _slots(raw) if s is not None]
+    return max(heads, key=lambda s: s.seq) if heads else Checkpoint(-1, "unreadable")
 
 
 def write_checkpoint(path: Path, seq: int, hash_: str, *, force: bool = False) -> None:
     """Record the head; never move backwards unless ``force`` (a new or restored database).
 
+    Written in place over the older of two slots, each with its own check, rather than to a
+    new file renamed over the old one: a rename cost ~0.45 ms after every transaction (ext4,
+    docs/performance.md), the write ~10 us. A write torn by a crash, or read half-way by
+    another process, spoils one slot; the other still holds the head before it.
+
     Writers in several processes may race; the older head then wins for a moment, which is
     harmless: :func:`verify` only needs the checkpoint to be *some* past head of the chain.
     """
-    if not force:
-        current = read_checkpoint(path)
-        if current is not None and current.seq >= seq:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        record = _slot(seq, hash_)
+        if force:
+            os.pwrite(fd, record * 2, 0)
+            os.ftruncate(fd, 2 * _SLOT)
             return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"seq": seq, "hash": hash_}), encoding="utf-8")
-    os.replace(tmp, path)
+        slots = _slots(os.pread(fd, 2 * _SLOT, 0))
+        if any(s is not None and s.seq >= seq for s in slots):
+            return
+        ranks = [-1 if s is None else s.seq for s in slots]
+        os.pwrite(fd, record, ranks.index(min(ranks)) * _SLOT)  # over the older slot
+    finally:
+        os.close(fd)
+
+
+def _slot(seq: int, hash_: str) -> bytes:
+    body = json.dumps({"seq": seq, "hash": hash_, "check": _check(seq, hash_)})
+    return body.ljust(_SLOT - 1).encode() + b"\n"
+
+
+def _check(seq: int, hash_: str) -> str:
+    return hashlib.sha256(f"{seq}:{hash_}".encode()).hexdigest()[:16]
+
+
+def _slots(raw: bytes) -> list[Checkpoint | None]:
+    """The two slots, None where one is empty, torn or garbled. A file from before the slots
+    (one JSON object, no check) reads as its first slot."""
+    found: list[Checkpoint | None] = []
+    for part in (raw[:_SLOT], raw[_SLOT : 2 * _SLOT]):
+        try:
+            doc = json.loads(part.strip(b"\0 \n").decode())
+            head = Checkpoint(int(doc["seq"]), str(doc["hash"]))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            found.append(None)
+            continue
+        intact = "check" not in doc or doc["check"] == _check(head.seq, head.hash)
+        found.append(head if intact else None)
+    return found
 
 
 # -- verification ------------------------------------------------------------------------------

@@ -170,6 +170,46 @@ def test_a_chain_rewritten_without_seals_is_caught_by_the_checkpoint(trail):
     assert result.ok is False and "differs from the checkpoint" in result.problem
 
 
+def test_a_torn_checkpoint_write_leaves_the_head_before_it(trail, admin):
+    """The file keeps the newest head in one of two slots and the one before in the other; a
+    write torn by a crash (or read half-way) spoils one slot only, and cutting events is still
+    caught down to the head the other slot holds."""
+    path = trail.checkpoint_path
+    total = len(events(trail))
+    assert read_checkpoint(path).seq == total
+    trail.clients.add(admin, NewClient(name="又一个客户", owner="lina"))
+    newest = read_checkpoint(path).seq
+    assert newest > total
+    raw = path.read_bytes()
+    slot = next(i for i in (0, 1) if f'"seq": {newest},'.encode() in raw[i * 128 : i * 128 + 128])
+    torn = bytearray(raw)
+    torn[slot * 128 + 40 : slot * 128 + 128] = bytes(88)  # only its first 40 bytes reached the disk
+    path.write_bytes(bytes(torn))
+    assert read_checkpoint(path).seq < newest  # the slot before, intact
+    assert check(trail).ok
+    attack(trail, f"DELETE FROM audit_events WHERE seq >= {total - 1}")
+    result = check(trail)
+    assert result.ok is False and "were removed from the end" in result.problem
+
+
+def test_a_checkpoint_file_from_before_the_slots_is_read_and_moved_on(trail, admin):
+    """Files written before the two slots hold one JSON object: it still counts, and the next
+    commit writes after it."""
+    path = trail.checkpoint_path
+    head = read_checkpoint(path)
+    path.write_text(json.dumps({"seq": head.seq, "hash": head.hash}), encoding="utf-8")
+    assert read_checkpoint(path) == head and check(trail).ok
+    trail.clients.add(admin, NewClient(name="又一个客户", owner="lina"))
+    assert read_checkpoint(path).seq > head.seq and check(trail).ok
+
+
+def test_a_garbled_checkpoint_fails_verification(trail, cli):
+    trail.checkpoint_path.write_bytes(b"\x00garbage" * 40)
+    result = check(trail)
+    assert result.ok is False and "checkpoint file is unreadable" in result.problem
+    assert cli("audit", "verify").exit_code == 9
+
+
 def test_cli_verify_exits_9_and_names_the_position(trail, cli):
     ok = cli("audit", "verify")
     assert ok.exit_code == 0 and "audit trail verifies" in ok.stdout and "sealed" in ok.stdout
