@@ -158,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0010_audit_hash_not_unique"
+    assert migrate.core_head() == "0011_search_walk_plan"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -187,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0010_audit_hash_not_unique"' in upgraded.stdout
+    assert '"current": "0011_search_walk_plan"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -452,3 +452,55 @@ def test_0010_keeps_the_trail_whole_append_only_and_unforkable_both_ways(empty_u
                     _insert(conn, "audit_events", **fork)
     finally:
         engine.dispose()
+
+
+def test_0011_walks_the_search_index_with_a_plan_made_once_and_downgrades_cleanly(
+    empty_url, crm_backend
+):
+    """0011 (PostgreSQL): the search's walk becomes ``client_search_walk``, planned once per
+    connection, and the trigram columns keep coarser statistics (planning took longer than
+    running). Searches that walk and fetch find the same clients; the downgrade puts
+    PostgreSQL's defaults back. SQLite's schema does not change."""
+    _old_database(empty_url)
+    _migrate(empty_url, "0010_audit_hash_not_unique")
+
+    def schema() -> list[tuple[object, ...]]:
+        with _connection(empty_url) as conn:
+            if crm_backend == "sqlite":
+                return list(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master"))
+            return list(
+                conn.exec_driver_sql(
+                    "SELECT p.proname, p.proconfig, a.attname, a.attstattarget "
+                    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                    "LEFT JOIN pg_proc p ON p.proname = 'client_search_walk' "
+                    "WHERE c.relname = 'client_search' AND a.attname IN ('terms', 'grams') "
+                    "ORDER BY a.attname"
+                )
+            )
+
+    before = schema()
+    _migrate(empty_url, "crmcore@head")
+    after = schema()
+    if crm_backend == "sqlite":
+        assert after == before
+    else:
+        assert [(r[0], r[1], r[3]) for r in after] == [
+            ("client_search_walk", ["plan_cache_mode=force_generic_plan"], 10)
+        ] * 2
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        for name in ("北京甲电信科技有限公司", "乙电信服务部", "丙公司"):
+            crm.clients.add(admin, NewClient(name=name, owner="admin"))
+        # through the walk: the grams (2 characters), the text (pinyin), both (1 character)
+        assert [c.name for c in crm.clients.search(admin, "电信")] == [
+            "乙电信服务部",
+            "北京甲电信科技有限公司",
+            "中国电信股份有限公司广州分公司",
+        ]
+        assert [c.name for c in crm.clients.search(admin, "xinke")] == ["北京甲电信科技有限公司"]
+        assert [c.name for c in crm.clients.search(admin, "甲")] == [
+            "甲公司",
+            "北京甲电信科技有限公司",
+        ]
+    _migrate(empty_url, "0010_audit_hash_not_unique", down=True)
+    assert schema() == before

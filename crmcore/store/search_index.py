@@ -28,7 +28,9 @@ cannot tell whether walking the key order or fetching every match is cheaper: it
 wrong both ways for 5-10% of queries (500-1,400 ms at 1M clients) because matches cluster by
 name length (科技 is in none of the 290,000 shortest names). :func:`_ranked` therefore decides
 from the data: it walks the first rows in rank order, and where they hold no match it fetches
-matches through the index of one length (partition) at a time, where they are few.
+matches through the index of one length (partition) at a time, where they are few. The walk
+is a function (migration 0011) so that its plan is made once per connection: planned at each
+call it took longer to plan than to run.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -473,18 +476,14 @@ def _indexed(source: str, where: Where) -> Any:
     )
 
 
-def _walk(names: tuple[str, ...]) -> Any:
-    """PostgreSQL: ``rows`` rows of ``client_search`` from ``start``, as one row of totals:
-    how many were read, the last key, the keys that match."""
-    s = _search.c
-    page = (
-        select(s.key, _condition(s.terms, s.grams, names).label("hit"))
-        .where(s.key >= bindparam("start"))
-        .order_by(s.key)
-        .limit(bindparam("rows"))
-        .subquery()
-    )
-    return select(func.count(), func.max(page.c.key), func.array_agg(page.c.key).filter(page.c.hit))
+#: PostgreSQL: ``rows`` rows of ``client_search`` from ``start``, as one row of totals (how
+#: many were read, the last key, the keys that match ``terms`` and/or ``grams``; None: no
+#: condition). A function of migration 0011, so that PostgreSQL plans it once per connection
+#: instead of at every call.
+_WALK = text(
+    "SELECT n, last, hits FROM client_search_walk("
+    "CAST(:terms AS text), CAST(:grams AS text), CAST(:start AS bigint), CAST(:rows AS integer))"
+)
 
 
 def _fetch(names: tuple[str, ...], bounded: bool, capped: bool) -> Any:
@@ -538,7 +537,7 @@ def _ranked(
         matches are readable does not decide how to read on: where they are dense, fetching
         the rest of a length would return tens of thousands for a user who may read few."""
         read, last, hits = conn.execute(
-            _built(_walk, names), {**patterns, "start": start, "rows": rows}
+            _WALK, {"terms": None, "grams": None, **patterns, "start": start, "rows": rows}
         ).one()
         return (last + 1 if read == rows else None), take(sorted(hits or ()))
 
