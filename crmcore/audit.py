@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 _PG_LOCK = 0x63726D61  # "crma": one advisory lock key for the chain
+#: PostgreSQL: takes the lock, then reads the head with a snapshot taken after it (one round
+#: trip instead of two; seq and hash are NULL for an empty chain).
+_PG_HEAD = text("SELECT seq, hash FROM audit_chain_head(CAST(:k AS bigint))")
 _ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 
 
@@ -117,14 +120,15 @@ def _append(
     conn = tx.conn
     head = tx.state.get("audit_head")
     if head is None:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-        last = conn.execute(
-            select(audit_events.c.seq, audit_events.c.hash)
-            .order_by(audit_events.c.seq.desc())
-            .limit(1)
-        ).first()
-        head = (last.seq, last.hash) if last else (0, GENESIS)
+        if conn.dialect.name == "postgresql":  # the lock, then the head (migration 0012)
+            last = conn.execute(_PG_HEAD, {"k": _PG_LOCK}).one()
+        else:
+            last = conn.execute(
+                select(audit_events.c.seq, audit_events.c.hash)
+                .order_by(audit_events.c.seq.desc())
+                .limit(1)
+            ).one_or_none()
+        head = (last.seq, last.hash) if last and last.seq else (0, GENESIS)
     keyring = tx.crm.keyring
     rows = []
     seq, prev_hash = head

@@ -158,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0011_search_walk_plan"
+    assert migrate.core_head() == "0012_audit_chain_head"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -187,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0011_search_walk_plan"' in upgraded.stdout
+    assert '"current": "0012_audit_chain_head"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -504,3 +504,36 @@ def test_0011_walks_the_search_index_with_a_plan_made_once_and_downgrades_cleanl
         ]
     _migrate(empty_url, "0010_audit_hash_not_unique", down=True)
     assert schema() == before
+
+
+def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
+    empty_url, crm_backend
+):
+    """0012 (PostgreSQL): ``audit_chain_head`` takes the chain's lock, then reads its head.
+    Writers racing for the head are tested in test_storage; here the chain keeps verifying
+    across the upgrade and the downgrade, and SQLite's schema does not change."""
+    from crmcore.audit import verify
+
+    _old_database(empty_url)
+    _migrate(empty_url, "0011_search_walk_plan")
+    query = (
+        "SELECT name FROM sqlite_master"
+        if crm_backend == "sqlite"
+        else "SELECT proname FROM pg_proc WHERE proname = 'audit_chain_head'"
+    )
+    with _connection(empty_url) as conn:
+        before = set(conn.exec_driver_sql(query).scalars())
+    _migrate(empty_url, "crmcore@head")
+    with _connection(empty_url) as conn:
+        after = set(conn.exec_driver_sql(query).scalars())
+    assert after - before == (set() if crm_backend == "sqlite" else {"audit_chain_head"})
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        crm.clients.add(admin, NewClient(name="丁公司", owner="admin"))
+        crm.clients.add(admin, NewClient(name="戊公司", owner="admin"))
+        with crm.engine.connect() as conn:
+            check = verify(conn, keyring=crm.keyring)
+        assert check.ok and check.events >= 2, check.problem
+    _migrate(empty_url, "0011_search_walk_plan", down=True)
+    with _connection(empty_url) as conn:
+        assert set(conn.exec_driver_sql(query).scalars()) == before

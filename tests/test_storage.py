@@ -37,6 +37,28 @@ def test_concurrent_processes_get_unique_codes_and_one_unbroken_chain(crm_url):
         assert check.events == workers * each + 1  # +1: the admin created by init
 
 
+def _look_up(url: str, code: str, count: int) -> int:
+    with Crm.open(url) as crm:
+        admin = crm.actor("admin")
+        return sum(len(crm.clients.search(admin, code)) for _ in range(count))
+
+
+def test_concurrent_look_ups_append_to_one_unbroken_chain(crm_url):
+    """Reads that record look-ups (CORE-CONF-2) race for the chain's head with nothing else
+    to serialise them: each must read the head only once it holds the chain's lock."""
+    with Crm.open(crm_url) as crm:
+        code = crm.clients.add(crm.actor("admin"), NewClient(name="查阅客户")).code
+    workers, each = 6, 15
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        found = pool.starmap(_look_up, [(crm_url, code, each) for _ in range(workers)])
+    assert found == [each] * workers
+    with Crm.open(crm_url) as crm, crm.engine.connect() as conn:
+        check = verify(conn)
+        assert check.ok, check.problem
+        assert check.events == 2 + workers * each  # init's admin, the client, the look-ups
+
+
 def test_audit_table_refuses_update_and_delete(crm, admin):
     crm.clients.add(admin, NewClient(name="甲公司"))
     for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
