@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
@@ -37,6 +37,16 @@ from crmcore.store import tables as t
 CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
 #: NewClient fields whose empty value means "not given" (for the write check)
 _EMPTY: tuple[Any, ...] = (None, "", {}, ())
+#: Built once, as search shows 20 clients per call (see ``lookup._LOGINS``).
+_CHOSEN = select(t.clients).where(t.clients.c.id.in_(bindparam("ids", expanding=True)))
+_STAFF = (
+    select(t.client_staff.c.client_id, t.client_staff.c.user_id)
+    .where(
+        t.client_staff.c.client_id.in_(bindparam("ids", expanding=True)),
+        t.client_staff.c.until.is_(None),
+    )
+    .order_by(t.client_staff.c.id)
+)
 
 
 class Vetoed(Conflict):
@@ -182,8 +192,7 @@ class ClientService(Service):
                 )
         if not found:
             return []
-        chosen = select(t.clients).where(t.clients.c.id.in_(found))
-        rows = {r.id: r for r in tx.conn.execute(chosen)}
+        rows = {r.id: r for r in tx.conn.execute(_CHOSEN, {"ids": found})}
         return self._views(tx, [rows[i] for i in found], "client.search")
 
     def pages(
@@ -432,13 +441,8 @@ class ClientService(Service):
         ids = [r.id for r in rows]
         staff: dict[int, list[int]] = {i: [] for i in ids}
         if ids:
-            s = t.client_staff.c
-            for r in tx.conn.execute(
-                select(s.client_id, s.user_id)
-                .where(s.client_id.in_(ids), s.until.is_(None))
-                .order_by(s.id)
-            ):
-                staff[r.client_id].append(r.user_id)
+            for client_id, user_id in tx.conn.execute(_STAFF, {"ids": ids}):
+                staff[client_id].append(user_id)
         user_ids = {
             u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u
         } | {u for users in staff.values() for u in users}
