@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from crmcore import Crm, NewClient
 from crmcore.audit import verify
+from crmcore.store import engine
 from crmcore.store import tables as t
 
 
@@ -97,3 +100,22 @@ def test_money_is_exact_in_sums_on_both_backends(crm, admin):
 def test_float_money_is_refused_before_it_reaches_the_database(crm):
     with pytest.raises(Exception, match="refuse float"), crm.engine.begin() as conn:
         conn.execute(t.clients.update().values(registered_capital=0.1))
+
+
+def test_a_connection_dropped_while_idle_in_the_pool_is_replaced(crm, admin, monkeypatch):
+    """PostgreSQL: a server restart or an idle timeout drops pooled connections; the next call
+    must not fail on one (a connection idle past PING_AFTER_IDLE_S is pinged first)."""
+    if crm.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    code = crm.clients.add(admin, NewClient(name="甲公司")).code
+    monkeypatch.setattr(engine, "PING_AFTER_IDLE_S", 0.05)
+    with crm.engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    killer = create_engine(crm.engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    killer.dispose()
+    time.sleep(0.1)
+    assert crm.clients.get(admin, code).name == "甲公司"
+    with crm.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid

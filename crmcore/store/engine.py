@@ -14,11 +14,13 @@ time in those calls. Measured on 1M clients: full-pinyin search p95 -28% (bench/
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 
 WRITE = "crm_write"
 #: PostgreSQL: plan every statement for its own values. psycopg prepares a statement from its
@@ -26,6 +28,10 @@ WRITE = "crm_write"
 #: on the partitioned ``client_search`` such a plan neither pruned partitions nor knew how common
 #: the word was (1M clients: p50 3 ms became 300 ms). Planning each time costs far less.
 CUSTOM_PLANS = "-c plan_cache_mode=force_custom_plan"
+#: PostgreSQL: a pooled connection idle longer than this is pinged before it is handed out.
+#: Pinging at every checkout (``pool_pre_ping``) cost a round trip per transaction; a connection
+#: in steady use cannot have been dropped unnoticed for long (docs/performance.md).
+PING_AFTER_IDLE_S = 5.0
 BUSY_TIMEOUT_MS = 30_000
 #: Bytes of the database file read through a memory map (SQLite caps it at 2 GiB by default).
 MMAP_BYTES = 2 << 30
@@ -39,7 +45,27 @@ def make_engine(url: str, *, create_dirs: bool = False, **kwargs: Any) -> Engine
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"options": CUSTOM_PLANS, **kwargs.get("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A connection the server dropped (a restart, an idle timeout) is replaced, not used."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool then connects afresh
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_engine(url: str, *, create_dirs: bool, **kwargs: Any) -> Engine:
