@@ -151,6 +151,22 @@ def test_owner_and_co_contacts(crm, admin, make_user):
     assert [h["action"] for h in crm.clients.history(admin, c.code)] == ["create", "assign"]
 
 
+def test_views_name_each_clients_own_co_contacts_in_the_order_they_joined(crm, admin, make_user):
+    """CORE-OWN-1: search, list and get show every client's co-contacts, none of another's."""
+    for login in ("zhao", "qian", "an"):
+        make_user(login)
+    first = crm.clients.add(admin, NewClient(name="联系人甲公司", owner="qian")).code
+    second = crm.clients.add(admin, NewClient(name="联系人乙公司")).code
+    crm.clients.add_co_contact(admin, first, "an")
+    crm.clients.add_co_contact(admin, first, "zhao")
+    crm.clients.add_co_contact(admin, second, "qian")
+    expected = {first: ("an", "zhao"), second: ("qian",)}
+    found = {c.code: c.co_contacts for c in crm.clients.search(admin, "联系人")}
+    listed = {c.code: c.co_contacts for c in crm.clients.list(admin)}
+    assert found == listed == expected
+    assert crm.clients.get(admin, first).owner == "qian"
+
+
 def test_list_filters_by_owner_region_prefix_and_industry(crm, admin, make_user):
     make_user("lina")
     crm.clients.add(

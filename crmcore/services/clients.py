@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all, update
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
@@ -39,13 +39,20 @@ CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code
 _EMPTY: tuple[Any, ...] = (None, "", {}, ())
 #: Built once, as search shows 20 clients per call (see ``lookup._LOGINS``).
 _CHOSEN = select(t.clients).where(t.clients.c.id.in_(bindparam("ids", expanding=True)))
-_STAFF = (
-    select(t.client_staff.c.client_id, t.client_staff.c.user_id)
-    .where(
-        t.client_staff.c.client_id.in_(bindparam("ids", expanding=True)),
-        t.client_staff.c.until.is_(None),
-    )
-    .order_by(t.client_staff.c.id)
+_s, _u = t.client_staff.c, t.users.c
+#: Everything a client's view names besides its own row, in one statement (on PostgreSQL
+#: each statement is a round trip): its co-contacts (CORE-OWN-1) in the order they joined,
+#: the logins of its owner, custodian and first contact, its unit's code.
+_NAMES = union_all(
+    select(literal_column("'staff'"), _s.client_id, _u.login, _s.id)
+    .join_from(t.client_staff, t.users, _u.id == _s.user_id)
+    .where(_s.client_id.in_(bindparam("clients", expanding=True)), _s.until.is_(None)),
+    select(literal_column("'user'"), _u.id, _u.login, literal_column("0")).where(
+        _u.id.in_(bindparam("users", expanding=True))
+    ),
+    select(
+        literal_column("'unit'"), t.org_units.c.id, t.org_units.c.code, literal_column("0")
+    ).where(t.org_units.c.id.in_(bindparam("units", expanding=True))),
 )
 
 
@@ -438,16 +445,20 @@ class ClientService(Service):
         return self._views(tx, [row], None)[0]
 
     def _views(self, tx: Tx, rows: Sequence[Row[Any]], action: str | None) -> list[Client]:
-        ids = [r.id for r in rows]
-        staff: dict[int, list[int]] = {i: [] for i in ids}
-        if ids:
-            for client_id, user_id in tx.conn.execute(_STAFF, {"ids": ids}):
-                staff[client_id].append(user_id)
-        user_ids = {
-            u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u
-        } | {u for users in staff.values() for u in users}
-        names = lookup.logins(tx.conn, user_ids)
-        unit_codes = lookup.unit_codes(tx.conn, {r.unit_id for r in rows if r.unit_id})
+        people = {u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u}
+        found = tx.conn.execute(
+            _NAMES,
+            {
+                "clients": [r.id for r in rows],
+                "users": list(people),
+                "units": list({r.unit_id for r in rows if r.unit_id}),
+            },
+        ).all()
+        names = {key: name for kind, key, name, _ in found if kind == "user"}
+        unit_codes = {key: code for kind, key, code, _ in found if kind == "unit"}
+        staff: dict[int, list[str]] = {r.id: [] for r in rows}
+        for _, client_id, login, _ in sorted((f for f in found if f[0] == "staff"), key=_by_rank):
+            staff[client_id].append(login)
         return [
             access.present(
                 tx,
@@ -495,10 +506,14 @@ def with_search_terms(row: Row[Any], values: Mapping[str, Any]) -> dict[str, Any
     return dict(values, name_pinyin=pinyin, name_grams=grams)
 
 
+def _by_rank(row: Row[Any]) -> int:
+    return int(row[3])
+
+
 def _client(
     row: Mapping[str, Any],
     names: Mapping[int, str],
-    staff: Iterable[int],
+    staff: Iterable[str],
     unit_codes: Mapping[int, str] | None = None,
 ) -> Client:
     skip = {"status", "size", "importance"}
@@ -513,7 +528,7 @@ def _client(
         unit=(unit_codes or {}).get(row.get("unit_id") or 0),
         custodian=names.get(row["custodian_id"]) if row.get("custodian_id") else None,
         owner=names.get(row["owner_id"]) if row["owner_id"] else None,
-        co_contacts=tuple(names[u] for u in staff),
+        co_contacts=tuple(staff),
         first_contact_by=names.get(row["first_contact_by"]) if row["first_contact_by"] else None,
         first_contact_at=row["first_contact_at"],
         archived_reason=row["archived_reason"],

@@ -866,7 +866,7 @@ def _prospective(
         "updated_at": tx.now,
         **values,
     }
-    staff: list[int] = []
+    staff: list[str] = []
     return (build or _client)(row, logins, staff)
 
 
