@@ -279,7 +279,8 @@ def client_by_id(tx: Tx, client_id: int, *, action: str | None = None) -> Row[An
 
 def record_read(tx: Tx, action: str, client: Row[Any]) -> None:
     """Record that a door showed (part of) a client row it selected with readable_clients."""
-    _note(tx, action, client.id, "client", client.code, Clearance(client.clearance), (), ())
+    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
+    _note(tx, action, client.id, "client", client.code, Clearance(client.clearance), (), (), policy)
 
 
 def client_for_write(tx: Tx, code: str, permission: str) -> Row[Any]:
@@ -309,11 +310,13 @@ def field_rules(tx: Tx, entity: str) -> dict[str, list[FieldRule]]:
     return cache.get(entity, {})
 
 
+_RULES_IN_FORCE = select(t.field_rules).where(t.field_rules.c.ended_at.is_(None))
+
+
 def _database_rules(tx: Tx) -> list[FieldRule]:
-    r = t.field_rules.c
     return [
         FieldRule(row.entity, row.field, Clearance(row.clearance), row.permission, owner="admin")
-        for row in tx.conn.execute(select(t.field_rules).where(r.ended_at.is_(None)))
+        for row in tx.conn.execute(_RULES_IN_FORCE)
     ]
 
 
@@ -405,7 +408,7 @@ def present(
     unmasked = [n for n in unmasked if not _under(n, masked)]
     if action is not None:
         rid = record_id if record_id is not None else _get(record, "id", None)
-        _note(tx, action, client_id, entity, rid, level, masked, unmasked)
+        _note(tx, action, client_id, entity, rid, level, masked, unmasked, policy)
     return _masked(record, masked) if masked else record
 
 
@@ -512,8 +515,8 @@ def _note(
     level: Clearance,
     masked: Iterable[str],
     unmasked: Iterable[str],
+    policy: ConfidentialityPolicy,
 ) -> None:
-    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
     key = ("read", action, client_id if client_id is not None else entity)
     read: _Read = audit.defer(tx, key, lambda: _Read(action, client_id, policy.audit_reads_from))
     read.level = max(read.level, level)

@@ -199,7 +199,7 @@ class ClientService(Service):
                 )
         if not found:
             return []
-        rows = {r.id: r for r in tx.conn.execute(_CHOSEN, {"ids": found})}
+        rows = {r.id: r for r in tx.conn.execute(_CHOSEN, {"ids": found}).all()}
         return self._views(tx, [rows[i] for i in found], "client.search")
 
     def pages(

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crmcore import policies
 from crmcore.app import Service, Tx, query, use_case
@@ -54,6 +54,16 @@ class PolicyView:
     history: tuple[PolicyChange, ...] = ()
 
 
+_p = t.policy_values.c
+#: Built once: every transaction that shows a record reads CORE-CONF-1's values, and building
+#: the statement cost about as much as running it.
+_VALUES = (
+    select(_p.effective_from, _p.set_at, _p.value)
+    .where(_p.key == bindparam("key"))
+    .order_by(_p.effective_from.desc(), _p.id.desc())
+)
+
+
 class PolicyService(Service):
     def in_force(self, tx: Tx, key: str, at: datetime | date | None = None) -> Any:
         """The policy object in force at ``at`` (default: now); a date means its end of day.
@@ -76,12 +86,7 @@ class PolicyService(Service):
         spec = policies.lookup(self.crm.policy_specs, key)
         cache = tx.state.setdefault("policies", {})
         if spec.key not in cache:
-            p = t.policy_values.c
-            rows = tx.conn.execute(
-                select(p.effective_from, p.set_at, p.value)
-                .where(p.key == spec.key)
-                .order_by(p.effective_from.desc(), p.id.desc())
-            ).all()
+            rows = tx.conn.execute(_VALUES, {"key": spec.key}).all()
             cache[spec.key] = (rows, {})
         rows, built = cache[spec.key]
 
