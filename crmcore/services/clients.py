@@ -445,6 +445,8 @@ class ClientService(Service):
         return self._views(tx, [row], None)[0]
 
     def _views(self, tx: Tx, rows: Sequence[Row[Any]], action: str | None) -> list[Client]:
+        if not rows:
+            return []
         people = {u for r in rows for u in (r.owner_id, r.first_contact_by, r.custodian_id) if u}
         found = tx.conn.execute(
             _NAMES,
