@@ -177,7 +177,7 @@ def _append(
         columns = {name: [row[name] for row in rows] for name in _PER_EVENT}
         conn.execute(
             _PG_APPEND,
-            {"at": tx.now, "actor": rows[0]["actor"], "door": rows[0]["door"], **columns},
+            {"at": tx.now, "actor": tx.actor.login, "door": tx.actor.door, **columns},
         )
     else:
         conn.execute(audit_events.insert(), rows)

@@ -37,14 +37,14 @@ from crmcore.store import tables as t
 CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
 #: NewClient fields whose empty value means "not given" (for the write check)
 _EMPTY: tuple[Any, ...] = (None, "", {}, ())
-#: Built once, as search shows 20 clients per call (see ``lookup._LOGINS``).
+#: Built once: search shows 20 clients per call, and building cost more than running.
 _CHOSEN = select(t.clients).where(t.clients.c.id.in_(bindparam("ids", expanding=True)))
 _s, _u = t.client_staff.c, t.users.c
 #: Everything a client's view names besides its own row, in one statement (on PostgreSQL
 #: each statement is a round trip): its co-contacts (CORE-OWN-1) in the order they joined,
 #: the logins of its owner, custodian and first contact, its unit's code.
 _NAMES = union_all(
-    select(literal_column("'staff'"), _s.client_id, _u.login, _s.id)
+    select(literal_column("'staff'").label("kind"), _s.client_id, _u.login, _s.id.label("rank"))
     .join_from(t.client_staff, t.users, _u.id == _s.user_id)
     .where(_s.client_id.in_(bindparam("clients", expanding=True)), _s.until.is_(None)),
     select(literal_column("'user'"), _u.id, _u.login, literal_column("0")).where(
@@ -53,7 +53,7 @@ _NAMES = union_all(
     select(
         literal_column("'unit'"), t.org_units.c.id, t.org_units.c.code, literal_column("0")
     ).where(t.org_units.c.id.in_(bindparam("units", expanding=True))),
-)
+).order_by("rank")
 
 
 class Vetoed(Conflict):
@@ -456,11 +456,16 @@ class ClientService(Service):
                 "units": list({r.unit_id for r in rows if r.unit_id}),
             },
         ).all()
-        names = {key: name for kind, key, name, _ in found if kind == "user"}
-        unit_codes = {key: code for kind, key, code, _ in found if kind == "unit"}
+        names: dict[int, str] = {}
+        unit_codes: dict[int, str] = {}
         staff: dict[int, list[str]] = {r.id: [] for r in rows}
-        for _, client_id, login, _ in sorted((f for f in found if f[0] == "staff"), key=_by_rank):
-            staff[client_id].append(login)
+        for kind, key, name, _ in found:  # staff in rank order
+            if kind == "staff":
+                staff[key].append(name)
+            elif kind == "user":
+                names[key] = name
+            else:
+                unit_codes[key] = name
         return [
             access.present(
                 tx,
@@ -506,10 +511,6 @@ def with_search_terms(row: Row[Any], values: Mapping[str, Any]) -> dict[str, Any
         return dict(values)
     pinyin, grams = name_terms(values["name"])
     return dict(values, name_pinyin=pinyin, name_grams=grams)
-
-
-def _by_rank(row: Row[Any]) -> int:
-    return int(row[3])
 
 
 def _client(
