@@ -95,6 +95,25 @@ def test_grants_to_users_and_roles_end_and_can_be_revoked(org, admin, make_user)
         crm.access.grant(crm.actor("bjam"), c.code, user="reader", reason="x")
 
 
+def test_a_grant_stops_giving_access_when_its_time_is_up(org, admin, make_user):
+    """The access condition is built once per reader and shared by their transactions: the
+    moment a grant is judged at must still be each transaction's own (CORE-CONF-2)."""
+    crm = org
+    reader = make_user("reader", "read_only")
+    c = crm.clients.add(admin, NewClient(name="乙公司", owner="gzam"))
+    start = datetime.now(UTC)
+    crm.access.grant(admin, c.code, user="reader", until=start + timedelta(days=1), reason="审计")
+    assert crm.clients.get(reader, c.code).name == "乙公司"
+    assert codes(crm.clients.search(reader, "乙公司")) == {c.code}
+    crm.clock = lambda: start + timedelta(days=2)
+    with pytest.raises(PermissionDenied):
+        crm.clients.get(reader, c.code)
+    assert crm.clients.list(reader) == []
+    assert crm.clients.search(reader, "乙公司") == []
+    crm.clock = lambda: start + timedelta(hours=1)  # the same reader, before the end again
+    assert codes(crm.clients.list(reader)) == {c.code}
+
+
 def test_clearance_is_needed_on_top_of_any_relationship(org, admin):
     crm = org
     c = crm.clients.add(admin, NewClient(name="机密客户", owner="gzam"))
