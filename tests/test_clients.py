@@ -157,10 +157,10 @@ def test_views_name_each_clients_own_co_contacts_in_the_order_they_joined(crm, a
         make_user(login)
     first = crm.clients.add(admin, NewClient(name="联系人甲公司", owner="qian")).code
     second = crm.clients.add(admin, NewClient(name="联系人乙公司")).code
-    crm.clients.add_co_contact(admin, first, "an")
     crm.clients.add_co_contact(admin, first, "zhao")
+    crm.clients.add_co_contact(admin, first, "an")  # joined last, listed last (not by name)
     crm.clients.add_co_contact(admin, second, "qian")
-    expected = {first: ("an", "zhao"), second: ("qian",)}
+    expected = {first: ("zhao", "an"), second: ("qian",)}
     found = {c.code: c.co_contacts for c in crm.clients.search(admin, "联系人")}
     listed = {c.code: c.co_contacts for c in crm.clients.list(admin)}
     assert found == listed == expected

@@ -717,16 +717,12 @@ class _ClientLoader:
         new: list[tuple[int, dict[str, Any]]],
         changed: list[tuple[int, Any, dict[str, Any], list[str]]],
     ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, Any, dict[str, Any], list[str]]]]:
-        from crmcore.services.clients import _client
-
         tx = self.tx
         prospective: list[Client] = []
         for _, values in new:
             prospective.append(_prospective(tx, values, self.logins))
         for _, existing, values, _fields in changed:
-            prospective.append(
-                _prospective(tx, {**existing._mapping, **values}, self.logins, _client)
-            )
+            prospective.append(_prospective(tx, {**existing._mapping, **values}, self.logins))
         refused = _vetoes(tx, "clients", prospective)
         if not refused:
             return new, changed
@@ -850,9 +846,7 @@ class _ClientLoader:
         return [rows[i] for i in ids]
 
 
-def _prospective(
-    tx: Tx, values: Mapping[str, Any], logins: Mapping[int, str], build: Any = None
-) -> Client:
+def _prospective(tx: Tx, values: Mapping[str, Any], logins: Mapping[int, str]) -> Client:
     from crmcore.services.clients import _client
 
     row = {
@@ -865,9 +859,10 @@ def _prospective(
         "created_at": tx.now,
         "updated_at": tx.now,
         **values,
+        "owner_login": logins.get(values["owner_id"]),
+        "custodian_login": logins.get(values.get("custodian_id") or 0),
     }
-    staff: list[str] = []
-    return (build or _client)(row, logins, staff)
+    return _client(row)
 
 
 def _generated_codes(tx: Tx, count: int) -> list[str]:
