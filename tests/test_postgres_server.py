@@ -55,3 +55,14 @@ def test_cluster_template_copy_and_chinese_trigrams() -> None:
         assert "crm_copy" not in names
         assert "crm_template" in names
     assert not root.exists()
+
+
+def test_a_server_runs_with_the_settings_it_is_given() -> None:
+    """A benchmark sizes its server's memory like a production one (bench/search.py)."""
+    _skip_or_fail_without_binaries()
+    with postgres.ThrowawayPostgres(settings={"work_mem": "'12MB'"}) as server:
+        engine = sa.create_engine(server.url)
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SHOW work_mem")) == "12MB"
+            assert conn.scalar(sa.text("SHOW fsync")) == "off"  # the test settings stay
+        engine.dispose()

@@ -34,7 +34,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -159,7 +159,8 @@ class ThrowawayPostgres:
     Usable as a context manager. The superuser is ``postgres`` and authentication is ``trust``:
     the server only listens on loopback and a private socket directory, and lives for one run.
     ``base_dir`` defaults to /dev/shm when it has room, because template copies are much faster
-    in RAM.
+    in RAM. ``settings`` are added to the test settings (values as postgresql.conf spells
+    them): a benchmark gives its server the memory a production one would have.
     """
 
     def __init__(
@@ -169,6 +170,7 @@ class ThrowawayPostgres:
         superuser: str = "postgres",
         base_dir: Path | None = None,
         start_timeout: float = 60,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         found = bindir or find_bindir()
         if found is None:
@@ -181,6 +183,7 @@ class ThrowawayPostgres:
         self.superuser = superuser
         self.base_dir = base_dir
         self.start_timeout = start_timeout
+        self.settings = dict(settings or {})
         self.port: int | None = None
         self._root: Path | None = None
         self._run_as: list[str] = []
@@ -305,6 +308,7 @@ class ThrowawayPostgres:
         assert self._root is not None
         settings = {
             **_TEST_SETTINGS,
+            **self.settings,
             "port": str(port),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self._root / 'sock'}'",
