@@ -49,7 +49,7 @@ def user_id(conn: Connection, login: str, *, field: str = "user", active: bool =
 
 #: Built once: many doors name a row's people or unit, and building the statement per call
 #: cost more than running it (SQLite, 1M clients: ~0.1 ms against 0.02 ms). A client's view
-#: asks in one statement with its co-contacts instead (``clients._NAMES``).
+#: reads them with its own row instead (``clients._NAMED``).
 _LOGINS = select(t.users.c.id, t.users.c.login).where(
     t.users.c.id.in_(bindparam("ids", expanding=True))
 )
