@@ -382,3 +382,17 @@ def test_managing_levels_stored_in_the_old_spelling_still_read():
         },
     )
     assert (value.level_for("diamond"), value.level_for("platinum")) == ("provincial", "city")
+
+
+def test_reads_below_the_level_the_policy_names_leave_no_lookup_record(crm, admin, cli):
+    """CORE-CONF-1: the level from which a read leaves a look-up record (查阅记录) comes from the
+    policy store, read in one statement with the field rules; a change takes effect."""
+    from crmcore import NewClient
+
+    code = crm.clients.add(admin, NewClient(name="甲公司")).code  # confidential by default
+    crm.clients.get(admin, code)
+    assert len(crm.audit.log(admin, action="client.get")) == 1
+    done = cli("policy", "set", "CORE-CONF-1", "audit_reads_from=secret", "--reason", "只记机密")
+    assert done.exit_code == 0, done.stderr
+    crm.clients.get(admin, code)
+    assert len(crm.audit.log(admin, action="client.get")) == 1

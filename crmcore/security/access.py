@@ -44,7 +44,20 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import define, field
-from sqlalchemy import and_, any_, bindparam, false, func, literal_column, or_, select, true
+from sqlalchemy import (
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -300,7 +313,7 @@ def client_by_id(tx: Tx, client_id: int, *, action: str | None = None) -> Row[An
 
 def record_read(tx: Tx, action: str, client: Row[Any]) -> None:
     """Record that a door showed (part of) a client row it selected with readable_clients."""
-    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
+    policy = tx.crm.policies.in_force(tx, CONFIDENTIALITY_POLICY)
     _note(tx, action, client.id, "client", client.code, Clearance(client.clearance), (), (), policy)
 
 
@@ -331,13 +344,45 @@ def field_rules(tx: Tx, entity: str) -> dict[str, list[FieldRule]]:
     return cache.get(entity, {})
 
 
-_RULES_IN_FORCE = select(t.field_rules).where(t.field_rules.c.ended_at.is_(None))
+_r, _p = t.field_rules.c, t.policy_values.c
+CONFIDENTIALITY_POLICY = "CORE-CONF-1"
+#: What every view reads first, in one statement (on PostgreSQL each is a round trip): the
+#: field rules in force and the values of the confidentiality policy (CORE-CONF-1), which
+#: :func:`_database_rules` hands to the policy service. The columns one part lacks are typed
+#: NULLs, so that both backends read each column as its type.
+_VIEW_SETTINGS = union_all(
+    select(
+        literal_column("'rule'").label("kind"),
+        _r.entity,
+        _r.field,
+        _r.clearance,
+        _r.permission,
+        type_coerce(null(), _p.id.type).label("id"),
+        type_coerce(null(), _p.effective_from.type).label("effective_from"),
+        type_coerce(null(), _p.set_at.type).label("set_at"),
+        type_coerce(null(), _p.value.type).label("value"),
+    ).where(_r.ended_at.is_(None)),
+    select(
+        literal_column("'policy'"),
+        null(),
+        null(),
+        null(),
+        null(),
+        _p.id,
+        _p.effective_from,
+        _p.set_at,
+        _p.value,
+    ).where(_p.key == CONFIDENTIALITY_POLICY),
+)
 
 
 def _database_rules(tx: Tx) -> list[FieldRule]:
+    rows = tx.conn.execute(_VIEW_SETTINGS).all()
+    tx.crm.policies.preload(tx, CONFIDENTIALITY_POLICY, [r for r in rows if r.kind == "policy"])
     return [
         FieldRule(row.entity, row.field, Clearance(row.clearance), row.permission, owner="admin")
-        for row in tx.conn.execute(_RULES_IN_FORCE)
+        for row in rows
+        if row.kind == "rule"
     ]
 
 
@@ -410,10 +455,11 @@ def present(
             f"{entity}: {tx.actor.login} is not cleared for {level.label} records",
             rule="CORE-CONF-2",
         )
-    policy = tx.crm.policies.in_force(tx, "CORE-CONF-1")
+    rules_by_field = field_rules(tx, entity)  # first: it reads the policy too
+    policy = tx.crm.policies.in_force(tx, CONFIDENTIALITY_POLICY)
     masked: list[str] = []
     unmasked: list[str] = []
-    for name, rules in field_rules(tx, entity).items():
+    for name, rules in rules_by_field.items():
         if only is not None and name.partition(".")[0] not in only:
             continue
         applicable = [r for r in rules if r.applies_to(record)]
