@@ -377,6 +377,8 @@ _VIEW_SETTINGS = union_all(
 
 
 def _database_rules(tx: Tx) -> list[FieldRule]:
+    """The field rules an admin set, and, from the same statement, the confidentiality policy's
+    values for the policy service (so :func:`present` asks for the rules first)."""
     rows = tx.conn.execute(_VIEW_SETTINGS).all()
     tx.crm.policies.preload(tx, CONFIDENTIALITY_POLICY, [r for r in rows if r.kind == "policy"])
     return [

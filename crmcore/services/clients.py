@@ -13,19 +13,15 @@ from typing import Any
 
 import attrs
 from sqlalchemy import (
-    Integer,
     Select,
     String,
     and_,
-    any_,
-    bindparam,
     cast,
     func,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 
 from crmcore.app import Service, Tx, query, use_case
@@ -52,12 +48,6 @@ CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code
 _EMPTY: tuple[Any, ...] = (None, "", {}, ())
 _c, _s = t.clients.c, t.client_staff.c
 _owner, _custodian, _first = (t.users.alias(n) for n in ("owner", "custodian", "first_contact"))
-#: The clients of a list of ids, by backend: on PostgreSQL one array, so that the statement's
-#: text is the same for any number of ids (the driver prepares it once).
-_BY_IDS = {
-    "sqlite": _c.id.in_(bindparam("ids", expanding=True)),
-    "postgresql": _c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
-}
 
 
 def _with_names() -> Select[Any]:
@@ -98,7 +88,7 @@ def _with_names() -> Select[Any]:
 _NAMED = _with_names()
 #: Built once per backend: search shows 20 clients per call, and building cost more than
 #: running.
-_CHOSEN = {name: _NAMED.where(by) for name, by in _BY_IDS.items()}
+_CHOSEN = {name: _NAMED.where(by) for name, by in search_index.client_ids_in("ids").items()}
 
 
 class Vetoed(Conflict):

@@ -248,13 +248,18 @@ def fill(conn: Connection, into: Collection[str], *, batch: int = 20_000) -> Non
 Where = Sequence[ColumnElement[bool]]
 
 
-#: "Among these clients": a user's few readable clients (:func:`few`), bound per run, by
-#: backend. On PostgreSQL one array: 200 ids as 200 parameters took 3 ms to plan in the code
-#: tiers' union.
-_AMONG = {
-    "sqlite": t.clients.c.id.in_(bindparam("among", expanding=True)),
-    "postgresql": t.clients.c.id == any_(bindparam("among", type_=ARRAY(Integer))),
-}
+def client_ids_in(param: str) -> dict[str, ColumnElement[bool]]:
+    """ "The client's id is one of the list bound as ``param``", by backend. On PostgreSQL one
+    array: the statement's text is the same for any number of ids, so the driver prepares it
+    once (200 ids as 200 parameters took 3 ms to plan in the code tiers' union)."""
+    return {
+        "sqlite": t.clients.c.id.in_(bindparam(param, expanding=True)),
+        "postgresql": t.clients.c.id == any_(bindparam(param, type_=ARRAY(Integer))),
+    }
+
+
+#: "Among these clients": a user's few readable clients (:func:`few`), bound per run.
+_AMONG = client_ids_in("among")
 
 
 def _among_condition(conn: Connection) -> ColumnElement[bool]:
