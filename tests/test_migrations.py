@@ -158,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0012_audit_chain_head"
+    assert migrate.core_head() == "0013_search_next_matches"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -187,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0012_audit_chain_head"' in upgraded.stdout
+    assert '"current": "0013_search_next_matches"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -535,5 +535,35 @@ def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
             check = verify(conn, keyring=crm.keyring)
         assert check.ok and check.events >= 2, check.problem
     _migrate(empty_url, "0011_search_walk_plan", down=True)
+    with _connection(empty_url) as conn:
+        assert set(conn.exec_driver_sql(query).scalars()) == before
+
+
+def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_url, crm_backend):
+    """0013 (PostgreSQL): ``client_search_next`` takes the search's steps inside the server.
+    Search finds the same clients, in rank order, through it (test_search covers every way it
+    reads); the downgrade removes it, and SQLite's schema does not change."""
+    _old_database(empty_url)
+    _migrate(empty_url, "0012_audit_chain_head")
+    query = (
+        "SELECT name FROM sqlite_master"
+        if crm_backend == "sqlite"
+        else "SELECT proname FROM pg_proc WHERE proname = 'client_search_next'"
+    )
+    with _connection(empty_url) as conn:
+        before = set(conn.exec_driver_sql(query).scalars())
+    _migrate(empty_url, "crmcore@head")
+    with _connection(empty_url) as conn:
+        after = set(conn.exec_driver_sql(query).scalars())
+    assert after - before == (set() if crm_backend == "sqlite" else {"client_search_next"})
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        for name in ("北京己电信科技有限公司", "己电信服务部", "庚公司"):
+            crm.clients.add(admin, NewClient(name=name, owner="admin"))
+        assert [c.name for c in crm.clients.search(admin, "己电")] == [
+            "己电信服务部",
+            "北京己电信科技有限公司",
+        ]
+    _migrate(empty_url, "0012_audit_chain_head", down=True)
     with _connection(empty_url) as conn:
         assert set(conn.exec_driver_sql(query).scalars()) == before

@@ -28,9 +28,10 @@ cannot tell whether walking the key order or fetching every match is cheaper: it
 wrong both ways for 5-10% of queries (500-1,400 ms at 1M clients) because matches cluster by
 name length (科技 is in none of the 290,000 shortest names). :func:`_ranked` therefore decides
 from the data: it walks the first rows in rank order, and where they hold no match it fetches
-matches through the index of one length (partition) at a time, where they are few. The walk
-is a function (migration 0011) so that its plan is made once per connection: planned at each
-call it took longer to plan than to run.
+matches through the index of one length (partition) at a time, where they are few. These
+steps run inside the server (``client_search_next``, migration 0013), one round trip for all
+of them; its walk is a function of its own (0011) so that its plan is made once per
+connection: planned at each call it took longer to plan than to run.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ WALK = 200
 FETCH_CAP = 150
 #: A user who may read at most this many clients has them tested one by one (:func:`find`).
 SCOPE_CAP = 2_000
-#: PostgreSQL: access is checked on this many matches at a time (:func:`_ranked`).
+#: PostgreSQL: access is checked on at most this many matches at a time (:func:`_ranked`).
 CHECKED = 500
 #: PostgreSQL: names of up to this many characters get a partition each; longer ones share one.
 PARTITIONED_LENGTHS = 40
@@ -481,22 +482,13 @@ def _indexed(source: str, where: Where) -> Any:
     )
 
 
-#: PostgreSQL: ``rows`` rows of ``client_search`` from ``start``, as one row of totals (how
-#: many were read, the last key, the keys that match ``terms`` and/or ``grams``; None: no
-#: condition). A function of migration 0011, so that PostgreSQL plans it once per connection
-#: instead of at every call.
-_WALK = text(
-    "SELECT n, last, hits FROM client_search_walk("
-    "CAST(:terms AS text), CAST(:grams AS text), CAST(:start AS bigint), CAST(:rows AS integer))"
+#: PostgreSQL: the first ``n`` keys from ``start`` whose ``terms`` and/or ``grams`` match
+#: (None: no condition), in rank order, read the cheap way for the data (migration 0013).
+_NEXT = text(
+    "SELECT client_search_next(CAST(:terms AS text), CAST(:grams AS text), "
+    "CAST(:start AS bigint), CAST(:n AS integer), CAST(:walk AS integer), "
+    "CAST(:walk_max AS integer), CAST(:fetch_cap AS integer))"
 )
-
-
-def _fetch(names: tuple[str, ...], bounded: bool, capped: bool) -> Any:
-    """PostgreSQL: the keys that match from ``start`` (to ``end``), through the index."""
-    s = _search.c
-    stmt = select(s.key).where(_condition(s.terms, s.grams, names), s.key >= bindparam("start"))
-    stmt = stmt.where(s.key < bindparam("end")) if bounded else stmt
-    return stmt.limit(bindparam("cap")) if capped else stmt
 
 
 def _ranked(
@@ -504,69 +496,36 @@ def _ranked(
 ) -> list[int]:
     """PostgreSQL: the first ``limit`` matches in rank order, read the cheap way for the data.
 
-    It walks ``WALK`` rows in rank order (a query that most names match is done there). Where
-    those hold no match it fetches every match through the trigram indexes, up to
-    ``FETCH_CAP``, and sorts them (a rare query is done there). A query with more matches, none
-    among the shortest names, goes on one name length at a time: walking on where the last
-    rows held matches, fetching the rest of the length through its partition's index where
-    they held none. Every step reads ``client_search`` alone; ``where`` is checked on the
-    matches only, and not at all when it is empty.
+    ``client_search_next`` walks ``WALK`` rows in rank order (a query that most names match
+    is done there). Where those hold no match it fetches every match through the trigram
+    indexes, up to ``FETCH_CAP``, and sorts them (a rare query is done there). A query with
+    more matches, none among the shortest names, goes on one name length at a time: walking
+    on where the last rows held matches, fetching the rest of the length through its
+    partition's index where they held none. It reads ``client_search`` alone, in one round
+    trip. ``where`` is then checked on its matches, and more are asked for from the last one
+    until the page is full: four pages' worth at first, then twice as many each time, at most
+    ``CHECKED`` (a director who may read a tenth of the clients gets 27,000 matches of 公司
+    from one name length, and one statement over all of them took 250 ms).
     """
-    c, names = t.clients.c, tuple(patterns)
-    found: list[int] = []
+    c = t.clients.c
     skip = set(exclude)
-    # one statement for every chunk, its ids as one array (``_AMONG``): the text never
-    # changes, so the driver prepares it once (a list of ids as parameters was parsed and
-    # planned again for each length)
+    # one statement for every chunk, its ids as one array: the text never changes, so the
+    # driver prepares it once (a list of ids as parameters was parsed and planned each time)
     readable = select(c.id).where(_AMONG["postgresql"], *where) if where else None
-
-    def take(keys: Sequence[int]) -> bool:
-        """Add the readable clients of ``keys`` (in rank order); whether any key matched.
-
-        Access is checked ``CHECKED`` matches at a time, in rank order, until the page is
-        full: a director who may read a tenth of the clients gets 27,000 matches of 公司 from
-        one name length, and one statement over all of them took 250 ms."""
+    params = {"terms": None, "grams": None, **patterns, "walk": WALK, "fetch_cap": FETCH_CAP}
+    params["walk_max"] = WALK * 32
+    found: list[int] = []
+    start, wanted = 0, limit + len(skip)
+    if readable is not None:
+        wanted = min(CHECKED, wanted * 4)
+    while True:
+        keys = conn.scalar(_NEXT, {**params, "start": start, "n": wanted}) or []
         ids = [i for i in (k & _ID_MASK for k in keys) if i not in skip]
-        for first in range(0, len(ids), CHECKED):
-            chunk = ids[first : first + CHECKED]
-            if readable is not None:
-                shown = set(conn.scalars(readable, {"among": chunk}))
-                chunk = [i for i in chunk if i in shown]
-            found.extend(chunk[: limit - len(found)])
-            if len(found) >= limit:
-                break
-        return bool(keys)
-
-    def walk(start: int, rows: int) -> tuple[int | None, bool]:
-        """(Where to go on, or None at the end; whether any row matched.) Whether the
-        matches are readable does not decide how to read on: where they are dense, fetching
-        the rest of a length would return tens of thousands for a user who may read few."""
-        read, last, hits = conn.execute(
-            _WALK, {"terms": None, "grams": None, **patterns, "start": start, "rows": rows}
-        ).one()
-        return (last + 1 if read == rows else None), take(sorted(hits or ()))
-
-    def fetch(start: int, end: int | None, cap: int | None) -> bool:
-        """Take every match from ``start`` (to ``end``), sorted; False if there were ``cap``
-        or more, and then nothing is taken."""
-        stmt = _built(_fetch, names, end is not None, cap is not None)
-        keys = conn.scalars(stmt, {**patterns, "start": start, "end": end, "cap": cap}).all()
-        if cap is not None and len(keys) >= cap:
-            return False
-        take(sorted(keys))
-        return True
-
-    after, dense = walk(0, WALK)
-    if len(found) >= limit or after is None or (not dense and fetch(after, None, FETCH_CAP)):
-        return found
-    step = WALK * 4
-    while len(found) < limit and after is not None:
-        if dense:  # twice as far each time: a user who may read few matches needs many rows
-            after, dense = walk(after, step)
-            step = min(step * 2, WALK * 32)
-            continue
-        end = ((after >> _ID_BITS) + 1) << _ID_BITS
-        fetch(after, end, None)
-        if len(found) < limit:
-            after, dense = walk(end, WALK)
-    return found
+        if readable is not None and ids:
+            shown = set(conn.scalars(readable, {"among": ids}))
+            ids = [i for i in ids if i in shown]
+        found.extend(ids[: limit - len(found)])
+        if len(found) >= limit or len(keys) < wanted:
+            return found
+        start = keys[-1] + 1
+        wanted = min(CHECKED, wanted * 2)
