@@ -44,7 +44,7 @@ DECLARE
     last_key bigint;
     pos bigint := p_start;
     step integer := p_walk;
-    first boolean := true;
+    first boolean := p_start = 0;  -- a call that goes on from an earlier one fetches by length
     length_end bigint;
     fetch_sql text := 'SELECT array_agg(m.key ORDER BY m.key) FROM (SELECT s.key'
         || ' FROM client_search AS s WHERE s.key >= $3 AND s.key < $4'
