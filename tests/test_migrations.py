@@ -506,6 +506,17 @@ def test_0011_walks_the_search_index_with_a_plan_made_once_and_downgrades_cleanl
     assert schema() == before
 
 
+def _schema_names(url: str, backend: str, function: str) -> set[str]:
+    """SQLite: every name in its schema; PostgreSQL: ``function``, if it exists."""
+    query = (
+        "SELECT name FROM sqlite_master"
+        if backend == "sqlite"
+        else f"SELECT proname FROM pg_proc WHERE proname = '{function}'"
+    )
+    with _connection(url) as conn:
+        return set(conn.exec_driver_sql(query).scalars())
+
+
 def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
     empty_url, crm_backend
 ):
@@ -516,16 +527,9 @@ def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
 
     _old_database(empty_url)
     _migrate(empty_url, "0011_search_walk_plan")
-    query = (
-        "SELECT name FROM sqlite_master"
-        if crm_backend == "sqlite"
-        else "SELECT proname FROM pg_proc WHERE proname = 'audit_chain_head'"
-    )
-    with _connection(empty_url) as conn:
-        before = set(conn.exec_driver_sql(query).scalars())
+    before = _schema_names(empty_url, crm_backend, "audit_chain_head")
     _migrate(empty_url, "crmcore@head")
-    with _connection(empty_url) as conn:
-        after = set(conn.exec_driver_sql(query).scalars())
+    after = _schema_names(empty_url, crm_backend, "audit_chain_head")
     assert after - before == (set() if crm_backend == "sqlite" else {"audit_chain_head"})
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -535,8 +539,7 @@ def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
             check = verify(conn, keyring=crm.keyring)
         assert check.ok and check.events >= 2, check.problem
     _migrate(empty_url, "0011_search_walk_plan", down=True)
-    with _connection(empty_url) as conn:
-        assert set(conn.exec_driver_sql(query).scalars()) == before
+    assert _schema_names(empty_url, crm_backend, "audit_chain_head") == before
 
 
 def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_url, crm_backend):
@@ -545,16 +548,9 @@ def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_ur
     reads); the downgrade removes it, and SQLite's schema does not change."""
     _old_database(empty_url)
     _migrate(empty_url, "0012_audit_chain_head")
-    query = (
-        "SELECT name FROM sqlite_master"
-        if crm_backend == "sqlite"
-        else "SELECT proname FROM pg_proc WHERE proname = 'client_search_next'"
-    )
-    with _connection(empty_url) as conn:
-        before = set(conn.exec_driver_sql(query).scalars())
+    before = _schema_names(empty_url, crm_backend, "client_search_next")
     _migrate(empty_url, "crmcore@head")
-    with _connection(empty_url) as conn:
-        after = set(conn.exec_driver_sql(query).scalars())
+    after = _schema_names(empty_url, crm_backend, "client_search_next")
     assert after - before == (set() if crm_backend == "sqlite" else {"client_search_next"})
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -565,5 +561,4 @@ def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_ur
             "北京己电信科技有限公司",
         ]
     _migrate(empty_url, "0012_audit_chain_head", down=True)
-    with _connection(empty_url) as conn:
-        assert set(conn.exec_driver_sql(query).scalars()) == before
+    assert _schema_names(empty_url, crm_backend, "client_search_next") == before
