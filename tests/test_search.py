@@ -245,8 +245,9 @@ def test_the_index_finds_the_shortest_names_first_however_it_reads_them(
 
 def test_postgresql_plans_each_search_for_its_own_words(crm, crm_backend):
     """psycopg prepares a statement from its fifth run, and PostgreSQL may then reuse a plan
-    made without the values: for search on 1M clients that took p50 from 3 ms to 300 ms
-    (docs/performance.md), so crmcore's connections ask for a plan per run."""
+    made without the values: for search on 1M clients that took p50 from 3 ms to 300 ms, and
+    an account manager's access probe from 0.52 to 710 ms (docs/performance.md), so
+    crmcore's connections ask for a plan per run."""
     if crm_backend == "sqlite":
         pytest.skip("SQLite plans each statement as it is prepared")
     with crm.engine.connect() as conn:
