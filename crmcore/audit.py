@@ -39,6 +39,7 @@ from attrs import frozen
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Connection
 
+from crmcore.store.engine import PLANNED_ONCE
 from crmcore.store.tables import audit_events
 from crmcore.store.types import UTCDateTime
 
@@ -50,7 +51,9 @@ GENESIS = "0" * 64
 _PG_LOCK = 0x63726D61  # "crma": one advisory lock key for the chain
 #: PostgreSQL: takes the lock, then reads the head with a snapshot taken after it (one round
 #: trip instead of two; seq and hash are NULL for an empty chain).
-_PG_HEAD = text("SELECT seq, hash FROM audit_chain_head(CAST(:k AS bigint))")
+_PG_HEAD = text("SELECT seq, hash FROM audit_chain_head(CAST(:k AS bigint))").execution_options(
+    **PLANNED_ONCE
+)
 #: PostgreSQL: a transaction's events as one statement of one JSON text. psycopg sends an
 #: executemany as a pipeline of one INSERT per event, each bound, prepared and answered on its
 #: own; one statement is bound once. With the rows as arrays, psycopg's array dumper took a
@@ -66,12 +69,16 @@ _PER_EVENT = (
     "hash",
     "seal",
 )
-_PG_APPEND = text(
-    "INSERT INTO audit_events (at, actor, door, seq, action, entity, entity_id, client_id, body,"
-    " prev_hash, hash, seal) SELECT :at, :actor, :door, e.* FROM json_to_recordset(CAST(:rows AS"
-    " json)) AS e(seq integer, action text, entity text, entity_id text, client_id integer,"
-    " body text, prev_hash text, hash text, seal text)"
-).bindparams(bindparam("at", type_=UTCDateTime()))
+_PG_APPEND = (
+    text(
+        "INSERT INTO audit_events (at, actor, door, seq, action, entity, entity_id, client_id, body,"
+        " prev_hash, hash, seal) SELECT :at, :actor, :door, e.* FROM json_to_recordset(CAST(:rows AS"
+        " json)) AS e(seq integer, action text, entity text, entity_id text, client_id integer,"
+        " body text, prev_hash text, hash text, seal text)"
+    )
+    .bindparams(bindparam("at", type_=UTCDateTime()))
+    .execution_options(**PLANNED_ONCE)
+)
 _ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 
 

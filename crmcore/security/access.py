@@ -65,6 +65,7 @@ from crmcore import audit
 from crmcore.domain.security import Clearance, ConfidentialityPolicy, FieldRule
 from crmcore.errors import NotFound, PermissionDenied
 from crmcore.store import tables as t
+from crmcore.store.engine import PLANNED_ONCE
 
 if TYPE_CHECKING:
     from crmcore.app import Tx
@@ -373,7 +374,7 @@ _VIEW_SETTINGS = union_all(
         _p.set_at,
         _p.value,
     ).where(_p.key == CONFIDENTIALITY_POLICY),
-)
+).execution_options(**PLANNED_ONCE)
 
 
 def _database_rules(tx: Tx) -> list[FieldRule]:

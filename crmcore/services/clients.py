@@ -42,6 +42,7 @@ from crmcore.services import lookup
 from crmcore.services.counters import next_number
 from crmcore.store import search_index
 from crmcore.store import tables as t
+from crmcore.store.engine import PLANNED_ONCE
 
 CLIENT_FIELDS = [f.name for f in attrs.fields(NewClient) if f.name not in {"code", "owner"}]
 #: NewClient fields whose empty value means "not given" (for the write check)
@@ -88,7 +89,10 @@ def _with_names() -> Select[Any]:
 _NAMED = _with_names()
 #: Built once per backend: search shows 20 clients per call, and building cost more than
 #: running.
-_CHOSEN = {name: _NAMED.where(by) for name, by in search_index.client_ids_in("ids").items()}
+_CHOSEN = {
+    name: _NAMED.where(by).execution_options(**PLANNED_ONCE)
+    for name, by in search_index.client_ids_in("ids").items()
+}
 
 
 class Vetoed(Conflict):

@@ -23,13 +23,19 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 
 WRITE = "crm_write"
-#: PostgreSQL: plan every statement for its own values. psycopg prepares a statement from its
-#: fifth run, and PostgreSQL may then reuse a plan made without them: for the search statements
-#: on the partitioned ``client_search`` such a plan neither pruned partitions nor knew how common
-#: the word was (1M clients: p50 3 ms became 300 ms; they now run in functions, migration
-#: 0013), and for the access condition it cannot tell a user who owns 200 clients from one who
-#: owns a third (``search_index.few``: 710 ms against 0.52 ms). Planning each time costs less.
-CUSTOM_PLANS = "-c plan_cache_mode=force_custom_plan"
+#: PostgreSQL: statements are planned for their own values unless marked ``PLANNED_ONCE``.
+#: psycopg prepares a statement from its fifth run, and PostgreSQL may then reuse a plan made
+#: without the values: for the search statements on the partitioned ``client_search`` such a
+#: plan neither pruned partitions nor knew how common the word was (1M clients: p50 3 ms became
+#: 300 ms; they now run in functions, migration 0013), and for the access condition it cannot
+#: tell a user who owns 200 clients from one who owns a third (``search_index.few``: 710 ms
+#: against 0.52 ms). So nothing is prepared but what is marked.
+#:
+#: Execution option of a statement whose plan does not depend on its values (a look-up by ids,
+#: the field rules, the audit INSERT): prepared at once, PostgreSQL keeps a plan for it when
+#: it finds one as good as planning each time. A client view's statement planned in 0.8 ms
+#: and ran in 0.3 (20 clients, docs/performance.md).
+PLANNED_ONCE = {"crm_planned_once": True}
 #: PostgreSQL: a pooled connection idle longer than this is pinged before it is handed out.
 #: Pinging at every checkout (``pool_pre_ping``) cost a round trip per transaction; a connection
 #: in steady use cannot have been dropped unnoticed for long (docs/performance.md).
@@ -45,11 +51,21 @@ def make_engine(url: str, *, create_dirs: bool = False, **kwargs: Any) -> Engine
         return _sqlite_engine(url, create_dirs=create_dirs, **kwargs)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    if parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"options": CUSTOM_PLANS, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
+    if parsed.get_backend_name() == "postgresql":
+        _prepare_when_marked(engine)
     return engine
+
+
+def _prepare_when_marked(engine: Engine) -> None:
+    """Every other statement is sent unprepared, and so planned for its values."""
+
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        marked = bool(context.execution_options.get("crm_planned_once"))
+        cursor.execute(statement, parameters, prepare=marked)
+        return True
 
 
 def _ping_when_idle(engine: Engine) -> None:
