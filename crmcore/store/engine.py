@@ -59,10 +59,14 @@ def make_engine(url: str, *, create_dirs: bool = False, **kwargs: Any) -> Engine
 
 
 def _prepare_when_marked(engine: Engine) -> None:
-    """Every other statement is sent unprepared, and so planned for its values."""
+    """Every other statement is sent unprepared, and so planned for its values (a server-side
+    cursor, as ``yield_per`` opens, is never prepared and takes no such option)."""
+    from psycopg import ServerCursor
 
     @event.listens_for(engine, "do_execute")
     def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        if isinstance(cursor, ServerCursor):
+            return None  # SQLAlchemy executes it as usual
         marked = bool(context.execution_options.get("crm_planned_once"))
         cursor.execute(statement, parameters, prepare=marked)
         return True
