@@ -72,7 +72,6 @@ _ID_MASK = (1 << _ID_BITS) - 1
 _fts = table("client_fts", column("rowid"), column("client_fts"), column("terms"))
 _grams = table("client_grams", column("rowid"), column("client_grams"))
 _words = table("client_words", column("word"), column("key"))
-_search = table("client_search", column("key"), column("terms"), column("grams"))
 
 #: From this many words starting with the query, the prefix tier reads the trigram index
 #: instead (matches are then plentiful, so it stops at the first page); below it,
@@ -512,8 +511,8 @@ def _ranked(
     # one statement for every chunk, its ids as one array: the text never changes, so the
     # driver prepares it once (a list of ids as parameters was parsed and planned each time)
     readable = select(c.id).where(_AMONG["postgresql"], *where) if where else None
-    params = {"terms": None, "grams": None, **patterns, "walk": WALK, "fetch_cap": FETCH_CAP}
-    params["walk_max"] = WALK * 32
+    params = {"terms": None, "grams": None, **patterns}
+    params |= {"walk": WALK, "walk_max": WALK * 32, "fetch_cap": FETCH_CAP}
     found: list[int] = []
     start, wanted = 0, limit + len(skip)
     if readable is not None:
