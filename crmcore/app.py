@@ -94,6 +94,9 @@ class Crm:
         self.archive_categories: dict[str, tuple[str, str, str]] = {}
         self.field_rules: list[FieldRule] = []
         self._keyring: Any = None
+        #: The audit chain's head as this process last committed it: PostgreSQL writes the
+        #: next events in one round trip while no other process has written (audit.py).
+        self.audit_head_seen: tuple[int, str] | None = None
         self.policy_specs: dict[str, PolicySpec] = {}
         self.workflow_definitions: dict[str, Definition] = {}
         self.obligation_definitions: dict[str, Registered] = {}
@@ -312,6 +315,7 @@ class Crm:
                 audit.flush(tx)
         head = tx.state.get("audit_head")
         if head is not None:
+            self.audit_head_seen = head
             audit.write_checkpoint(self.checkpoint_path, *head)
 
     def run(self, subject: Subject, work: Callable[[Tx], R], *, write: bool = True) -> R:

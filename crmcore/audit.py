@@ -49,15 +49,6 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 _PG_LOCK = 0x63726D61  # "crma": one advisory lock key for the chain
-#: PostgreSQL: takes the lock, then reads the head with a snapshot taken after it (one round
-#: trip instead of two; seq and hash are NULL for an empty chain).
-_PG_HEAD = text("SELECT seq, hash FROM audit_chain_head(CAST(:k AS bigint))").execution_options(
-    **PLANNED_ONCE
-)
-#: PostgreSQL: a transaction's events as one statement of one JSON text. psycopg sends an
-#: executemany as a pipeline of one INSERT per event, each bound, prepared and answered on its
-#: own; one statement is bound once. With the rows as arrays, psycopg's array dumper took a
-#: fifth of the time a search spends writing its event; ``json.dumps`` is in C.
 _PER_EVENT = (
     "seq",
     "action",
@@ -69,12 +60,15 @@ _PER_EVENT = (
     "hash",
     "seal",
 )
+#: PostgreSQL: takes the chain's lock and writes a transaction's events if the chain's head is
+#: the one given, else only returns the head (migration 0014). The events go as one JSON text:
+#: an executemany is sent as one bound and answered INSERT per event, and psycopg's array
+#: dumper took a fifth of the time a search spends writing its look-ups; ``json.dumps`` is C.
 _PG_APPEND = (
     text(
-        "INSERT INTO audit_events (at, actor, door, seq, action, entity, entity_id, client_id, body,"
-        " prev_hash, hash, seal) SELECT :at, :actor, :door, e.* FROM json_to_recordset(CAST(:rows AS"
-        " json)) AS e(seq integer, action text, entity text, entity_id text, client_id integer,"
-        " body text, prev_hash text, hash text, seal text)"
+        "SELECT written, seq, hash FROM audit_chain_append(CAST(:k AS bigint),"
+        " CAST(:seq AS integer), CAST(:hash AS text), :at, CAST(:actor AS text),"
+        " CAST(:door AS text), CAST(:rows AS json))"
     )
     .bindparams(bindparam("at", type_=UTCDateTime()))
     .execution_options(**PLANNED_ONCE)
@@ -106,11 +100,15 @@ def _hashed_part(row: Mapping[str, Any]) -> str:
     )
 
 
+#: ``(action, entity, entity_id, client_id, detail)``
+Event = tuple[str, str, object | None, int | None, Mapping[str, Any]]
+
+
 class PendingEvent(Protocol):
     """A deferred event (see :func:`defer`): merged while the transaction runs."""
 
-    def event(self) -> tuple[str, str, object | None, int | None, Mapping[str, Any]] | None:
-        """``(action, entity, entity_id, client_id, detail)``, or None to write nothing."""
+    def event(self) -> Event | None:
+        """The event, or None to write nothing."""
 
 
 def defer(tx: Tx, key: Any, make: Any) -> Any:
@@ -143,21 +141,53 @@ def record(
     return _append(tx, [(action, entity, entity_id, client_id, detail or {})])
 
 
-def _append(
-    tx: Tx, events: list[tuple[str, str, object | None, int | None, Mapping[str, Any]]]
-) -> int:
+def _append(tx: Tx, events: list[Event]) -> int:
     conn = tx.conn
+    if conn.dialect.name == "postgresql":
+        return _append_pg(tx, events)
     head = tx.state.get("audit_head")
     if head is None:
-        if conn.dialect.name == "postgresql":  # the lock, then the head (migration 0012)
-            last = conn.execute(_PG_HEAD, {"k": _PG_LOCK}).one()
-        else:
-            last = conn.execute(
-                select(audit_events.c.seq, audit_events.c.hash)
-                .order_by(audit_events.c.seq.desc())
-                .limit(1)
-            ).one_or_none()
+        last = conn.execute(
+            select(audit_events.c.seq, audit_events.c.hash)
+            .order_by(audit_events.c.seq.desc())
+            .limit(1)
+        ).one_or_none()
         head = (last.seq, last.hash) if last and last.seq else (0, GENESIS)
+    rows = _chained(tx, events, head)
+    conn.execute(audit_events.insert(), rows)
+    tx.state["audit_head"] = head = (rows[-1]["seq"], rows[-1]["hash"])
+    return head[0]
+
+
+def _append_pg(tx: Tx, events: list[Event]) -> int:
+    """One round trip when the head is the one this process last committed (the usual case
+    with one writer process); when another process wrote since, a second one from the head
+    the first returned (migration 0014)."""
+    head = tx.state.get("audit_head") or tx.crm.audit_head_seen or (0, GENESIS)
+    for _ in range(2):
+        rows = _chained(tx, events, head)
+        events_json = json.dumps([{name: row[name] for name in _PER_EVENT} for row in rows])
+        got = tx.conn.execute(
+            _PG_APPEND,
+            {
+                "k": _PG_LOCK,
+                "seq": head[0] or None,
+                "hash": head[1] if head[0] else None,
+                "at": tx.now,
+                "actor": tx.actor.login,
+                "door": tx.actor.door,
+                "rows": events_json,
+            },
+        ).one()
+        if got.written:
+            tx.state["audit_head"] = head = (rows[-1]["seq"], rows[-1]["hash"])
+            return head[0]
+        head = (got.seq, got.hash) if got.seq else (0, GENESIS)
+    raise AssertionError("the audit chain moved while this transaction held its lock")
+
+
+def _chained(tx: Tx, events: list[Event], head: tuple[int, str]) -> list[dict[str, Any]]:
+    """The events as rows chained on from ``head``, each hashed and sealed."""
     keyring = tx.crm.keyring
     rows = []
     seq, prev_hash = head
@@ -180,16 +210,7 @@ def _append(
         row["hash"] = prev_hash = chain_hash(prev_hash, _hashed_part(row))
         row["seal"] = keyring.seal(row["hash"])
         rows.append(row)
-    if conn.dialect.name == "postgresql":
-        events_json = json.dumps([{name: row[name] for name in _PER_EVENT} for row in rows])
-        conn.execute(
-            _PG_APPEND,
-            {"at": tx.now, "actor": tx.actor.login, "door": tx.actor.door, "rows": events_json},
-        )
-    else:
-        conn.execute(audit_events.insert(), rows)
-    tx.state["audit_head"] = (seq, prev_hash)
-    return seq
+    return rows
 
 
 def _refuse_id_numbers(body: str, action: str) -> None:

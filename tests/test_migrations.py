@@ -158,7 +158,7 @@ def test_the_migration_chain_builds_exactly_the_tables_of_tables_py(empty_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert migrate.core_head() == "0013_search_next_matches"
+    assert migrate.core_head() == "0014_audit_chain_append"
 
 
 def _fts_shadow(difference: object) -> bool:
@@ -187,7 +187,7 @@ def test_crm_db_upgrade_from_before_security_keeps_clients_searchable(
     monkeypatch.setenv("CRM_KEY_FILE", str(keys))
     upgraded = cli("--db", empty_url, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert '"current": "0013_search_next_matches"' in upgraded.stdout
+    assert '"current": "0014_audit_chain_append"' in upgraded.stdout
     assert keys.exists()  # the upgrade brings seals and ID numbers: their key file is made
     with Crm.open(empty_url) as crm:
         admin = crm.actor("admin")
@@ -562,3 +562,27 @@ def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_ur
         ]
     _migrate(empty_url, "0012_audit_chain_head", down=True)
     assert _schema_names(empty_url, crm_backend, "client_search_next") == before
+
+
+def test_0014_appends_events_in_one_call_and_downgrades_cleanly(empty_url, crm_backend):
+    """0014 (PostgreSQL): ``audit_chain_append`` writes a transaction's events when the head
+    is the expected one. Writers with a stale head are tested in test_storage; here the
+    first events written through it (the process knows no head yet) chain and verify, the
+    downgrade removes it, and SQLite's schema does not change."""
+    from crmcore.audit import verify
+
+    _old_database(empty_url)
+    _migrate(empty_url, "0013_search_next_matches")
+    before = _schema_names(empty_url, crm_backend, "audit_chain_append")
+    _migrate(empty_url, "crmcore@head")
+    after = _schema_names(empty_url, crm_backend, "audit_chain_append")
+    assert after - before == (set() if crm_backend == "sqlite" else {"audit_chain_append"})
+    with Crm.open(empty_url) as crm:
+        admin = crm.actor("admin")
+        crm.clients.add(admin, NewClient(name="辛公司", owner="admin"))
+        assert [c.name for c in crm.clients.search(admin, "辛公司")] == ["辛公司"]
+        with crm.engine.connect() as conn:
+            check = verify(conn, keyring=crm.keyring)
+        assert check.ok and check.events == 2, check.problem  # the client added, its look-up
+    _migrate(empty_url, "0013_search_next_matches", down=True)
+    assert _schema_names(empty_url, crm_backend, "audit_chain_append") == before

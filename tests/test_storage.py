@@ -62,6 +62,22 @@ def test_concurrent_look_ups_append_to_one_unbroken_chain(crm_url):
         assert check.events == 2 + workers * each  # init's admin, the client, the look-ups
 
 
+def test_a_writer_whose_known_head_is_stale_chains_on_from_the_real_one(crm_url):
+    """PostgreSQL writes events in one round trip from the head this process last committed
+    (migration 0014). Two processes taking turns each find that head stale every time: the
+    events must still chain on from the real head, none lost, none written twice."""
+    with Crm.open(crm_url) as first, Crm.open(crm_url) as second:
+        for turn in range(3):
+            for side, crm in (("甲", first), ("乙", second)):
+                crm.clients.add(crm.actor("admin"), NewClient(name=f"轮流客户{side}{turn}"))
+        with first.engine.connect() as conn:
+            check = verify(conn, keyring=first.keyring)
+            seqs = list(conn.scalars(select(t.audit_events.c.seq).order_by(t.audit_events.c.seq)))
+        assert check.ok, check.problem
+        assert seqs == list(range(1, 8))  # init's admin, then six clients in turn
+        assert second.audit_head_seen == (7, check.head)  # the last writer knows the head
+
+
 def test_audit_table_refuses_update_and_delete(crm, admin):
     crm.clients.add(admin, NewClient(name="甲公司"))
     for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
