@@ -300,15 +300,20 @@ class Crm:
         )
 
     @contextmanager
-    def transaction(self, actor: Actor, *, write: bool = True) -> Iterator[Tx]:
+    def transaction(
+        self, actor: Actor, *, write: bool = True, standalone: bool = False
+    ) -> Iterator[Tx]:
         """One transaction; writes on SQLite begin IMMEDIATE (see ``store.engine``).
 
         Deferred audit events (look-up records) are written just before commit; after commit
-        the chain's new head goes to the checkpoint file.
+        the chain's new head goes to the checkpoint file. ``standalone`` (a read, see
+        :func:`standalone_query`): on PostgreSQL each statement is its own transaction.
         """
         with self.engine.connect() as conn:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
+            elif standalone and conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             with conn.begin():
                 tx = Tx(self, conn, actor, self.clock())
                 yield tx
@@ -318,7 +323,14 @@ class Crm:
             self.audit_head_seen = head
             audit.write_checkpoint(self.checkpoint_path, *head)
 
-    def run(self, subject: Subject, work: Callable[[Tx], R], *, write: bool = True) -> R:
+    def run(
+        self,
+        subject: Subject,
+        work: Callable[[Tx], R],
+        *,
+        write: bool = True,
+        standalone: bool = False,
+    ) -> R:
         """Run ``work`` in ``subject``'s transaction, or a new one retried on conflicts.
 
         A read (``write=False``) that records a look-up must write an audit event in its own
@@ -334,7 +346,7 @@ class Crm:
             raise TypeError("the first argument of a use case is an Actor or a Tx")
         for attempt in range(RETRIES):
             try:
-                with self.transaction(subject, write=write) as tx:
+                with self.transaction(subject, write=write, standalone=standalone) as tx:
                     return work(tx)
             except DBAPIError as exc:
                 if attempt == RETRIES - 1:
@@ -370,6 +382,28 @@ def query(
     @functools.wraps(fn)
     def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.crm.run(subject, lambda tx: fn(self, tx, *args, **kwargs), write=False)
+
+    return wrapper
+
+
+def standalone_query(
+    fn: Callable[Concatenate[Any, Tx, P], R],
+) -> Callable[Concatenate[Any, Subject, P], R]:
+    """Like :func:`query`, for a read whose statements need no transaction around them.
+
+    On PostgreSQL each statement then commits on its own (READ COMMITTED already gives each
+    statement of a transaction its own snapshot), which spares the ``BEGIN`` and ``COMMIT``
+    round trips: two of a search's eight, ~0.4 ms each on the bench machine. The look-up
+    records are still written before the read returns, by one statement that checks the
+    chain's head and inserts (``audit._append_pg``). Not for a read that holds a server-side
+    cursor, locks rows, or reads the same rows twice and needs them to agree.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, subject: Subject, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.crm.run(
+            subject, lambda tx: fn(self, tx, *args, **kwargs), write=False, standalone=True
+        )
 
     return wrapper
 

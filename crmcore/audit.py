@@ -161,13 +161,21 @@ def _append(tx: Tx, events: list[Event]) -> int:
 
 def _append_pg(tx: Tx, events: list[Event]) -> int:
     """One round trip when the head is the one this process last committed (the usual case
-    with one writer process); when another process wrote since, a second one from the head
-    the first returned (migration 0014)."""
+    with one writer process); when another process wrote since, the call returns the real
+    head and the events are hashed again from it (migration 0014).
+
+    In a transaction the first call took the chain's lock and holds it, so the second cannot
+    miss. A read by ``app.standalone_query`` (each statement commits on its own) releases the
+    lock with the statement; it then begins a transaction for the next calls, so at most a
+    third is needed."""
+    conn = tx.conn
     head = tx.state.get("audit_head") or tx.crm.audit_head_seen or (0, GENESIS)
-    for _ in range(2):
+    standalone = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    began = False
+    for _ in range(3):
         rows = _chained(tx, events, head)
         events_json = json.dumps([{name: row[name] for name in _PER_EVENT} for row in rows])
-        got = tx.conn.execute(
+        got = conn.execute(
             _PG_APPEND,
             {
                 "k": _PG_LOCK,
@@ -180,9 +188,14 @@ def _append_pg(tx: Tx, events: list[Event]) -> int:
             },
         ).one()
         if got.written:
+            if began:
+                conn.exec_driver_sql("COMMIT")
             tx.state["audit_head"] = head = (rows[-1]["seq"], rows[-1]["hash"])
             return head[0]
         head = (got.seq, got.hash) if got.seq else (0, GENESIS)
+        if standalone and not began:
+            conn.exec_driver_sql("BEGIN")  # rolled back with the read if it fails
+            began = True
     raise AssertionError("the audit chain moved while this transaction held its lock")
 
 

@@ -64,18 +64,22 @@ def test_concurrent_look_ups_append_to_one_unbroken_chain(crm_url):
 
 def test_a_writer_whose_known_head_is_stale_chains_on_from_the_real_one(crm_url):
     """PostgreSQL writes events in one round trip from the head this process last committed
-    (migration 0014). Two processes taking turns each find that head stale every time: the
+    (migration 0014). Two processes taking turns find that head stale every time, in a write
+    and in a search, whose statements each commit on their own (``standalone_query``): the
     events must still chain on from the real head, none lost, none written twice."""
     with Crm.open(crm_url) as first, Crm.open(crm_url) as second:
         for turn in range(3):
-            for side, crm in (("甲", first), ("乙", second)):
-                crm.clients.add(crm.actor("admin"), NewClient(name=f"轮流客户{side}{turn}"))
+            for side, writer, reader in (("甲", first, second), ("乙", second, first)):
+                name = f"轮流客户{side}{turn}"
+                writer.clients.add(writer.actor("admin"), NewClient(name=name))
+                found = reader.clients.search(reader.actor("admin"), name)
+                assert [c.name for c in found] == [name]
         with first.engine.connect() as conn:
             check = verify(conn, keyring=first.keyring)
             seqs = list(conn.scalars(select(t.audit_events.c.seq).order_by(t.audit_events.c.seq)))
         assert check.ok, check.problem
-        assert seqs == list(range(1, 8))  # init's admin, then six clients in turn
-        assert second.audit_head_seen == (7, check.head)  # the last writer knows the head
+        assert seqs == list(range(1, 14))  # init's admin, then six clients, each looked up
+        assert first.audit_head_seen == (13, check.head)  # the last writer knows the head
 
 
 def test_audit_table_refuses_update_and_delete(crm, admin):

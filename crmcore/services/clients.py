@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 
-from crmcore.app import Service, Tx, query, use_case
+from crmcore.app import Service, Tx, query, standalone_query, use_case
 from crmcore.domain.clients import (
     CODE_PATTERN,
     EDITABLE_FIELDS,
@@ -151,13 +151,13 @@ class ClientService(Service):
         tx.hook("crm_client_created", client=client)
         return client
 
-    @query
+    @standalone_query
     def get(self, tx: Tx, code: str) -> Client:
         """One client as the actor may see it; the look-up is recorded (CORE-CONF-2)."""
         row = access.client_for_read(tx, code, action=None)
         return self._views(tx, self._chosen(tx, [row.id]), "client.get")[0]
 
-    @query
+    @standalone_query
     def list(
         self,
         tx: Tx,
@@ -199,7 +199,7 @@ class ClientService(Service):
         ).all()
         return self._views(tx, rows, "client.list")
 
-    @query
+    @standalone_query
     def search(self, tx: Tx, text: str, *, limit: int = 20) -> list[Client]:
         """Clients found by name (any substring, 1 character on), pinyin, code or credit code.
 

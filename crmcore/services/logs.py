@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from crmcore.app import Service, Tx, query, use_case
+from crmcore.app import Service, Tx, standalone_query, use_case
 from crmcore.domain.logs import Channel, ContactLog, NewLog
 from crmcore.domain.security import Clearance
 from crmcore.errors import InvalidInput
@@ -82,7 +82,7 @@ class LogService(Service):
             inquiry=new.inquiry,
         )
 
-    @query
+    @standalone_query
     def timeline(
         self, tx: Tx, client_code: str, *, limit: int = 50, before: datetime | None = None
     ) -> list[ContactLog]:
