@@ -12,14 +12,15 @@ that limits a query joining ``clients`` to the rows the acting user may read,
 ``present``, ``check_write``, ``record_export``, and ``may_act``, the one decision of who may act
 in a named role on a client, for plugin steps that are not workflow transitions) and
 ``crmcore.security.personal`` (ID numbers). A plugin's own services subclass ``Service`` and
-decorate their methods with ``use_case``/``query``.
+decorate their methods with ``use_case``/``query`` (``standalone_query`` for a hot read that
+needs no transaction around its statements: it spares PostgreSQL two round trips).
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crmcore.app import Crm, Service, Tx, query, use_case
+    from crmcore.app import Crm, Service, Tx, query, standalone_query, use_case
     from crmcore.calendar import DayUnit, NoCalendarData, Period, WorkCalendar
     from crmcore.domain.archives import Document, NewDocument
     from crmcore.domain.clients import Client, ClientSize, ClientStatus, NewClient
@@ -52,6 +53,7 @@ _EXPORTS = {
     "Service": "crmcore.app",
     "Tx": "crmcore.app",
     "query": "crmcore.app",
+    "standalone_query": "crmcore.app",
     "use_case": "crmcore.app",
     "Client": "crmcore.domain.clients",
     "ClientSize": "crmcore.domain.clients",
@@ -171,5 +173,6 @@ __all__ = [
     "next_number",
     "query",
     "readable_clients",
+    "standalone_query",
     "use_case",
 ]
