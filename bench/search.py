@@ -130,13 +130,17 @@ def build(url: str, n: int, tmp: Path) -> float:
         return time.perf_counter() - began
 
 
-def lookups(crm: Crm, call: Callable[[], Any]) -> list[tuple[str, Any]]:
+def lookups(crm: Crm, call: Callable[[], Any]) -> tuple[list[tuple[str, Any]], int]:
     """The reads (SELECT, and WITH ... SELECT) of the client tables and search indexes that
     ``call`` (a search, a listing) runs, as the driver received them: the raw baseline replays
-    exactly these."""
+    exactly these. And how many statements ``call`` sent: on PostgreSQL each is a round trip,
+    and a transaction adds two (psycopg sends ``BEGIN`` and ``COMMIT`` on their own)."""
     seen: list[tuple[str, Any]] = []
+    sent = 0
 
     def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        nonlocal sent
+        sent += 1
         if statement.lstrip().upper().startswith(("SELECT", "WITH")) and any(
             name in statement
             for name in (
@@ -149,12 +153,20 @@ def lookups(crm: Crm, call: Callable[[], Any]) -> list[tuple[str, Any]]:
         ):
             seen.append((statement, parameters))
 
+    def began(conn: Any) -> None:
+        nonlocal sent
+        standalone = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if conn.dialect.name == "postgresql" and not standalone:
+            sent += 2
+
     event.listen(crm.engine, "before_cursor_execute", grab)
+    event.listen(crm.engine, "begin", began)
     try:
         call()
     finally:
         event.remove(crm.engine, "before_cursor_execute", grab)
-    return seen
+        event.remove(crm.engine, "begin", began)
+    return seen, sent
 
 
 def give_readers(crm: Crm) -> None:
@@ -223,12 +235,13 @@ def measure(url: str, per_kind: int) -> tuple[dict[str, Any], dict[str, Any]]:
         def timed(calls: list[Callable[[], Any]]) -> dict[str, Any]:
             samples = [timed_ms(call) for call in calls]
             replays = [lookups(crm, call) for call in calls]
-            raw = [timed_ms(lambda r=r: replay(r))[0] for r in replays]
+            raw = [timed_ms(lambda r=r: replay(r))[0] for r, _ in replays]
             raw_connection.rollback()
             return {
                 **percentiles([wall for wall, _ in samples]),
                 **percentiles([cpu for _, cpu in samples], "cpu_"),
                 **percentiles(raw, "raw_"),
+                "statements": round(sum(n for _, n in replays) / len(replays), 2),
                 "queries": len(samples),
             }
 
@@ -319,6 +332,7 @@ def main() -> None:
                 f"  {kind:<30} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms"
                 f"  max {r['max_ms']:7.2f}  (cpu p50 {r['cpu_p50_ms']:6.2f}  p95 {r['cpu_p95_ms']:6.2f})"
                 f"  raw p50 {r['raw_p50_ms']:6.2f}  p95 {r['raw_p95_ms']:7.2f}"
+                f"  statements {r['statements']:5.2f}"
             )
     if not args.quick:
         previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
