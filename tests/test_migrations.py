@@ -517,6 +517,22 @@ def _schema_names(url: str, backend: str, function: str) -> set[str]:
         return set(conn.exec_driver_sql(query).scalars())
 
 
+@contextmanager
+def _adds_function(url: str, backend: str, previous: str, function: str) -> Iterator[None]:
+    """A database from before issue 4 at ``previous``, upgraded to the head: on PostgreSQL the
+    upgrade adds ``function`` and nothing else SQLite would see; after the body the
+    downgrade to ``previous`` removes it."""
+    _old_database(url)
+    _migrate(url, previous)
+    before = _schema_names(url, backend, function)
+    _migrate(url, "crmcore@head")
+    after = _schema_names(url, backend, function)
+    assert after - before == (set() if backend == "sqlite" else {function})
+    yield
+    _migrate(url, previous, down=True)
+    assert _schema_names(url, backend, function) == before
+
+
 def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
     empty_url, crm_backend
 ):
@@ -525,34 +541,26 @@ def test_0012_takes_the_chain_lock_and_head_in_one_call_and_downgrades_cleanly(
     across the upgrade and the downgrade, and SQLite's schema does not change."""
     from crmcore.audit import verify
 
-    _old_database(empty_url)
-    _migrate(empty_url, "0011_search_walk_plan")
-    before = _schema_names(empty_url, crm_backend, "audit_chain_head")
-    _migrate(empty_url, "crmcore@head")
-    after = _schema_names(empty_url, crm_backend, "audit_chain_head")
-    assert after - before == (set() if crm_backend == "sqlite" else {"audit_chain_head"})
-    with Crm.open(empty_url) as crm:
+    with (
+        _adds_function(empty_url, crm_backend, "0011_search_walk_plan", "audit_chain_head"),
+        Crm.open(empty_url) as crm,
+    ):
         admin = crm.actor("admin")
         crm.clients.add(admin, NewClient(name="丁公司", owner="admin"))
         crm.clients.add(admin, NewClient(name="戊公司", owner="admin"))
         with crm.engine.connect() as conn:
             check = verify(conn, keyring=crm.keyring)
         assert check.ok and check.events >= 2, check.problem
-    _migrate(empty_url, "0011_search_walk_plan", down=True)
-    assert _schema_names(empty_url, crm_backend, "audit_chain_head") == before
 
 
 def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_url, crm_backend):
     """0013 (PostgreSQL): ``client_search_next`` takes the search's steps inside the server.
     Search finds the same clients, in rank order, through it (test_search covers every way it
     reads); the downgrade removes it, and SQLite's schema does not change."""
-    _old_database(empty_url)
-    _migrate(empty_url, "0012_audit_chain_head")
-    before = _schema_names(empty_url, crm_backend, "client_search_next")
-    _migrate(empty_url, "crmcore@head")
-    after = _schema_names(empty_url, crm_backend, "client_search_next")
-    assert after - before == (set() if crm_backend == "sqlite" else {"client_search_next"})
-    with Crm.open(empty_url) as crm:
+    with (
+        _adds_function(empty_url, crm_backend, "0012_audit_chain_head", "client_search_next"),
+        Crm.open(empty_url) as crm,
+    ):
         admin = crm.actor("admin")
         for name in ("北京己电信科技有限公司", "己电信服务部", "庚公司"):
             crm.clients.add(admin, NewClient(name=name, owner="admin"))
@@ -560,8 +568,6 @@ def test_0013_finds_the_next_matches_in_one_call_and_downgrades_cleanly(empty_ur
             "己电信服务部",
             "北京己电信科技有限公司",
         ]
-    _migrate(empty_url, "0012_audit_chain_head", down=True)
-    assert _schema_names(empty_url, crm_backend, "client_search_next") == before
 
 
 def test_0014_appends_events_in_one_call_and_downgrades_cleanly(empty_url, crm_backend):
@@ -571,18 +577,13 @@ def test_0014_appends_events_in_one_call_and_downgrades_cleanly(empty_url, crm_b
     downgrade removes it, and SQLite's schema does not change."""
     from crmcore.audit import verify
 
-    _old_database(empty_url)
-    _migrate(empty_url, "0013_search_next_matches")
-    before = _schema_names(empty_url, crm_backend, "audit_chain_append")
-    _migrate(empty_url, "crmcore@head")
-    after = _schema_names(empty_url, crm_backend, "audit_chain_append")
-    assert after - before == (set() if crm_backend == "sqlite" else {"audit_chain_append"})
-    with Crm.open(empty_url) as crm:
+    with (
+        _adds_function(empty_url, crm_backend, "0013_search_next_matches", "audit_chain_append"),
+        Crm.open(empty_url) as crm,
+    ):
         admin = crm.actor("admin")
         crm.clients.add(admin, NewClient(name="辛公司", owner="admin"))
         assert [c.name for c in crm.clients.search(admin, "辛公司")] == ["辛公司"]
         with crm.engine.connect() as conn:
             check = verify(conn, keyring=crm.keyring)
         assert check.ok and check.events == 2, check.problem  # the client added, its look-up
-    _migrate(empty_url, "0013_search_next_matches", down=True)
-    assert _schema_names(empty_url, crm_backend, "audit_chain_append") == before
